@@ -1,0 +1,195 @@
+//! Identifier newtypes, so that no bare integer or string crosses an API.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// An identifier that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind}: `{value}`")]
+pub struct ParseIdError {
+    kind: &'static str,
+    value: String,
+}
+
+impl ParseIdError {
+    fn new(kind: &'static str, value: &str) -> Self {
+        let value = value.chars().take(64).collect();
+        Self { kind, value }
+    }
+}
+
+/// The id of an event: a UUID written as 32 lowercase hex digits.
+///
+/// SDKs send it either as 32 hex digits or hyphenated; both parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId(Uuid);
+
+impl EventId {
+    /// Creates a new random event id.
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// Returns the id as a UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+
+    /// Returns the nil id, which no event may use.
+    pub fn is_nil(&self) -> bool {
+        self.0.is_nil()
+    }
+}
+
+impl From<Uuid> for EventId {
+    fn from(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.simple())
+    }
+}
+
+impl FromStr for EventId {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let is_simple = s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        let is_hyphenated = s.len() == 36;
+        if !is_simple && !is_hyphenated {
+            return Err(ParseIdError::new("event id", s));
+        }
+        Uuid::parse_str(s)
+            .map(Self)
+            .map_err(|_| ParseIdError::new("event id", s))
+    }
+}
+
+impl Serialize for EventId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+macro_rules! integer_id {
+    ($(#[$doc:meta])* $name:ident($int:ty), $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub $int);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseIdError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map(Self).map_err(|_| ParseIdError::new($kind, s))
+            }
+        }
+    };
+}
+
+integer_id!(
+    /// The numeric id of a project, as it appears in a DSN and in `/api/<id>/envelope/`.
+    ProjectId(u64),
+    "project id"
+);
+integer_id!(
+    /// The numeric id of an issue (what Sentry calls a group).
+    IssueId(i64),
+    "issue id"
+);
+integer_id!(
+    /// The numeric id of an organization.
+    OrgId(i64),
+    "organization id"
+);
+
+/// The public key of a DSN: 32 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProjectKey(String);
+
+impl ProjectKey {
+    /// Creates a key from 16 random bytes.
+    pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes).simple().to_string())
+    }
+
+    /// Returns the key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for ProjectKey {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid = !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        if valid {
+            Ok(Self(s.to_ascii_lowercase()))
+        } else {
+            Err(ParseIdError::new("project key", s))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_id_accepts_simple_and_hyphenated_forms() {
+        let simple: EventId = "9ec79c33ec9942ab8353589fcb2e04dc".parse().unwrap();
+        let hyphenated: EventId = "9ec79c33-ec99-42ab-8353-589fcb2e04dc".parse().unwrap();
+        assert_eq!(simple, hyphenated);
+        assert_eq!(simple.to_string(), "9ec79c33ec9942ab8353589fcb2e04dc");
+    }
+
+    #[test]
+    fn event_id_rejects_other_forms() {
+        assert!("9ec79c33".parse::<EventId>().is_err());
+        assert!(
+            "{9ec79c33-ec99-42ab-8353-589fcb2e04dc}"
+                .parse::<EventId>()
+                .is_err()
+        );
+        assert!(
+            "zzc79c33ec9942ab8353589fcb2e04dc"
+                .parse::<EventId>()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn project_key_rejects_punctuation() {
+        assert!("abc123".parse::<ProjectKey>().is_ok());
+        assert!("abc 123".parse::<ProjectKey>().is_err());
+        assert!("".parse::<ProjectKey>().is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! Protocol types, envelope parsing, normalization, grouping and storage
+//! traits for a Sentry-compatible error tracker.
+//!
+//! # Overview
+//!
+//! - [`Envelope`]: the SDK wire format; parse it with [`Envelope::parse`],
+//!   write it back with [`Envelope::to_bytes`].
+//! - [`Event`]: an error event and its interfaces ([`protocol`]).
+//! - [`normalize::normalize`]: fills defaults and derives fields before grouping.
+//! - [`grouping::group`]: assigns an event to an issue through its [`GroupingHash`].
+//! - [`store`]: the contracts every storage backend implements.
+//!
+//! The crate does no I/O: the store and the server do.
+#![warn(missing_docs)]
+
+mod auth;
+mod dsn;
+mod ids;
+
+pub mod envelope;
+pub mod grouping;
+pub mod normalize;
+pub mod protocol;
+pub mod store;
+pub mod summary;
+
+pub use crate::auth::{AuthError, ClientAuth};
+pub use crate::dsn::{Dsn, ParseDsnError};
+pub use crate::envelope::Envelope;
+pub use crate::grouping::GroupingHash;
+pub use crate::ids::{EventId, IssueId, OrgId, ParseIdError, ProjectId, ProjectKey};
+pub use crate::protocol::Event;

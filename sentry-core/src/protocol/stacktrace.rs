@@ -1,0 +1,77 @@
+//! The stack trace interface.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Other;
+
+/// A stack trace: frames ordered from the outermost call to the crashing one.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stacktrace {
+    /// The frames, oldest call first.
+    #[serde(default)]
+    pub frames: Vec<Frame>,
+    /// Register values of the crashing thread.
+    pub registers: Option<Value>,
+    /// Ranges of frames the SDK left out.
+    pub frames_omitted: Option<Value>,
+    /// The language of the frames.
+    pub lang: Option<String>,
+    /// Whether this is a snapshot of a thread that did not crash.
+    pub snapshot: Option<bool>,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub other: Other,
+}
+
+/// One stack frame.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The path of the source file, relative to the project where possible.
+    pub filename: Option<String>,
+    /// The absolute path or URL of the source file.
+    pub abs_path: Option<String>,
+    /// The function name.
+    pub function: Option<String>,
+    /// The original function name before demangling or trimming.
+    pub raw_function: Option<String>,
+    /// The platform-specific symbol.
+    pub symbol: Option<String>,
+    /// The module or namespace, e.g. a Python module path.
+    pub module: Option<String>,
+    /// The package, library or binary that contains the frame.
+    pub package: Option<String>,
+    /// The platform of this frame, when it differs from the event's.
+    pub platform: Option<String>,
+    /// Line number, starting at 1.
+    pub lineno: Option<u64>,
+    /// Column number, starting at 1.
+    pub colno: Option<u64>,
+    /// Source lines before the current line.
+    pub pre_context: Option<Vec<Option<String>>>,
+    /// The source of the current line.
+    pub context_line: Option<String>,
+    /// Source lines after the current line.
+    pub post_context: Option<Vec<Option<String>>>,
+    /// Whether the frame is the application's own code.
+    pub in_app: Option<bool>,
+    /// Local variables.
+    pub vars: Option<Value>,
+    /// The instruction address, for native frames.
+    pub instruction_addr: Option<Value>,
+    /// How the addresses are to be read.
+    pub addr_mode: Option<String>,
+    /// The start address of the function.
+    pub symbol_addr: Option<Value>,
+    /// The load address of the image.
+    pub image_addr: Option<Value>,
+    /// How the frame was found by the stack walker.
+    pub trust: Option<String>,
+    /// A lock the frame holds or waits for.
+    pub lock: Option<Value>,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub other: Other,
+}

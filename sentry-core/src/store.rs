@@ -1,0 +1,411 @@
+//! The contracts every storage backend implements.
+//!
+//! Storage is split the way the deployments split it: a [`MetadataStore`]
+//! (organizations, projects, keys, tokens, issues; SQLite or Postgres) and an
+//! [`EventStore`] (event payloads; DuckDB, SQLite or ClickHouse). Methods
+//! return futures so that async drivers implement them directly and
+//! synchronous ones wrap their calls in a blocking task. Lookups return
+//! `Ok(None)` for absence; an `Err` is always a failure of the backend.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::grouping::GroupingHash;
+use crate::ids::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
+use crate::protocol::{Level, Timestamp};
+use crate::summary::EventMetadata;
+
+/// A failure of a storage backend.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// Creates an error of a kind, keeping its cause.
+    pub fn new(
+        kind: StoreErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    /// Creates an error of a kind without a cause.
+    pub fn from_kind(kind: StoreErrorKind) -> Self {
+        Self { kind, source: None }
+    }
+
+    /// Returns what kind of failure this is.
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+}
+
+/// What kind of failure a [`StoreError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The backend cannot be reached or failed to answer.
+    #[error("storage backend is unavailable")]
+    Unavailable,
+    /// Stored data is corrupt or of an unknown format version.
+    #[error("stored data is corrupt or has an unknown format version")]
+    Corrupt,
+    /// A uniqueness rule was broken.
+    #[error("conflict with existing data")]
+    Conflict,
+    /// The location or URL of a backend is invalid.
+    #[error("invalid storage location")]
+    InvalidLocation,
+}
+
+/// An organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    /// Its id.
+    pub id: OrgId,
+    /// Its URL slug.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
+    /// When it was created.
+    pub date_created: Timestamp,
+}
+
+/// A project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    /// Its id, as in DSNs.
+    pub id: ProjectId,
+    /// The organization it belongs to.
+    pub org_id: OrgId,
+    /// Its URL slug, unique within the organization.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
+    /// Its platform, e.g. `python`.
+    pub platform: Option<String>,
+    /// When it was created.
+    pub date_created: Timestamp,
+}
+
+/// A DSN key of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// The public key.
+    pub public_key: ProjectKey,
+    /// The project it sends to.
+    pub project_id: ProjectId,
+    /// Its label.
+    pub label: String,
+    /// Whether it is accepted.
+    pub is_active: bool,
+    /// When it was created.
+    pub date_created: Timestamp,
+}
+
+/// An API token, as sent in `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// The token text (`sntryu_` and 64 hex digits).
+    pub token: String,
+    /// The organization it grants access to.
+    pub org_id: OrgId,
+    /// The scopes it grants, e.g. `project:read`.
+    pub scopes: Vec<String>,
+    /// Its label.
+    pub name: String,
+    /// When it was created.
+    pub date_created: Timestamp,
+}
+
+impl ApiToken {
+    /// Returns whether the token grants a scope.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|granted| granted == scope)
+    }
+}
+
+/// The triage status of an issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssueStatus {
+    /// Open: new or regressed.
+    Unresolved,
+    /// Marked fixed.
+    Resolved,
+    /// Muted.
+    Ignored,
+}
+
+impl IssueStatus {
+    /// Returns the API name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IssueStatus::Unresolved => "unresolved",
+            IssueStatus::Resolved => "resolved",
+            IssueStatus::Ignored => "ignored",
+        }
+    }
+
+    /// Reads an API name; `muted` is Sentry's older word for `ignored`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "unresolved" => Some(IssueStatus::Unresolved),
+            "resolved" => Some(IssueStatus::Resolved),
+            "ignored" | "muted" => Some(IssueStatus::Ignored),
+            _ => None,
+        }
+    }
+}
+
+/// An issue: the events of a project that share a grouping hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    /// Its id.
+    pub id: IssueId,
+    /// The project it belongs to.
+    pub project_id: ProjectId,
+    /// Its number within the project, shown as `PROJECT-<n>` (base 36 in Sentry).
+    pub short_number: u64,
+    /// Title of its first event.
+    pub title: String,
+    /// Culprit of its latest event.
+    pub culprit: String,
+    /// Level of its latest event.
+    pub level: Level,
+    /// `error` or `default`.
+    pub ty: String,
+    /// Metadata of its first event.
+    pub metadata: EventMetadata,
+    /// Triage status.
+    pub status: IssueStatus,
+    /// When its first event happened.
+    pub first_seen: Timestamp,
+    /// When its latest event happened.
+    pub last_seen: Timestamp,
+    /// How many events it has.
+    pub times_seen: u64,
+    /// How many distinct users its events affected.
+    pub user_count: u64,
+    /// The grouping config that created it.
+    pub grouping_config: String,
+}
+
+/// What the metadata store needs to know to file an event under an issue.
+#[derive(Debug, Clone)]
+pub struct IssueEvent {
+    /// The project of the event.
+    pub project_id: ProjectId,
+    /// The grouping hash of the event.
+    pub hash: GroupingHash,
+    /// The grouping config that produced the hash.
+    pub grouping_config: String,
+    /// The event's title.
+    pub title: String,
+    /// The event's culprit.
+    pub culprit: String,
+    /// The event's level.
+    pub level: Level,
+    /// `error` or `default`.
+    pub ty: String,
+    /// The event's metadata.
+    pub metadata: EventMetadata,
+    /// When the event happened.
+    pub timestamp: Timestamp,
+    /// The `user` tag value of the event, for counting distinct users.
+    pub user: Option<String>,
+}
+
+/// Filters and order for listing issues.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssueQuery {
+    /// Only issues of these projects.
+    pub project_ids: Vec<ProjectId>,
+    /// Only issues with this status; `None` for all.
+    pub status: Option<IssueStatus>,
+    /// Words that must all appear in the title or culprit (case-insensitive).
+    pub text: Vec<String>,
+    /// How many issues to skip.
+    pub offset: u64,
+    /// How many issues to return at most.
+    pub limit: u64,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The entries of the page.
+    pub items: Vec<T>,
+    /// Whether more entries follow.
+    pub has_more: bool,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// The project.
+    pub project_id: ProjectId,
+    /// The event id.
+    pub event_id: EventId,
+    /// The issue it was filed under.
+    pub issue_id: IssueId,
+    /// When it happened.
+    pub timestamp: Timestamp,
+    /// When the server received it.
+    pub received: Timestamp,
+    /// The grouping hash.
+    pub hash: GroupingHash,
+    /// The grouping config that produced the hash.
+    pub grouping_config: String,
+    /// The normalized event as JSON.
+    pub payload: Vec<u8>,
+}
+
+/// Which event of an issue to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventPick {
+    /// The most recent by timestamp.
+    Latest,
+    /// The oldest by timestamp.
+    Oldest,
+}
+
+/// Organizations, projects, keys, tokens and issues.
+pub trait MetadataStore: Send + Sync {
+    /// Returns the organization with a slug, creating it if missing.
+    fn ensure_organization(
+        &self,
+        slug: &str,
+    ) -> impl Future<Output = Result<Organization, StoreError>> + Send;
+
+    /// Returns an organization by slug.
+    fn organization_by_slug(
+        &self,
+        slug: &str,
+    ) -> impl Future<Output = Result<Option<Organization>, StoreError>> + Send;
+
+    /// Returns an organization by id.
+    fn organization(
+        &self,
+        id: OrgId,
+    ) -> impl Future<Output = Result<Option<Organization>, StoreError>> + Send;
+
+    /// Returns the project with a slug in an organization, creating it if missing.
+    fn ensure_project(
+        &self,
+        org_id: OrgId,
+        slug: &str,
+    ) -> impl Future<Output = Result<Project, StoreError>> + Send;
+
+    /// Returns a project by id.
+    fn project(
+        &self,
+        id: ProjectId,
+    ) -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
+
+    /// Returns a project by organization and project slug.
+    fn project_by_slug(
+        &self,
+        org_id: OrgId,
+        slug: &str,
+    ) -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
+
+    /// Returns the projects of an organization, by slug.
+    fn projects(
+        &self,
+        org_id: OrgId,
+    ) -> impl Future<Output = Result<Vec<Project>, StoreError>> + Send;
+
+    /// Adds a DSN key.
+    fn insert_key(&self, key: &KeyRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Returns the keys of a project, oldest first.
+    fn project_keys(
+        &self,
+        project_id: ProjectId,
+    ) -> impl Future<Output = Result<Vec<KeyRecord>, StoreError>> + Send;
+
+    /// Returns a key by its public part.
+    fn key(
+        &self,
+        public_key: &ProjectKey,
+    ) -> impl Future<Output = Result<Option<KeyRecord>, StoreError>> + Send;
+
+    /// Adds an API token.
+    fn insert_token(&self, token: &ApiToken)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Returns a token by its text.
+    fn token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<ApiToken>, StoreError>> + Send;
+
+    /// Returns the tokens of an organization, oldest first.
+    fn org_tokens(
+        &self,
+        org_id: OrgId,
+    ) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
+
+    /// Files an event under the issue of its hash, creating the issue if it is
+    /// new, and updates its counters; returns the issue after the update.
+    fn record_issue_event(
+        &self,
+        event: &IssueEvent,
+    ) -> impl Future<Output = Result<Issue, StoreError>> + Send;
+
+    /// Returns an issue by id.
+    fn issue(&self, id: IssueId) -> impl Future<Output = Result<Option<Issue>, StoreError>> + Send;
+
+    /// Lists issues, most recently seen first.
+    fn list_issues(
+        &self,
+        query: &IssueQuery,
+    ) -> impl Future<Output = Result<Page<Issue>, StoreError>> + Send;
+
+    /// Sets the status of an issue; returns the issue, or `None` if missing.
+    fn set_issue_status(
+        &self,
+        id: IssueId,
+        status: IssueStatus,
+    ) -> impl Future<Output = Result<Option<Issue>, StoreError>> + Send;
+}
+
+/// Event payloads.
+pub trait EventStore: Send + Sync {
+    /// Stores events; an event whose id is already stored for its project is skipped.
+    /// Returns how many were new.
+    fn insert_events(
+        &self,
+        events: &[StoredEvent],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Returns whether an event is stored.
+    fn has_event(
+        &self,
+        project_id: ProjectId,
+        event_id: EventId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Returns an event by id.
+    fn event(
+        &self,
+        project_id: ProjectId,
+        event_id: EventId,
+    ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
+
+    /// Returns the latest or oldest event of an issue.
+    fn issue_event(
+        &self,
+        issue_id: IssueId,
+        pick: EventPick,
+    ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
+}

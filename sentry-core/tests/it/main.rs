@@ -1,0 +1,3 @@
+//! Integration tests of `sentry-core` through its public API.
+
+mod envelope;
