@@ -33,6 +33,16 @@ impl EventId {
         Self(Uuid::new_v4())
     }
 
+    /// Creates an id from its 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes))
+    }
+
+    /// Returns the 16 bytes of the id.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+
     /// Returns the id as a UUID.
     pub fn as_uuid(&self) -> &Uuid {
         &self.0

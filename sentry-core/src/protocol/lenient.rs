@@ -30,6 +30,16 @@ impl Timestamp {
         Utc.timestamp_opt(whole as i64, nanos).single().map(Self)
     }
 
+    /// Converts unix microseconds, if they are in chrono's range.
+    pub fn from_unix_micros(micros: i64) -> Option<Self> {
+        DateTime::from_timestamp_micros(micros).map(Self)
+    }
+
+    /// Returns unix microseconds.
+    pub fn as_unix_micros(&self) -> i64 {
+        self.0.timestamp_micros()
+    }
+
     /// Returns unix seconds as a float, at microsecond precision.
     pub fn as_unix_seconds(&self) -> f64 {
         self.0.timestamp() as f64 + f64::from(self.0.timestamp_subsec_micros()) / 1e6

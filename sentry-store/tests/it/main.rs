@@ -1,1 +1,3 @@
+//! Integration tests of `sentry-store` through its public API.
 
+mod conformance;

@@ -1,0 +1,186 @@
+//! One enum per store role, with a variant per compiled-in backend, so the
+//! server holds a concrete type and never a trait object.
+
+use sentry_core::store::{
+    ApiToken, EventPick, EventStore, Issue, IssueEvent, IssueQuery, IssueStatus, KeyRecord,
+    MetadataStore, Organization, Page, Project, StoreError, StoreErrorKind, StoredEvent,
+};
+use sentry_core::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
+
+use crate::location::Location;
+#[cfg(feature = "sqlite")]
+use crate::sqlite::SqliteStore;
+
+/// Any metadata backend.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum AnyMetadataStore {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteStore),
+}
+
+/// Any event backend.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum AnyEventStore {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteStore),
+}
+
+fn invalid(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::new(StoreErrorKind::InvalidLocation, error)
+}
+
+/// Opens the metadata store at a URL, creating and migrating it as needed.
+///
+/// # Errors
+///
+/// Fails for an invalid URL or when the backend cannot be opened.
+pub async fn open_metadata(url: &str) -> Result<AnyMetadataStore, StoreError> {
+    match Location::parse(url).map_err(invalid)? {
+        #[cfg(feature = "sqlite")]
+        Location::SqliteFile(path) => Ok(AnyMetadataStore::Sqlite(SqliteStore::open(&path).await?)),
+        #[cfg(feature = "sqlite")]
+        Location::SqliteMemory => Ok(AnyMetadataStore::Sqlite(
+            SqliteStore::open_in_memory().await?,
+        )),
+        #[allow(unreachable_patterns)]
+        _ => Err(StoreError::from_kind(StoreErrorKind::InvalidLocation)),
+    }
+}
+
+/// Opens the event store at a URL, creating and migrating it as needed.
+///
+/// # Errors
+///
+/// Fails for an invalid URL or when the backend cannot be opened.
+pub async fn open_events(url: &str) -> Result<AnyEventStore, StoreError> {
+    match Location::parse(url).map_err(invalid)? {
+        #[cfg(feature = "sqlite")]
+        Location::SqliteFile(path) => Ok(AnyEventStore::Sqlite(SqliteStore::open(&path).await?)),
+        #[cfg(feature = "sqlite")]
+        Location::SqliteMemory => Ok(AnyEventStore::Sqlite(SqliteStore::open_in_memory().await?)),
+        #[allow(unreachable_patterns)]
+        _ => Err(StoreError::from_kind(StoreErrorKind::InvalidLocation)),
+    }
+}
+
+/// Forwards a call to whichever backend the enum holds.
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite($store) => $call.await,
+        }
+    };
+}
+
+impl MetadataStore for AnyMetadataStore {
+    async fn ensure_organization(&self, slug: &str) -> Result<Organization, StoreError> {
+        dispatch!(self, s => s.ensure_organization(slug))
+    }
+
+    async fn organization_by_slug(&self, slug: &str) -> Result<Option<Organization>, StoreError> {
+        dispatch!(self, s => s.organization_by_slug(slug))
+    }
+
+    async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
+        dispatch!(self, s => s.organization(id))
+    }
+
+    async fn ensure_project(&self, org_id: OrgId, slug: &str) -> Result<Project, StoreError> {
+        dispatch!(self, s => s.ensure_project(org_id, slug))
+    }
+
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
+        dispatch!(self, s => s.project(id))
+    }
+
+    async fn project_by_slug(
+        &self,
+        org_id: OrgId,
+        slug: &str,
+    ) -> Result<Option<Project>, StoreError> {
+        dispatch!(self, s => s.project_by_slug(org_id, slug))
+    }
+
+    async fn projects(&self, org_id: OrgId) -> Result<Vec<Project>, StoreError> {
+        dispatch!(self, s => s.projects(org_id))
+    }
+
+    async fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_key(key))
+    }
+
+    async fn project_keys(&self, project_id: ProjectId) -> Result<Vec<KeyRecord>, StoreError> {
+        dispatch!(self, s => s.project_keys(project_id))
+    }
+
+    async fn key(&self, public_key: &ProjectKey) -> Result<Option<KeyRecord>, StoreError> {
+        dispatch!(self, s => s.key(public_key))
+    }
+
+    async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_token(token))
+    }
+
+    async fn token(&self, token: &str) -> Result<Option<ApiToken>, StoreError> {
+        dispatch!(self, s => s.token(token))
+    }
+
+    async fn org_tokens(&self, org_id: OrgId) -> Result<Vec<ApiToken>, StoreError> {
+        dispatch!(self, s => s.org_tokens(org_id))
+    }
+
+    async fn record_issue_event(&self, event: &IssueEvent) -> Result<Issue, StoreError> {
+        dispatch!(self, s => s.record_issue_event(event))
+    }
+
+    async fn issue(&self, id: IssueId) -> Result<Option<Issue>, StoreError> {
+        dispatch!(self, s => s.issue(id))
+    }
+
+    async fn list_issues(&self, query: &IssueQuery) -> Result<Page<Issue>, StoreError> {
+        dispatch!(self, s => s.list_issues(query))
+    }
+
+    async fn set_issue_status(
+        &self,
+        id: IssueId,
+        status: IssueStatus,
+    ) -> Result<Option<Issue>, StoreError> {
+        dispatch!(self, s => s.set_issue_status(id, status))
+    }
+}
+
+impl EventStore for AnyEventStore {
+    async fn insert_events(&self, events: &[StoredEvent]) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.insert_events(events))
+    }
+
+    async fn has_event(
+        &self,
+        project_id: ProjectId,
+        event_id: EventId,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.has_event(project_id, event_id))
+    }
+
+    async fn event(
+        &self,
+        project_id: ProjectId,
+        event_id: EventId,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        dispatch!(self, s => s.event(project_id, event_id))
+    }
+
+    async fn issue_event(
+        &self,
+        issue_id: IssueId,
+        pick: EventPick,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        dispatch!(self, s => s.issue_event(issue_id, pick))
+    }
+}
