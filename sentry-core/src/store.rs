@@ -175,7 +175,7 @@ pub struct Issue {
     pub project_id: ProjectId,
     /// Its number within the project, shown as `PROJECT-<n>` (base 36 in Sentry).
     pub short_number: u64,
-    /// Title of its first event.
+    /// Title of its latest event.
     pub title: String,
     /// Culprit of its latest event.
     pub culprit: String,
@@ -183,7 +183,9 @@ pub struct Issue {
     pub level: Level,
     /// `error` or `default`.
     pub ty: String,
-    /// Metadata of its first event.
+    /// Platform of its first event.
+    pub platform: String,
+    /// Metadata of its latest event.
     pub metadata: EventMetadata,
     /// Triage status.
     pub status: IssueStatus,
@@ -216,6 +218,8 @@ pub struct IssueEvent {
     pub level: Level,
     /// `error` or `default`.
     pub ty: String,
+    /// The event's platform.
+    pub platform: String,
     /// The event's metadata.
     pub metadata: EventMetadata,
     /// When the event happened.

@@ -40,7 +40,9 @@ pub struct EventSummary {
 ///
 /// An event with an exception is titled `Type: value` after its last
 /// (innermost) exception; otherwise by the first line of its message, else
-/// `<unlabeled event>`.
+/// `<unlabeled event>`. A synthetic exception (one an SDK made up to carry
+/// a stack trace, e.g. for a message) has no type or value worth showing:
+/// such an event is titled by its crashing function, else `<unknown>`.
 pub fn summarize(event: &Event) -> EventSummary {
     let culprit = event
         .culprit
@@ -48,21 +50,35 @@ pub fn summarize(event: &Event) -> EventSummary {
         .or_else(|| culprit(event))
         .unwrap_or_default();
     if let Some(exception) = event.exceptions().last() {
-        let ty = exception.ty.clone().unwrap_or_else(|| "Error".to_owned());
-        let value = exception.value.clone().filter(|value| !value.is_empty());
-        let title = match &value {
-            Some(value) => truncate(&format!("{ty}: {}", first_line(value))),
-            None => ty.clone(),
-        };
         let frame = exception
             .stacktrace
             .as_ref()
             .and_then(|stacktrace| crash_frame(&stacktrace.frames));
+        let function = frame.and_then(|frame| frame.function.clone());
+        let synthetic = exception
+            .mechanism
+            .as_ref()
+            .is_some_and(|mechanism| mechanism.synthetic == Some(true));
+        let (ty, value) = if synthetic {
+            (None, None)
+        } else {
+            let ty = exception.ty.clone().unwrap_or_else(|| "Error".to_owned());
+            (
+                Some(ty),
+                exception.value.clone().filter(|value| !value.is_empty()),
+            )
+        };
+        let title = match (&ty, &value) {
+            (Some(ty), Some(value)) => truncate(&format!("{ty}: {}", first_line(value))),
+            (Some(ty), None) => ty.clone(),
+            (None, _) => function.clone().unwrap_or_else(|| "<unknown>".to_owned()),
+        };
         let metadata = EventMetadata {
-            ty: Some(ty),
+            ty,
             value,
-            filename: frame.and_then(|frame| frame.filename.clone()),
-            function: frame.and_then(|frame| frame.function.clone()),
+            filename: frame
+                .and_then(|frame| frame.filename.clone().or_else(|| frame.abs_path.clone())),
+            function,
             title: None,
         };
         return EventSummary {
@@ -86,8 +102,10 @@ pub fn summarize(event: &Event) -> EventSummary {
     }
 }
 
-/// Derives a culprit: the transaction, else `location in function` of the
-/// innermost in-app frame of the innermost exception.
+/// Derives a culprit as Sentry does: the transaction, else the location of
+/// the innermost in-app frame of the innermost stack trace (the innermost
+/// frame when none is in-app): `function(file)` for JavaScript,
+/// `function` for native code, `module in function` elsewhere.
 pub fn culprit(event: &Event) -> Option<String> {
     if let Some(transaction) = event.transaction.as_ref().filter(|t| !t.is_empty()) {
         return Some(transaction.clone());
@@ -100,23 +118,38 @@ pub fn culprit(event: &Event) -> Option<String> {
         .chain(event.stacktrace.as_ref())
         .map(|stacktrace| stacktrace.frames.as_slice())
         .find(|frames| !frames.is_empty())?;
-    let frame = crash_frame(frames)?;
-    let location = frame.module.as_ref().or(frame.filename.as_ref());
-    match (location, &frame.function) {
-        (Some(location), Some(function)) => Some(format!("{location} in {function}")),
-        (Some(location), None) => Some(location.clone()),
-        (None, Some(function)) => Some(function.clone()),
-        (None, None) => None,
+    let in_app = frames.iter().rev().find(|frame| frame.in_app == Some(true));
+    let frame = in_app.or_else(|| frames.last())?;
+    let platform = frame
+        .platform
+        .as_deref()
+        .or(event.platform.as_deref())
+        .unwrap_or_default();
+    let function = frame.function.as_deref().unwrap_or("?");
+    if matches!(platform, "objc" | "cocoa" | "native") {
+        return Some(function.to_owned());
     }
+    let location = frame.module.as_ref().or(frame.filename.as_ref())?;
+    if matches!(platform, "javascript" | "node") {
+        return Some(format!("{function}({location})"));
+    }
+    Some(format!("{} in {function}", truncate(location)))
 }
 
-/// The innermost in-app frame, else the innermost frame.
+/// The innermost in-app frame with a function, else the innermost frame with one.
 fn crash_frame(frames: &[Frame]) -> Option<&Frame> {
+    let named = |frame: &&Frame| {
+        frame
+            .function
+            .as_deref()
+            .is_some_and(|function| function != "<redacted>" && function != "<unknown>")
+    };
     frames
         .iter()
         .rev()
+        .filter(named)
         .find(|frame| frame.in_app == Some(true))
-        .or_else(|| frames.last())
+        .or_else(|| frames.iter().rev().find(named))
 }
 
 fn first_line(text: &str) -> &str {
@@ -162,6 +195,19 @@ mod tests {
         assert_eq!(summary.title.chars().count(), 100);
         assert!(summary.title.ends_with("..."));
         assert_eq!(summarize(&Event::default()).title, "<unlabeled event>");
+    }
+
+    #[test]
+    fn synthetic_exception_is_titled_by_function() {
+        let event: Event = serde_json::from_str(
+            r#"{"platform":"node","message":"hi","exception":{"values":[{"value":"hi","mechanism":{"type":"generic","synthetic":true},
+               "stacktrace":{"frames":[{"function":"main","filename":"app.js","module":"app","in_app":true}]}}]}}"#,
+        )
+        .unwrap();
+        let summary = summarize(&event);
+        assert_eq!(summary.title, "main");
+        assert_eq!(summary.metadata.ty, None);
+        assert_eq!(summary.culprit, "main(app)");
     }
 
     #[test]

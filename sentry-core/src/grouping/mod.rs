@@ -9,8 +9,12 @@
 //! 1. A custom `fingerprint` sent by the SDK. The entry `{{ default }}`
 //!    stands for the values the default grouping would use.
 //! 2. The exception chain: for each exception, its type and its in-app
-//!    frames (module, else file name, plus function).
-//! 3. Without in-app frames: each exception's type and value.
+//!    frames (module, else file name, plus function). Without any in-app
+//!    frame, all frames count instead, as in Sentry's system variant.
+//! 3. Without frames: each exception's type and value.
+//!
+//! The type and value of a synthetic exception (one an SDK made up to
+//! carry a stack trace) never count.
 //! 4. The message template (`logentry.message`), else the formatted message.
 //! 5. Nothing: every such event of a project shares one issue.
 //!
@@ -91,6 +95,8 @@ pub enum Variant {
     HybridFingerprint,
     /// The in-app frames of the exception chain.
     AppStacktrace,
+    /// All frames of the exception chain, when none is in-app.
+    SystemStacktrace,
     /// Exception types and values.
     Exception,
     /// The message.
@@ -106,6 +112,7 @@ impl Variant {
             Variant::CustomFingerprint => "custom-fingerprint",
             Variant::HybridFingerprint => "hybrid-fingerprint",
             Variant::AppStacktrace => "app",
+            Variant::SystemStacktrace => "system",
             Variant::Exception => "exception",
             Variant::Message => "message",
             Variant::Fallback => "fallback",
@@ -172,17 +179,24 @@ fn is_default_only(fingerprint: &[String]) -> bool {
 fn default_values(event: &Event) -> (Variant, Vec<String>) {
     let exceptions = event.exceptions();
     if !exceptions.is_empty() {
-        let frames = app_frame_values(exceptions);
-        if frames.iter().any(|frames| !frames.is_empty()) {
-            let mut values = Vec::new();
-            for (exception, frames) in exceptions.iter().zip(frames) {
-                values.extend(exception.ty.clone());
-                values.extend(frames);
+        for (variant, app_only) in [
+            (Variant::AppStacktrace, true),
+            (Variant::SystemStacktrace, false),
+        ] {
+            let frames = frame_values(exceptions, app_only);
+            if frames.iter().any(|frames| !frames.is_empty()) {
+                let mut values = Vec::new();
+                for (exception, frames) in exceptions.iter().zip(frames) {
+                    if !is_synthetic(exception) {
+                        values.extend(exception.ty.clone());
+                    }
+                    values.extend(frames);
+                }
+                return (variant, values);
             }
-            return (Variant::AppStacktrace, values);
         }
         let mut values = Vec::new();
-        for exception in exceptions {
+        for exception in exceptions.iter().filter(|e| !is_synthetic(e)) {
             values.extend(exception.ty.clone());
             values.extend(exception.value.clone());
         }
@@ -201,8 +215,16 @@ fn default_values(event: &Event) -> (Variant, Vec<String>) {
     }
 }
 
-/// For each exception, the (module or file name, function) pairs of its in-app frames.
-fn app_frame_values(exceptions: &[Exception]) -> Vec<Vec<String>> {
+fn is_synthetic(exception: &Exception) -> bool {
+    exception
+        .mechanism
+        .as_ref()
+        .is_some_and(|mechanism| mechanism.synthetic == Some(true))
+}
+
+/// For each exception, the (module or file name, function) pairs of its
+/// frames: only the in-app ones when `app_only`.
+fn frame_values(exceptions: &[Exception], app_only: bool) -> Vec<Vec<String>> {
     exceptions
         .iter()
         .map(|exception| {
@@ -213,7 +235,7 @@ fn app_frame_values(exceptions: &[Exception]) -> Vec<Vec<String>> {
             for frame in stacktrace
                 .frames
                 .iter()
-                .filter(|frame| frame.in_app == Some(true))
+                .filter(|frame| !app_only || frame.in_app == Some(true))
             {
                 let location = frame.module.as_ref().or(frame.filename.as_ref());
                 if let Some(location) = location {
@@ -254,7 +276,34 @@ mod tests {
     }
 
     #[test]
-    fn without_app_frames_type_and_value_decide() {
+    fn without_app_frames_all_frames_decide() {
+        let system = CRASH.replace("\"in_app\":true", "\"in_app\":false");
+        let a = group(&event(&system), &GroupingConfig::default());
+        let b = group(
+            &event(&system.replace("bad 1", "bad 2")),
+            &GroupingConfig::default(),
+        );
+        assert_eq!(a.variant, Variant::SystemStacktrace);
+        assert_eq!(
+            a.values,
+            vec!["ValueError", "lib", "helper", "app.views", "index"]
+        );
+        assert_eq!(a.hash, b.hash);
+    }
+
+    #[test]
+    fn synthetic_type_and_value_do_not_count() {
+        let grouping = group(
+            &event(
+                r#"{"exception":[{"type":"Error","value":"v","mechanism":{"synthetic":true},"stacktrace":{"frames":[{"function":"f","in_app":true}]}}]}"#,
+            ),
+            &GroupingConfig::default(),
+        );
+        assert_eq!(grouping.values, vec!["f"]);
+    }
+
+    #[test]
+    fn without_frames_type_and_value_decide() {
         let grouping = group(
             &event(r#"{"exception":[{"type":"E","value":"v"}]}"#),
             &GroupingConfig::default(),

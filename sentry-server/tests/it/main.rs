@@ -1,1 +1,7 @@
+//! Integration tests of `sentry-server`: the binary on a real socket, driven
+//! through its command line and HTTP, and by the real Sentry clients.
 
+mod api;
+mod bad_input;
+mod clients;
+mod common;

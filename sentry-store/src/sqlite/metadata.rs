@@ -59,7 +59,7 @@ fn token_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
 }
 
 const ISSUE_COLUMNS: &str = "id, project_id, short_number, title, culprit, level, type, metadata, status, \
-     first_seen, last_seen, times_seen, user_count, grouping_config";
+     first_seen, last_seen, times_seen, user_count, grouping_config, platform";
 
 fn issue_row(row: &Row<'_>) -> rusqlite::Result<Issue> {
     let conversion = |index: usize, text: &str| {
@@ -87,6 +87,7 @@ fn issue_row(row: &Row<'_>) -> rusqlite::Result<Issue> {
         times_seen: row.get(11)?,
         user_count: row.get(12)?,
         grouping_config: row.get(13)?,
+        platform: row.get(14)?,
     })
 }
 
@@ -353,9 +354,11 @@ impl MetadataStore for SqliteStore {
                              last_seen = max(last_seen, ?2), \
                              level = CASE WHEN ?2 >= last_seen THEN ?3 ELSE level END, \
                              culprit = CASE WHEN ?2 >= last_seen THEN ?4 ELSE culprit END, \
+                             title = CASE WHEN ?2 >= last_seen THEN ?5 ELSE title END, \
+                             metadata = CASE WHEN ?2 >= last_seen THEN ?6 ELSE metadata END, \
                              status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END \
                              WHERE id = ?1",
-                            params![issue_id, seen, event.level.as_str(), event.culprit],
+                            params![issue_id, seen, event.level.as_str(), event.culprit, event.title, metadata],
                         )
                         .map_err(unavailable)?;
                     issue_id
@@ -372,8 +375,8 @@ impl MetadataStore for SqliteStore {
                     transaction
                         .execute(
                             "INSERT INTO issues (project_id, short_number, title, culprit, level, type, metadata, status, \
-                             first_seen, last_seen, times_seen, user_count, grouping_config) \
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'unresolved', ?8, ?8, 1, 0, ?9)",
+                             first_seen, last_seen, times_seen, user_count, grouping_config, platform) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'unresolved', ?8, ?8, 1, 0, ?9, ?10)",
                             params![
                                 project_id,
                                 short_number,
@@ -383,7 +386,8 @@ impl MetadataStore for SqliteStore {
                                 event.ty,
                                 metadata,
                                 seen,
-                                event.grouping_config
+                                event.grouping_config,
+                                event.platform
                             ],
                         )
                         .map_err(unavailable)?;

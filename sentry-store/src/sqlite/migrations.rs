@@ -52,6 +52,7 @@ CREATE TABLE issues (
     culprit TEXT NOT NULL,
     level TEXT NOT NULL,
     type TEXT NOT NULL,
+    platform TEXT NOT NULL,
     metadata TEXT NOT NULL,
     status TEXT NOT NULL,
     first_seen INTEGER NOT NULL,

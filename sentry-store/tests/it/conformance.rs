@@ -42,6 +42,7 @@ fn issue_event(project_id: ProjectId, hash: &str, seconds: f64, user: Option<&st
         culprit: format!("culprit {seconds}"),
         level: Level::Error,
         ty: "error".to_owned(),
+        platform: "python".to_owned(),
         metadata: EventMetadata::default(),
         timestamp: Timestamp::from_unix_seconds(seconds).unwrap(),
         user: user.map(str::to_owned),
@@ -128,6 +129,15 @@ async fn same_hash_joins_existing_issue(stores: &Stores) {
         .unwrap();
     assert_ne!(other.id, first.id);
     assert_eq!(other.short_number, first.short_number + 1);
+    let older = IssueEvent {
+        title: "Older title".to_owned(),
+        ..issue_event(project_id, "a", 1.0, None)
+    };
+    let fourth = stores.metadata.record_issue_event(&older).await.unwrap();
+    assert_eq!(
+        fourth.title, "Newer title",
+        "an older event does not change the title"
+    );
 }
 
 async fn counts_distinct_users(stores: &Stores) {

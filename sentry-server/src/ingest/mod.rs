@@ -1,0 +1,126 @@
+//! Ingest: from an authenticated envelope to stored events.
+//!
+//! [`process`] reads top to bottom: take each event item, deserialize,
+//! normalize, summarize, group, file under an issue, store. The CPU-bound
+//! steps are plain calls into `sentry-core`.
+
+pub mod body;
+
+use sentry_core::envelope::ItemType;
+use sentry_core::grouping::{self, Grouping};
+use sentry_core::normalize::{NormalizeConfig, normalize};
+use sentry_core::protocol::{Level, Timestamp};
+use sentry_core::store::{EventStore, IssueEvent, MetadataStore, StoredEvent};
+use sentry_core::summary::summarize;
+use sentry_core::{Envelope, Event, EventId, ProjectId};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Processes the items of an envelope for a project; returns the id of the
+/// event it carried, if any. Items other than events are dropped for now.
+///
+/// # Errors
+///
+/// 400 for an event payload that is not a JSON event; 413 for one over the
+/// size limit; 500 when a store fails.
+pub async fn process(
+    state: &AppState,
+    project_id: ProjectId,
+    envelope: &Envelope,
+) -> Result<Option<EventId>, ApiError> {
+    let received = Timestamp::now();
+    let mut event_id = envelope.headers.event_id;
+    for item in &envelope.items {
+        match item.headers.ty {
+            ItemType::Event => {
+                let event = parse_event(state, &item.payload)?;
+                let config = NormalizeConfig {
+                    received,
+                    envelope_event_id: envelope.headers.event_id,
+                };
+                event_id = Some(store_event(state, project_id, event, &config).await?);
+            }
+            ref other => tracing::debug!(item_type = %other, "dropping item"),
+        }
+    }
+    Ok(event_id)
+}
+
+/// Deserializes an event payload.
+///
+/// # Errors
+///
+/// 413 over the event size limit, 400 for invalid JSON.
+pub fn parse_event(state: &AppState, payload: &[u8]) -> Result<Event, ApiError> {
+    if payload.len() > state.limits.max_event_size {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "event exceeds the limit of {} bytes",
+                state.limits.max_event_size
+            ),
+        ));
+    }
+    serde_json::from_slice(payload)
+        .map_err(|e| ApiError::bad_request(format!("invalid event payload: {e}")))
+}
+
+/// Normalizes, groups and stores one event; returns its id. An event whose
+/// id the project already has is not stored or counted again.
+///
+/// # Errors
+///
+/// 500 when a store fails.
+pub async fn store_event(
+    state: &AppState,
+    project_id: ProjectId,
+    mut event: Event,
+    config: &NormalizeConfig,
+) -> Result<EventId, ApiError> {
+    normalize(&mut event, config);
+    let event_id = event.event_id.unwrap_or_else(EventId::new_random);
+    if state.events.has_event(project_id, event_id).await? {
+        return Ok(event_id);
+    }
+    let summary = summarize(&event);
+    let Grouping {
+        hash,
+        config: grouping_config,
+        ..
+    } = grouping::group(&event, &state.grouping);
+    let timestamp = event.timestamp.unwrap_or(config.received);
+    let issue = state
+        .metadata
+        .record_issue_event(&IssueEvent {
+            project_id,
+            hash: hash.clone(),
+            grouping_config: grouping_config.clone(),
+            title: summary.title,
+            culprit: summary.culprit,
+            level: event.level.unwrap_or(Level::Error),
+            ty: event.ty.clone().unwrap_or_else(|| "default".to_owned()),
+            platform: event.platform.clone().unwrap_or_else(|| "other".to_owned()),
+            metadata: summary.metadata,
+            timestamp,
+            user: event.user.as_ref().and_then(|user| user.tag_value()),
+        })
+        .await?;
+    let payload = serde_json::to_vec(&event)
+        .map_err(|e| ApiError::bad_request(format!("unserializable event: {e}")))?;
+    state
+        .events
+        .insert_events(&[StoredEvent {
+            project_id,
+            event_id,
+            issue_id: issue.id,
+            timestamp,
+            received: config.received,
+            hash,
+            grouping_config,
+            payload,
+        }])
+        .await?;
+    tracing::debug!(%project_id, %event_id, issue_id = %issue.id, "stored event");
+    Ok(event_id)
+}

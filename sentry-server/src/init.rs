@@ -1,0 +1,112 @@
+//! `sentry-server init`: makes a fresh installation usable in one step.
+
+use anyhow::Context as _;
+use sentry_core::protocol::Timestamp;
+use sentry_core::store::{ApiToken, KeyRecord, MetadataStore};
+use sentry_core::{Dsn, ProjectKey};
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// The scopes of the token `init` creates: everything.
+pub const ADMIN_SCOPES: &[&str] = &[
+    "org:read",
+    "org:write",
+    "org:admin",
+    "project:read",
+    "project:write",
+    "project:admin",
+    "project:releases",
+    "team:read",
+    "team:write",
+    "event:read",
+    "event:write",
+    "event:admin",
+    "member:read",
+];
+
+/// What `init` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Initialized {
+    /// Organization slug.
+    pub org: String,
+    /// Project slug.
+    pub project: String,
+    /// Project id, as in the DSN.
+    pub project_id: u64,
+    /// The project's first DSN.
+    pub dsn: String,
+    /// The organization's first API token.
+    pub token: String,
+}
+
+fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    Ok(bytes)
+}
+
+/// Creates the organization, project, DSN key and admin token if missing,
+/// and returns them; a second run creates nothing and returns the same.
+///
+/// # Errors
+///
+/// Fails when a store fails or the public URL is not http(s).
+pub async fn init(
+    state: &AppState,
+    org_slug: &str,
+    project_slug: &str,
+) -> anyhow::Result<Initialized> {
+    let org = state.metadata.ensure_organization(org_slug).await?;
+    let project = state.metadata.ensure_project(org.id, project_slug).await?;
+    let key = match state
+        .metadata
+        .project_keys(project.id)
+        .await?
+        .into_iter()
+        .next()
+    {
+        Some(key) => key,
+        None => {
+            let key = KeyRecord {
+                public_key: ProjectKey::from_random_bytes(random_bytes()?),
+                project_id: project.id,
+                label: "Default".to_owned(),
+                is_active: true,
+                date_created: Timestamp::now(),
+            };
+            state.metadata.insert_key(&key).await?;
+            key
+        }
+    };
+    let token = match state.metadata.org_tokens(org.id).await?.into_iter().next() {
+        Some(token) => token,
+        None => {
+            let hex: String = random_bytes::<32>()?
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            let token = ApiToken {
+                token: format!("sntryu_{hex}"),
+                org_id: org.id,
+                scopes: ADMIN_SCOPES
+                    .iter()
+                    .map(|scope| (*scope).to_owned())
+                    .collect(),
+                name: "admin (created by init)".to_owned(),
+                date_created: Timestamp::now(),
+            };
+            state.metadata.insert_token(&token).await?;
+            token
+        }
+    };
+    let dsn = Dsn::new(&state.public_url, key.public_key, project.id)
+        .context("building the DSN from the public URL")?;
+    Ok(Initialized {
+        org: org.slug,
+        project: project.slug,
+        project_id: project.id.0,
+        dsn: dsn.to_string(),
+        token: token.token,
+    })
+}

@@ -1,0 +1,40 @@
+//! A Sentry-compatible error tracking server.
+//!
+//! # The path of an event
+//!
+//! 1. An SDK posts an envelope to `POST /api/<project_id>/envelope/`
+//!    (or a bare event to `/store/`). [`routes::ingest`] reads the body:
+//!    [`ingest::body`] caps its size and undoes `Content-Encoding`.
+//! 2. [`auth`] finds the DSN key in `X-Sentry-Auth`, `Authorization: Sentry`,
+//!    the `sentry_key` query parameter or the envelope's `dsn` header, and
+//!    the metadata store confirms that it belongs to the project.
+//! 3. [`sentry_core::Envelope::parse`] splits the envelope into items
+//!    without copying them. [`ingest::process`] takes each event item:
+//!    it deserializes the event, normalizes it
+//!    ([`sentry_core::normalize`]), derives its title and culprit
+//!    ([`sentry_core::summary`]) and groups it
+//!    ([`sentry_core::grouping`]).
+//! 4. The metadata store files the event under the issue of its grouping
+//!    hash (creating the issue or updating its counters), and the event
+//!    store keeps the normalized payload.
+//! 5. The SDK gets `{"id": "<event_id>"}`. Items other than events are
+//!    accepted and dropped for now.
+//! 6. People and tools read issues and events through Sentry's web API
+//!    under `/api/0/` ([`routes::issues`], [`routes::events`]), with a
+//!    bearer token.
+//!
+//! Errors become JSON `{"detail": ...}` answers in one place, [`error`].
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod init;
+pub mod logging;
+pub mod routes;
+pub mod search;
+pub mod state;
+
+pub use crate::routes::app;
+pub use crate::state::AppState;

@@ -1,0 +1,310 @@
+//! Issues in Sentry's web API: list, detail, status update.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::http::header::LINK;
+use axum::response::{IntoResponse, Response};
+use sentry_core::IssueId;
+use sentry_core::store::{Issue, IssueQuery, IssueStatus, MetadataStore, Organization, Project};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{ApiAuth, form_pairs};
+use crate::error::ApiError;
+use crate::routes::model::issue_json;
+use crate::search::IssueSearch;
+use crate::state::AppState;
+
+/// Largest page of issues, as in Sentry.
+const MAX_LIMIT: u64 = 100;
+/// Page size when none is asked for, as in Sentry.
+const DEFAULT_LIMIT: u64 = 25;
+
+/// `GET /api/0/`: what the token is. `sentry-cli info` calls it.
+pub async fn api_root(auth: ApiAuth) -> Json<Value> {
+    Json(json!({
+        "version": "0",
+        "auth": { "scopes": auth.token.scopes },
+        "user": null,
+    }))
+}
+
+/// A page position: Sentry's `value:offset:is_prev` cursor, of which the offset is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    offset: u64,
+}
+
+impl Cursor {
+    fn parse(text: &str) -> Result<Self, ApiError> {
+        if text.is_empty() {
+            return Ok(Self { offset: 0 });
+        }
+        let mut parts = text.split(':');
+        let (Some(_value), Some(offset)) = (parts.next(), parts.next()) else {
+            return Err(ApiError::bad_request("invalid cursor"));
+        };
+        let offset = offset
+            .parse()
+            .map_err(|_| ApiError::bad_request("invalid cursor"))?;
+        Ok(Self { offset })
+    }
+}
+
+/// Builds Sentry's `Link` header with `previous` and `next` cursors.
+fn link_header(
+    base: &str,
+    params: &[(String, String)],
+    offset: u64,
+    limit: u64,
+    has_more: bool,
+) -> String {
+    let link = |cursor: &str, rel: &str, results: bool| {
+        let mut pairs: Vec<(&str, &str)> = params
+            .iter()
+            .filter(|(name, _)| name != "cursor")
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        pairs.push(("cursor", cursor));
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("<{base}?{query}>; rel=\"{rel}\"; results=\"{results}\"; cursor=\"{cursor}\"")
+    };
+    let previous = format!("0:{}:1", offset.saturating_sub(limit));
+    let next = format!("0:{}:0", offset + limit);
+    format!(
+        "{}, {}",
+        link(&previous, "previous", offset > 0),
+        link(&next, "next", has_more)
+    )
+}
+
+async fn org_and_project(
+    state: &AppState,
+    auth: &ApiAuth,
+    org: &str,
+    project: &str,
+) -> Result<(Organization, Project), ApiError> {
+    let org = auth.organization(state, org).await?;
+    let project = state
+        .metadata
+        .project_by_slug(org.id, project)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((org, project))
+}
+
+/// `GET /api/0/projects/{org}/{project}/issues/`.
+pub async fn list_project_issues(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    auth.require_scope("event:read")?;
+    let (org, project) = org_and_project(&state, &auth, &org, &project).await?;
+    let params = form_pairs(query.as_deref().unwrap_or_default());
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let search = IssueSearch::parse(param("query"))?;
+    let limit = match param("limit") {
+        Some(text) => text
+            .parse::<u64>()
+            .map_err(|_| ApiError::bad_request("limit must be a number"))?
+            .clamp(1, MAX_LIMIT),
+        None => DEFAULT_LIMIT,
+    };
+    let cursor = Cursor::parse(param("cursor").unwrap_or_default())?;
+    let page = state
+        .metadata
+        .list_issues(&IssueQuery {
+            project_ids: vec![project.id],
+            status: search.status,
+            text: search.text,
+            offset: cursor.offset,
+            limit,
+        })
+        .await?;
+    let body: Vec<Value> = page
+        .items
+        .iter()
+        .map(|issue| issue_json(issue, &project, &org.slug, &state.public_url))
+        .collect();
+    let base = format!(
+        "{}/api/0/projects/{}/{}/issues/",
+        state.public_url, org.slug, project.slug
+    );
+    let mut headers = HeaderMap::new();
+    let link = link_header(&base, &params, cursor.offset, limit, page.has_more);
+    if let Ok(value) = link.parse() {
+        headers.insert(LINK, value);
+    }
+    Ok((headers, Json(body)).into_response())
+}
+
+/// Loads an issue the token may see, with its project and organization.
+pub async fn visible_issue(
+    state: &AppState,
+    auth: &ApiAuth,
+    issue_id: &str,
+) -> Result<(Issue, Project, Organization), ApiError> {
+    let issue_id: IssueId = issue_id.parse().map_err(|_| ApiError::not_found())?;
+    let issue = state
+        .metadata
+        .issue(issue_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let project = state
+        .metadata
+        .project(issue.project_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if project.org_id != auth.token.org_id {
+        return Err(ApiError::not_found());
+    }
+    let org = state
+        .metadata
+        .organization(project.org_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((issue, project, org))
+}
+
+async fn issue_detail(
+    state: &AppState,
+    auth: &ApiAuth,
+    org: Option<&str>,
+    issue_id: &str,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_scope("event:read")?;
+    let (issue, project, org_record) = visible_issue(state, auth, issue_id).await?;
+    if org.is_some_and(|slug| slug != org_record.slug) {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(issue_json(
+        &issue,
+        &project,
+        &org_record.slug,
+        &state.public_url,
+    )))
+}
+
+/// `GET /api/0/issues/{id}/`.
+pub async fn get_issue(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(issue_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    issue_detail(&state, &auth, None, &issue_id).await
+}
+
+/// `GET /api/0/organizations/{org}/issues/{id}/`.
+pub async fn get_org_issue(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, issue_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    issue_detail(&state, &auth, Some(&org), &issue_id).await
+}
+
+/// The body of an issue update.
+#[derive(Debug, Deserialize)]
+pub struct IssueUpdate {
+    status: Option<String>,
+}
+
+async fn apply_update(
+    state: &AppState,
+    auth: &ApiAuth,
+    org: Option<&str>,
+    issue_id: &str,
+    update: &IssueUpdate,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_scope("event:write")?;
+    let (issue, project, org_record) = visible_issue(state, auth, issue_id).await?;
+    if org.is_some_and(|slug| slug != org_record.slug) {
+        return Err(ApiError::not_found());
+    }
+    let Some(status) = &update.status else {
+        return Ok(Json(issue_json(
+            &issue,
+            &project,
+            &org_record.slug,
+            &state.public_url,
+        )));
+    };
+    let status = IssueStatus::parse(status)
+        .ok_or_else(|| ApiError::bad_request(format!("invalid status `{status}`")))?;
+    let issue = state
+        .metadata
+        .set_issue_status(issue.id, status)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(issue_json(
+        &issue,
+        &project,
+        &org_record.slug,
+        &state.public_url,
+    )))
+}
+
+fn parse_update(body: &[u8]) -> Result<IssueUpdate, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// `PUT /api/0/issues/{id}/` with `{"status": ...}`.
+pub async fn update_issue(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(issue_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    apply_update(&state, &auth, None, &issue_id, &parse_update(&body)?).await
+}
+
+/// `PUT /api/0/organizations/{org}/issues/{id}/`.
+pub async fn update_org_issue(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, issue_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    apply_update(&state, &auth, Some(&org), &issue_id, &parse_update(&body)?).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_has_both_cursors() {
+        let params = vec![
+            ("query".to_owned(), "is:resolved".to_owned()),
+            ("cursor".to_owned(), "0:25:0".to_owned()),
+        ];
+        let link = link_header(
+            "http://h/api/0/projects/o/p/issues/",
+            &params,
+            25,
+            25,
+            false,
+        );
+        assert_eq!(
+            link,
+            "<http://h/api/0/projects/o/p/issues/?query=is%3Aresolved&cursor=0%3A0%3A1>; rel=\"previous\"; results=\"true\"; cursor=\"0:0:1\", \
+             <http://h/api/0/projects/o/p/issues/?query=is%3Aresolved&cursor=0%3A50%3A0>; rel=\"next\"; results=\"false\"; cursor=\"0:50:0\""
+        );
+    }
+
+    #[test]
+    fn cursor_reads_offset() {
+        assert_eq!(Cursor::parse("0:50:0").unwrap().offset, 50);
+        assert_eq!(Cursor::parse("").unwrap().offset, 0);
+        assert!(Cursor::parse("x").is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! Every HTTP path the server answers, on one screen.
+
+pub mod events;
+pub mod ingest;
+pub mod issues;
+pub mod model;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// Builds the application: ingest, the web API, and JSON 404s for the rest.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        // Ingest, as SDKs and sentry-cli send it.
+        .route("/api/{project_id}/envelope/", post(ingest::envelope))
+        .route("/api/{project_id}/envelope", post(ingest::envelope))
+        .route("/api/{project_id}/store/", post(ingest::store))
+        .route("/api/{project_id}/store", post(ingest::store))
+        // The web API.
+        .route("/api/0/", get(issues::api_root))
+        .route(
+            "/api/0/projects/{org}/{project}/issues/",
+            get(issues::list_project_issues),
+        )
+        .route(
+            "/api/0/issues/{issue_id}/",
+            get(issues::get_issue).put(issues::update_issue),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/",
+            get(issues::get_org_issue).put(issues::update_org_issue),
+        )
+        .route(
+            "/api/0/issues/{issue_id}/events/{pick}/",
+            get(events::issue_event),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/events/{pick}/",
+            get(events::org_issue_event),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}/",
+            get(events::project_event),
+        )
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> crate::error::ApiError {
+    crate::error::ApiError::not_found()
+}

@@ -1,0 +1,268 @@
+//! The real clients: the Python `sentry-sdk`, `@sentry/node` and
+//! `sentry-cli` send to a server, and the web API shows what they made.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, ensure};
+use serde_json::Value;
+
+use crate::common::{
+    Init, TestServer, clients_dir, exception_values, functions, issue_titled, scripts_dir, titles,
+};
+
+fn run(command: &mut Command) -> Result<String> {
+    let output = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    ensure!(
+        output.status.success(),
+        "{command:?} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(stdout)
+}
+
+fn tags(event: &Value) -> Vec<(String, String)> {
+    event["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|tag| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (text(&tag["key"]), text(&tag["value"]))
+        })
+        .collect()
+}
+
+fn breadcrumb_messages(event: &Value) -> Vec<String> {
+    event["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry["type"] == "breadcrumbs")
+        .flat_map(|entry| {
+            entry["data"]["values"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|crumb| crumb["message"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Checks an issue's count, culprit and user count.
+fn check_issue(issue: &Value, count: &str, culprit: &str, users: u64) {
+    assert_eq!(issue["count"], count, "count of {}", issue["title"]);
+    assert_eq!(issue["culprit"], culprit, "culprit of {}", issue["title"]);
+    assert_eq!(issue["userCount"], users, "users of {}", issue["title"]);
+    assert_eq!(issue["status"], "unresolved");
+}
+
+async fn check_context_event(
+    server: &TestServer,
+    init: &Init,
+    issue: &Value,
+    user: &str,
+    crumb: &str,
+) -> Result<()> {
+    let event = server
+        .latest_event(init, issue["id"].as_str().unwrap_or_default())
+        .await?;
+    assert!(
+        tags(&event).contains(&("feature".to_owned(), "checkout".to_owned())),
+        "tags: {}",
+        event["tags"]
+    );
+    assert_eq!(event["user"]["id"], user);
+    assert!(
+        breadcrumb_messages(&event).iter().any(|m| m == crumb),
+        "breadcrumbs: {:?}",
+        breadcrumb_messages(&event)
+    );
+    assert_eq!(event["release"]["version"], "e2e@1.0.0");
+    assert_eq!(event["environment"], "test");
+    Ok(())
+}
+
+#[tokio::test]
+async fn python_sdk_events_become_the_expected_issues() -> Result<()> {
+    let clients = clients_dir();
+    let server = TestServer::start()?;
+    let init = server.init("python")?;
+    run(Command::new(clients.join("venv/bin/python"))
+        .arg(scripts_dir().join("python_scenarios.py"))
+        .env("SENTRY_DSN", &init.dsn))?;
+
+    let issues = server.all_issues(&init).await?;
+    let mut found = titles(&issues);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "LookupError: python with context",
+            "RuntimeError: python outer failure",
+            "TypeError: can only concatenate str (not \"int\") to str",
+            "ValueError: python bad value 1",
+            "ZeroDivisionError: division by zero",
+            "python message 42",
+        ]
+    );
+    check_issue(
+        issue_titled(&issues, "ValueError: python bad value 1"),
+        "2",
+        "__main__ in same_site",
+        0,
+    );
+    check_issue(
+        issue_titled(&issues, "ZeroDivisionError: division by zero"),
+        "1",
+        "__main__ in divide",
+        0,
+    );
+    check_issue(issue_titled(&issues, "python message 42"), "1", "", 0);
+    let context = issue_titled(&issues, "LookupError: python with context");
+    check_issue(context, "1", "__main__ in with_context", 1);
+    check_context_event(&server, &init, context, "user-1", "python added item").await?;
+
+    let chained = issue_titled(&issues, "RuntimeError: python outer failure");
+    check_issue(chained, "1", "__main__ in chained", 0);
+    let event = server
+        .latest_event(&init, chained["id"].as_str().unwrap_or_default())
+        .await?;
+    let exceptions = exception_values(&event);
+    let types: Vec<&str> = exceptions
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, ["KeyError", "RuntimeError"]);
+    let frames = functions(&exceptions[1]);
+    assert_eq!(
+        frames.last().map(String::as_str),
+        Some("chained"),
+        "frames: {frames:?}"
+    );
+    assert!(frames.iter().any(|f| f == "capture"));
+    let top = &exceptions[1]["stacktrace"]["frames"]
+        .as_array()
+        .context("frames")?
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(top["filename"], "python_scenarios.py");
+    assert!(top["lineNo"].as_u64().is_some_and(|line| line > 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn node_sdk_events_become_the_expected_issues() -> Result<()> {
+    let clients = clients_dir();
+    let server = TestServer::start()?;
+    let init = server.init("node")?;
+    run(Command::new("node")
+        .arg(scripts_dir().join("node_scenarios.cjs"))
+        .env("NODE_PATH", clients.join("node/node_modules"))
+        .env("SENTRY_DSN", &init.dsn))?;
+
+    let issues = server.all_issues(&init).await?;
+    let mut found = titles(&issues);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "Error: node outer failure",
+            "EvalError: node cannot eval",
+            "RangeError: node bad value 1",
+            "SyntaxError: node cannot parse",
+            "URIError: node with context",
+            // captureMessage carries a synthetic exception: Sentry titles it by function.
+            "main",
+        ]
+    );
+    check_issue(
+        issue_titled(&issues, "RangeError: node bad value 1"),
+        "2",
+        "sameSite(node_scenarios)",
+        0,
+    );
+    check_issue(
+        issue_titled(&issues, "EvalError: node cannot eval"),
+        "1",
+        "evalBroken(node_scenarios)",
+        0,
+    );
+    let message = issue_titled(&issues, "main");
+    check_issue(message, "1", "main(node_scenarios)", 0);
+    let event = server
+        .latest_event(&init, message["id"].as_str().unwrap_or_default())
+        .await?;
+    assert_eq!(event["message"], "node message 42");
+    let context = issue_titled(&issues, "URIError: node with context");
+    check_issue(context, "1", "withContext(node_scenarios)", 1);
+    check_context_event(&server, &init, context, "user-2", "node added item").await?;
+
+    let chained = issue_titled(&issues, "Error: node outer failure");
+    let event = server
+        .latest_event(&init, chained["id"].as_str().unwrap_or_default())
+        .await?;
+    let exceptions = exception_values(&event);
+    let types: Vec<&str> = exceptions
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, ["TypeError", "Error"]);
+    let frames = functions(&exceptions[1]);
+    assert_eq!(
+        frames.last().map(String::as_str),
+        Some("chained"),
+        "frames: {frames:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn sentry_cli_lists_issues_and_sends_events() -> Result<()> {
+    let clients = clients_dir();
+    let server = TestServer::start()?;
+    let init = server.init("cli")?;
+    let cli = clients.join("node/node_modules/.bin/sentry-cli");
+    let with_env = |command: &mut Command| {
+        command
+            .env("SENTRY_URL", &server.url)
+            .env("SENTRY_AUTH_TOKEN", &init.token)
+            .env("SENTRY_ORG", &init.org)
+            .env("SENTRY_PROJECT", &init.project)
+            .env("SENTRY_DSN", &init.dsn)
+            .env("SENTRY_DISABLE_UPDATE_CHECK", "true");
+    };
+    let mut send = Command::new(&cli);
+    send.args(["send-event", "-m", "cli message one", "--no-environ"]);
+    with_env(&mut send);
+    run(&mut send)?;
+    let mut send = Command::new(&cli);
+    send.args(["send-event", "-m", "cli message two", "--no-environ"]);
+    with_env(&mut send);
+    run(&mut send)?;
+
+    let issues = server.all_issues(&init).await?;
+    let mut found = titles(&issues);
+    found.sort();
+    assert_eq!(found, ["cli message one", "cli message two"]);
+
+    let mut list = Command::new(&cli);
+    list.args(["issues", "list"]);
+    with_env(&mut list);
+    let output = run(&mut list)?;
+    for issue in &issues {
+        let short_id = issue["shortId"].as_str().unwrap_or_default();
+        assert!(
+            output.contains(short_id),
+            "{short_id} missing from:\n{output}"
+        );
+        assert!(
+            output.contains(issue["title"].as_str().unwrap_or_default()),
+            "title missing from:\n{output}"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! A server process for one test: its own temp data dir and port.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// What `sentry-server init --json` prints.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Init {
+    pub org: String,
+    pub project: String,
+    pub project_id: u64,
+    pub dsn: String,
+    pub token: String,
+}
+
+impl Init {
+    /// The public key of the DSN.
+    pub fn key(&self) -> &str {
+        let after_scheme = self.dsn.split("://").nth(1).unwrap_or_default();
+        after_scheme.split('@').next().unwrap_or_default()
+    }
+}
+
+pub struct TestServer {
+    child: Child,
+    data_dir: tempfile::TempDir,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_sentry-server")
+}
+
+impl TestServer {
+    /// Starts `sentry-server serve` on a free loopback port.
+    pub fn start() -> Result<Self> {
+        let data_dir = tempfile::tempdir()?;
+        let mut child = Command::new(binary())
+            .args(["--data-dir"])
+            .arg(data_dir.path())
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("spawning sentry-server")?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[server] {line}");
+                if let Some(address) = line.split("address=").nth(1) {
+                    let address = address
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = sender.send(address);
+                }
+            }
+        });
+        let address = receiver
+            .recv_timeout(Duration::from_secs(30))
+            .context("server did not report its address")?;
+        Ok(Self {
+            child,
+            data_dir,
+            url: format!("http://{address}"),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// Runs `init --json` for a project of the default organization.
+    pub fn init(&self, project: &str) -> Result<Init> {
+        self.init_in("sentry", project)
+    }
+
+    /// Runs `init --json` for a project of an organization.
+    pub fn init_in(&self, org: &str, project: &str) -> Result<Init> {
+        let output = Command::new(binary())
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args([
+                "init",
+                "--json",
+                "--org",
+                org,
+                "--project",
+                project,
+                "--public-url",
+                &self.url,
+            ])
+            .output()?;
+        if !output.status.success() {
+            bail!("init failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(serde_json::from_slice(&output.stdout)?)
+    }
+
+    /// GETs an API path with a token; returns the status and JSON body.
+    pub async fn get(&self, token: &str, path: &str) -> Result<(u16, Value)> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await?))
+    }
+
+    /// Lists every issue of a project (all statuses), following `Link` cursors.
+    pub async fn all_issues(&self, init: &Init) -> Result<Vec<Value>> {
+        let mut url = format!(
+            "{}/api/0/projects/{}/{}/issues/?query=",
+            self.url, init.org, init.project
+        );
+        let mut issues = Vec::new();
+        loop {
+            let response = self.http.get(&url).bearer_auth(&init.token).send().await?;
+            anyhow::ensure!(
+                response.status() == 200,
+                "issue list answered {}",
+                response.status()
+            );
+            let next = next_link(response.headers().get("link").and_then(|v| v.to_str().ok()));
+            let page: Vec<Value> = response.json().await?;
+            issues.extend(page);
+            match next {
+                Some(next) => url = next,
+                None => return Ok(issues),
+            }
+        }
+    }
+
+    /// The latest event of an issue.
+    pub async fn latest_event(&self, init: &Init, issue_id: &str) -> Result<Value> {
+        let (status, event) = self
+            .get(
+                &init.token,
+                &format!("/api/0/issues/{issue_id}/events/latest/"),
+            )
+            .await?;
+        anyhow::ensure!(status == 200, "latest event answered {status}: {event}");
+        Ok(event)
+    }
+
+    /// POSTs raw bytes to an ingest path.
+    pub async fn post(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> Result<(u16, Value)> {
+        let mut request = self.http.post(format!("{}{path}", self.url)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        let body =
+            serde_json::from_str(&text).with_context(|| format!("answer is not JSON: {text:?}"))?;
+        Ok((status, body))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `rel="next"` URL of a Sentry `Link` header, if it has results.
+pub fn next_link(header: Option<&str>) -> Option<String> {
+    header?.split(", <").find_map(|part| {
+        let part = part.trim_start_matches('<');
+        let (url, attributes) = part.split_once(">;")?;
+        (attributes.contains("rel=\"next\"") && attributes.contains("results=\"true\""))
+            .then(|| url.to_owned())
+    })
+}
+
+/// Where `scripts/install-test-clients` put the real clients.
+pub fn clients_dir() -> PathBuf {
+    let dir = match std::env::var_os("SENTRY_TEST_CLIENTS") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            // The test binary is TARGET/debug/deps/it-...; the clients default to TARGET/test-clients.
+            let exe = std::env::current_exe().expect("test binary path");
+            exe.ancestors()
+                .nth(3)
+                .expect("target dir")
+                .join("test-clients")
+        }
+    };
+    assert!(
+        dir.join("venv/bin/python").exists()
+            && dir.join("node/node_modules/.bin/sentry-cli").exists(),
+        "the real Sentry clients are not installed in {}; run scripts/install-test-clients (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// The folder of the client scripts.
+pub fn scripts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/clients")
+}
+
+/// Finds the issue with a title.
+pub fn issue_titled<'a>(issues: &'a [Value], title: &str) -> &'a Value {
+    issues
+        .iter()
+        .find(|issue| issue["title"] == title)
+        .unwrap_or_else(|| panic!("no issue titled {title:?} among {:#?}", titles(issues)))
+}
+
+pub fn titles(issues: &[Value]) -> Vec<String> {
+    issues
+        .iter()
+        .map(|issue| issue["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The exception values of an event from the web API.
+pub fn exception_values(event: &Value) -> Vec<Value> {
+    event["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|entry| entry["type"] == "exception")
+        .and_then(|entry| entry["data"]["values"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// The function names of a stack trace from the web API, outermost first.
+pub fn functions(exception: &Value) -> Vec<String> {
+    exception["stacktrace"]["frames"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|frame| frame["function"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
