@@ -1,1 +1,85 @@
-fn main() {}
+//! Embeds the libraries without HTTP: parses an envelope, normalizes and
+//! groups its event, stores it in SQLite and lists the issues.
+//!
+//! Run with `cargo run -p examples --example embedded`.
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use sentry_core::envelope::ItemType;
+use sentry_core::grouping::{GroupingConfig, group};
+use sentry_core::normalize::{NormalizeConfig, normalize};
+use sentry_core::protocol::{Level, Timestamp};
+use sentry_core::store::{EventStore, IssueEvent, IssueQuery, MetadataStore, StoredEvent};
+use sentry_core::summary::summarize;
+use sentry_core::{Envelope, Event};
+
+const ENVELOPE: &[u8] = include_bytes!("../fixtures/envelopes/envelope-error-7k.bin");
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("example.sqlite").display());
+    let metadata = sentry_store::open_metadata(&url).await?;
+    let events = sentry_store::open_events(&url).await?;
+    let org = metadata.ensure_organization("example").await?;
+    let project = metadata.ensure_project(org.id, "backend").await?;
+
+    let envelope = Envelope::parse(Bytes::from_static(ENVELOPE))?;
+    let item = envelope
+        .item(&ItemType::Event)
+        .context("the envelope has no event")?;
+    let mut event: Event = serde_json::from_slice(&item.payload)?;
+    let received = Timestamp::now();
+    normalize(
+        &mut event,
+        &NormalizeConfig {
+            received,
+            envelope_event_id: envelope.headers.event_id,
+        },
+    );
+    let grouping = group(&event, &GroupingConfig::default());
+    let summary = summarize(&event);
+    let timestamp = event.timestamp.unwrap_or(received);
+    let issue = metadata
+        .record_issue_event(&IssueEvent {
+            project_id: project.id,
+            hash: grouping.hash.clone(),
+            grouping_config: grouping.config.clone(),
+            title: summary.title,
+            culprit: summary.culprit,
+            level: event.level.unwrap_or(Level::Error),
+            ty: event.ty.clone().unwrap_or_default(),
+            platform: event.platform.clone().unwrap_or_default(),
+            metadata: summary.metadata,
+            timestamp,
+            user: event.user.as_ref().and_then(|user| user.tag_value()),
+        })
+        .await?;
+    events
+        .insert_events(&[StoredEvent {
+            project_id: project.id,
+            event_id: event.event_id.context("normalize sets an event id")?,
+            issue_id: issue.id,
+            timestamp,
+            received,
+            hash: grouping.hash,
+            grouping_config: grouping.config,
+            payload: serde_json::to_vec(&event)?,
+        }])
+        .await?;
+
+    let page = metadata
+        .list_issues(&IssueQuery {
+            project_ids: vec![project.id],
+            limit: 10,
+            ..IssueQuery::default()
+        })
+        .await?;
+    for issue in page.items {
+        println!(
+            "#{} {} ({}) seen {} time(s)",
+            issue.id, issue.title, issue.culprit, issue.times_seen
+        );
+    }
+    Ok(())
+}

@@ -163,22 +163,22 @@ async fn serve(stores: &StoreConfig, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
 async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return std::future::pending().await,
-            };
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
         tokio::select! {
-            _ = interrupt => {}
+            _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = interrupt.await;
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -1,6 +1,8 @@
 //! Integration tests of `sentry-server`: the binary on a real socket, driven
 //! through its command line and HTTP, and by the real Sentry clients.
 
+#![allow(clippy::unwrap_used, reason = "tests may unwrap")]
+
 mod api;
 mod bad_input;
 mod clients;

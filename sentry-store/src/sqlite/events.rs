@@ -48,23 +48,39 @@ fn project_param(project_id: ProjectId) -> Result<i64, StoreError> {
     i64::try_from(project_id.0).map_err(corrupt)
 }
 
+/// An event as its columns, with the payload compressed.
+struct EventRow {
+    project_id: i64,
+    event_id: [u8; 16],
+    issue_id: i64,
+    timestamp: i64,
+    received: i64,
+    hash: String,
+    grouping_config: String,
+    payload: Vec<u8>,
+}
+
+impl EventRow {
+    fn new(event: &StoredEvent) -> Result<Self, StoreError> {
+        Ok(Self {
+            project_id: project_param(event.project_id)?,
+            event_id: *event.event_id.as_bytes(),
+            issue_id: event.issue_id.0,
+            timestamp: event.timestamp.as_unix_micros(),
+            received: event.received.as_unix_micros(),
+            hash: event.hash.as_str().to_owned(),
+            grouping_config: event.grouping_config.clone(),
+            payload: lz4_flex::compress_prepend_size(&event.payload),
+        })
+    }
+}
+
 impl EventStore for SqliteStore {
     async fn insert_events(&self, events: &[StoredEvent]) -> Result<u64, StoreError> {
-        let rows: Vec<(i64, [u8; 16], i64, i64, i64, String, String, Vec<u8>)> = events
+        let rows = events
             .iter()
-            .map(|event| {
-                Ok((
-                    project_param(event.project_id)?,
-                    *event.event_id.as_bytes(),
-                    event.issue_id.0,
-                    event.timestamp.as_unix_micros(),
-                    event.received.as_unix_micros(),
-                    event.hash.as_str().to_owned(),
-                    event.grouping_config.clone(),
-                    lz4_flex::compress_prepend_size(&event.payload),
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?;
+            .map(EventRow::new)
+            .collect::<Result<Vec<_>, _>>()?;
         self.run(move |connection| {
             let transaction = connection.transaction().map_err(unavailable)?;
             let mut inserted = 0;
@@ -77,7 +93,16 @@ impl EventStore for SqliteStore {
                     .map_err(unavailable)?;
                 for row in &rows {
                     inserted += statement
-                        .execute(params![row.0, &row.1[..], row.2, row.3, row.4, row.5, row.6, row.7])
+                        .execute(params![
+                            row.project_id,
+                            &row.event_id[..],
+                            row.issue_id,
+                            row.timestamp,
+                            row.received,
+                            row.hash,
+                            row.grouping_config,
+                            row.payload
+                        ])
                         .map_err(unavailable)? as u64;
                 }
             }

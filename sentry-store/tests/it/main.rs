@@ -1,3 +1,5 @@
 //! Integration tests of `sentry-store` through its public API.
 
+#![allow(clippy::unwrap_used, reason = "tests may unwrap")]
+
 mod conformance;
