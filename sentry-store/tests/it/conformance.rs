@@ -122,6 +122,12 @@ async fn same_hash_joins_existing_issue(stores: &Stores) {
         second.culprit, "culprit 100",
         "culprit follows the latest event"
     );
+    let newer = IssueEvent {
+        title: "Newer title".to_owned(),
+        ..issue_event(project_id, "a", 200.0, None)
+    };
+    let third = stores.metadata.record_issue_event(&newer).await.unwrap();
+    assert_eq!(third.title, "Newer title", "title follows the latest event");
     let other = stores
         .metadata
         .record_issue_event(&issue_event(project_id, "b", 10.0, None))
