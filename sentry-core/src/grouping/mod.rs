@@ -23,6 +23,12 @@
 //! events ([`Grouping::config`]), so a later config can be introduced
 //! without regrouping stored data.
 
+pub mod enhancements;
+pub mod fingerprint_rules;
+pub mod functions;
+pub mod glob;
+pub mod parameterize;
+
 use std::fmt;
 
 use sha2::{Digest, Sha256};

@@ -71,6 +71,9 @@ pub struct Frame {
     pub trust: Option<String>,
     /// A lock the frame holds or waits for.
     pub lock: Option<Value>,
+    /// Processing data: `sourcemap`, and the grouping bookkeeping `category`
+    /// and `orig_in_app` written by stack trace rules.
+    pub data: Option<serde_json::Map<String, Value>>,
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub other: Other,
