@@ -28,6 +28,7 @@ pub mod fingerprint_rules;
 pub mod functions;
 pub mod glob;
 pub mod parameterize;
+pub mod platform;
 
 use std::fmt;
 
