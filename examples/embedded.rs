@@ -6,11 +6,10 @@
 use anyhow::Context as _;
 use bytes::Bytes;
 use sentry_core::envelope::ItemType;
-use sentry_core::grouping::{GroupingConfig, group};
+use sentry_core::grouping::{GroupingConfig, group, prepare};
 use sentry_core::normalize::{NormalizeConfig, normalize};
-use sentry_core::protocol::{Level, Timestamp};
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::{EventStore, IssueEvent, IssueQuery, MetadataStore, StoredEvent};
-use sentry_core::summary::summarize;
 use sentry_core::{Envelope, Event};
 
 const ENVELOPE: &[u8] = include_bytes!("../fixtures/envelopes/envelope-error-7k.bin");
@@ -37,36 +36,15 @@ async fn main() -> anyhow::Result<()> {
             envelope_event_id: envelope.headers.event_id,
         },
     );
-    let grouping = group(&event, &GroupingConfig::default());
-    let summary = summarize(&event);
-    let timestamp = event.timestamp.unwrap_or(received);
+    let config = GroupingConfig::default();
+    prepare(&mut event, &config);
+    let grouping = group(&event, &config);
     let issue = metadata
-        .record_issue_event(&IssueEvent {
-            project_id: project.id,
-            hash: grouping.hash.clone(),
-            grouping_config: grouping.config.clone(),
-            title: summary.title,
-            culprit: summary.culprit,
-            level: event.level.unwrap_or(Level::Error),
-            ty: event.ty.clone().unwrap_or_default(),
-            platform: event.platform.clone().unwrap_or_default(),
-            metadata: summary.metadata,
-            timestamp,
-            user: event.user.as_ref().and_then(|user| user.tag_value()),
-        })
+        .record_issue_event(&IssueEvent::new(project.id, &event, &grouping, received))
         .await?;
-    events
-        .insert_events(&[StoredEvent {
-            project_id: project.id,
-            event_id: event.event_id.context("normalize sets an event id")?,
-            issue_id: issue.id,
-            timestamp,
-            received,
-            hash: grouping.hash,
-            grouping_config: grouping.config,
-            payload: serde_json::to_vec(&event)?,
-        }])
-        .await?;
+    let stored = StoredEvent::new(project.id, issue.id, &event, &grouping, received)?;
+    events.insert_events(&[stored]).await?;
+    println!("{}", grouping.explain());
 
     let page = metadata
         .list_issues(&IssueQuery {

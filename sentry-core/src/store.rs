@@ -11,10 +11,10 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
-use crate::grouping::GroupingHash;
+use crate::grouping::{Grouping, GroupingHash};
 use crate::ids::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
-use crate::protocol::{Level, Timestamp};
-use crate::summary::EventMetadata;
+use crate::protocol::{Event, Level, Timestamp};
+use crate::summary::{EventMetadata, summarize};
 
 /// A failure of a storage backend.
 #[derive(Debug, thiserror::Error)]
@@ -206,8 +206,9 @@ pub struct Issue {
 pub struct IssueEvent {
     /// The project of the event.
     pub project_id: ProjectId,
-    /// The grouping hash of the event.
-    pub hash: GroupingHash,
+    /// The grouping hashes of the event, primary first. The first one that
+    /// already names an issue decides the issue; the others are attached to it.
+    pub hashes: Vec<GroupingHash>,
     /// The grouping config that produced the hash.
     pub grouping_config: String,
     /// The event's title.
@@ -226,6 +227,32 @@ pub struct IssueEvent {
     pub timestamp: Timestamp,
     /// The `user` tag value of the event, for counting distinct users.
     pub user: Option<String>,
+}
+
+impl IssueEvent {
+    /// Describes a normalized, grouped event; `received` stands in for a
+    /// missing timestamp.
+    pub fn new(
+        project_id: ProjectId,
+        event: &Event,
+        grouping: &Grouping,
+        received: Timestamp,
+    ) -> Self {
+        let summary = summarize(event);
+        Self {
+            project_id,
+            hashes: grouping.hashes.clone(),
+            grouping_config: grouping.config.clone(),
+            title: summary.title,
+            culprit: summary.culprit,
+            level: event.level.unwrap_or(Level::Error),
+            ty: event.ty.clone().unwrap_or_else(|| "default".to_owned()),
+            platform: event.platform.clone().unwrap_or_else(|| "other".to_owned()),
+            metadata: summary.metadata,
+            timestamp: event.timestamp.unwrap_or(received),
+            user: event.user.as_ref().and_then(|user| user.tag_value()),
+        }
+    }
 }
 
 /// Filters and order for listing issues.
@@ -271,6 +298,32 @@ pub struct StoredEvent {
     pub grouping_config: String,
     /// The normalized event as JSON.
     pub payload: Vec<u8>,
+}
+
+impl StoredEvent {
+    /// Serializes a normalized, grouped event for storage under an issue.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the event cannot be serialized (a map key that is not a string).
+    pub fn new(
+        project_id: ProjectId,
+        issue_id: IssueId,
+        event: &Event,
+        grouping: &Grouping,
+        received: Timestamp,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            project_id,
+            event_id: event.event_id.unwrap_or_else(EventId::new_random),
+            issue_id,
+            timestamp: event.timestamp.unwrap_or(received),
+            received,
+            hash: grouping.hash.clone(),
+            grouping_config: grouping.config.clone(),
+            payload: serde_json::to_vec(event)?,
+        })
+    }
 }
 
 /// Which event of an issue to fetch.
@@ -359,8 +412,10 @@ pub trait MetadataStore: Send + Sync {
         org_id: OrgId,
     ) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
 
-    /// Files an event under the issue of its hash, creating the issue if it is
-    /// new, and updates its counters; returns the issue after the update.
+    /// Files an event under the issue of the first of its hashes that names
+    /// one, creating the issue if none does, attaches the event's other
+    /// hashes to it, and updates its counters; returns the issue after the
+    /// update.
     fn record_issue_event(
         &self,
         event: &IssueEvent,
@@ -374,6 +429,21 @@ pub trait MetadataStore: Send + Sync {
         &self,
         query: &IssueQuery,
     ) -> impl Future<Output = Result<Page<Issue>, StoreError>> + Send;
+
+    /// Returns a project setting, e.g. `fingerprintingRules`.
+    fn project_option(
+        &self,
+        project_id: ProjectId,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Sets a project setting; `None` removes it.
+    fn set_project_option(
+        &self,
+        project_id: ProjectId,
+        key: &str,
+        value: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Sets the status of an issue; returns the issue, or `None` if missing.
     fn set_issue_status(

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::protocol::{Event, Frame};
 
-/// Longest title, in characters, before it is cut with `...`.
-const MAX_TITLE_CHARS: usize = 100;
+/// Longest message line or exception value, in characters, in a title before it is cut with `...`.
+const MAX_TITLE_PART_CHARS: usize = 100;
 
 /// The `metadata` of an issue, with Sentry's field names.
 #[serde_with::skip_serializing_none]
@@ -49,7 +49,32 @@ pub fn summarize(event: &Event) -> EventSummary {
         .clone()
         .or_else(|| culprit(event))
         .unwrap_or_default();
-    if let Some(exception) = event.exceptions().last() {
+    let mut summary = summarize_untitled(event, culprit);
+    // A fingerprint rule may have named the event.
+    if let Some(title) = event.other.get("title").and_then(serde_json::Value::as_str) {
+        summary.title = title.to_owned();
+    }
+    summary
+}
+
+/// The exception that names the event: the one grouping picked from an
+/// exception group (`main_exception_id`), else the last.
+fn main_exception(event: &Event) -> Option<&crate::protocol::Exception> {
+    let main_id = event
+        .other
+        .get("main_exception_id")
+        .and_then(serde_json::Value::as_u64);
+    let picked = main_id.and_then(|id| {
+        event
+            .exceptions()
+            .iter()
+            .find(|exception| exception.mechanism.as_ref().and_then(|m| m.exception_id) == Some(id))
+    });
+    picked.or_else(|| event.exceptions().last())
+}
+
+fn summarize_untitled(event: &Event, culprit: String) -> EventSummary {
+    if let Some(exception) = main_exception(event) {
         let frame = exception
             .stacktrace
             .as_ref()
@@ -69,7 +94,7 @@ pub fn summarize(event: &Event) -> EventSummary {
             )
         };
         let title = match (&ty, &value) {
-            (Some(ty), Some(value)) => truncate(&format!("{ty}: {}", first_line(value))),
+            (Some(ty), Some(value)) => format!("{ty}: {}", truncate(first_line(value))),
             (Some(ty), None) => ty.clone(),
             (None, _) => function.clone().unwrap_or_else(|| "<unknown>".to_owned()),
         };
@@ -160,10 +185,10 @@ fn first_line(text: &str) -> &str {
 }
 
 fn truncate(text: &str) -> String {
-    if text.chars().count() <= MAX_TITLE_CHARS {
+    if text.chars().count() <= MAX_TITLE_PART_CHARS {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(MAX_TITLE_CHARS - 3).collect();
+    let mut cut: String = text.chars().take(MAX_TITLE_PART_CHARS - 3).collect();
     cut.push_str("...");
     cut
 }

@@ -3,12 +3,19 @@
 //! Store locations are global options, so every subcommand opens the same
 //! stores the same way.
 
+use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
-use sentry_core::grouping::GroupingConfig;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sentry_core::Event;
+use sentry_core::grouping::{
+    self, Enhancements, FingerprintingRules, GroupingConfig, HashAlgorithm,
+};
+use sentry_core::normalize::{NormalizeConfig, normalize};
+use sentry_core::protocol::Timestamp;
 
 use crate::config::{IngestLimits, StoreConfig, default_data_dir};
 use crate::state::AppState;
@@ -56,6 +63,47 @@ pub enum Command {
     Serve(ServeArgs),
     /// Creates what is missing (organization, project, DSN key, admin token) and prints it.
     Init(InitArgs),
+    /// Grouping tools.
+    #[command(subcommand)]
+    Grouping(GroupingCommand),
+}
+
+/// Subcommands of `grouping`.
+#[derive(Debug, Subcommand)]
+pub enum GroupingCommand {
+    /// Groups one event and prints its hashes and variants as JSON.
+    Explain(ExplainArgs),
+}
+
+/// The hash function of `grouping explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HashChoice {
+    /// SHA-256, as this server stores issues.
+    Sha256,
+    /// MD5, as Sentry computes its hashes.
+    Md5,
+}
+
+/// Options of `grouping explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The grouping config.
+    #[arg(long, default_value = grouping::NEWSTYLE_2023_01_11)]
+    pub config: String,
+    /// A file of project fingerprint rules.
+    #[arg(long)]
+    pub fingerprint_rules: Option<PathBuf>,
+    /// A file of project stack trace rules.
+    #[arg(long)]
+    pub enhancements: Option<PathBuf>,
+    /// The hash function.
+    #[arg(long, value_enum, default_value = "sha256")]
+    pub hash: HashChoice,
+    /// Print a readable tree instead of JSON.
+    #[arg(long)]
+    pub text: bool,
+    /// The event JSON file, or `-` for standard input.
+    pub event: PathBuf,
 }
 
 /// Options of `serve`.
@@ -108,6 +156,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let stores = cli.stores.config();
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(&stores, &args).await,
+        Command::Grouping(GroupingCommand::Explain(args)) => {
+            let output = explain(&args)?;
+            #[allow(clippy::print_stdout, reason = "explain prints its result")]
+            {
+                println!("{output}");
+            }
+            Ok(())
+        }
         Command::Init(args) => {
             let state = open_state(&stores, &args.public_url).await?;
             let created = crate::init::init(&state, &args.org, &args.project).await?;
@@ -128,6 +184,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Groups one event file as ingest would and renders the result.
+fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
+    if args.config != grouping::NEWSTYLE_2023_01_11 {
+        anyhow::bail!(
+            "unknown grouping config `{}`; supported: {}",
+            args.config,
+            grouping::NEWSTYLE_2023_01_11
+        );
+    }
+    let text = if args.event.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        text
+    } else {
+        std::fs::read_to_string(&args.event)
+            .with_context(|| format!("reading {}", args.event.display()))?
+    };
+    let mut event: Event = serde_json::from_str(&text).context("the input is not an event")?;
+    let read_rules = |path: &Option<PathBuf>| -> anyhow::Result<Option<String>> {
+        path.as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+            })
+            .transpose()
+    };
+    let fingerprinting = match read_rules(&args.fingerprint_rules)? {
+        Some(text) => FingerprintingRules::parse(&text).context("fingerprint rules")?,
+        None => FingerprintingRules::default(),
+    };
+    let enhancements = match read_rules(&args.enhancements)? {
+        Some(text) => Enhancements::parse(&text).context("stack trace rules")?,
+        None => Enhancements::parse("").context("empty rules")?,
+    };
+    let mut config = GroupingConfig::with_project_rules(&enhancements, fingerprinting);
+    config.hash_algorithm = match args.hash {
+        HashChoice::Sha256 => HashAlgorithm::Sha256,
+        HashChoice::Md5 => HashAlgorithm::Md5,
+    };
+    normalize(
+        &mut event,
+        &NormalizeConfig {
+            received: Timestamp::now(),
+            envelope_event_id: None,
+        },
+    );
+    grouping::prepare(&mut event, &config);
+    let grouping = grouping::group(&event, &config);
+    if args.text {
+        return Ok(grouping.explain());
+    }
+    Ok(serde_json::to_string_pretty(&grouping.to_json())?)
+}
+
 async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<AppState> {
     let metadata = sentry_store::open_metadata(&stores.metadata_url)
         .await
@@ -139,7 +248,7 @@ async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<Ap
         metadata,
         events,
         limits: IngestLimits::default(),
-        grouping: GroupingConfig::default(),
+        grouping: Arc::default(),
         public_url: public_url.trim_end_matches('/').to_owned(),
     })
 }

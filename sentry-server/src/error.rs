@@ -13,7 +13,7 @@ use sentry_core::store::StoreError;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    detail: String,
+    body: serde_json::Value,
 }
 
 impl ApiError {
@@ -21,8 +21,14 @@ impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             status,
-            detail: detail.into(),
+            body: serde_json::json!({ "detail": detail.into() }),
         }
+    }
+
+    /// An answer with a status and a JSON body that has a `detail` and
+    /// more, such as per-field validation errors.
+    pub fn with_body(status: StatusCode, body: serde_json::Value) -> Self {
+        Self { status, body }
     }
 
     /// 400: the request is malformed.
@@ -63,10 +69,6 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(serde_json::json!({ "detail": self.detail })),
-        )
-            .into_response()
+        (self.status, Json(self.body)).into_response()
     }
 }

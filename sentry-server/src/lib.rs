@@ -29,6 +29,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod grouping_configs;
 pub mod ingest;
 pub mod init;
 pub mod logging;

@@ -1,9 +1,11 @@
 //! What every request handler can reach.
 
-use sentry_core::grouping::GroupingConfig;
+use std::sync::Arc;
+
 use sentry_store::{AnyEventStore, AnyMetadataStore};
 
 use crate::config::IngestLimits;
+use crate::grouping_configs::GroupingConfigs;
 
 /// Shared, cheaply cloned server state.
 #[derive(Clone)]
@@ -14,8 +16,8 @@ pub struct AppState {
     pub events: AnyEventStore,
     /// Ingest size limits.
     pub limits: IngestLimits,
-    /// The grouping config applied to new events.
-    pub grouping: GroupingConfig,
+    /// Each project's grouping config.
+    pub grouping: Arc<GroupingConfigs>,
     /// The URL clients reach this server at, without a trailing slash; used
     /// in DSNs, permalinks and pagination links.
     pub public_url: String,

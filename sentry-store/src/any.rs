@@ -146,6 +146,23 @@ impl MetadataStore for AnyMetadataStore {
         dispatch!(self, s => s.list_issues(query))
     }
 
+    async fn project_option(
+        &self,
+        project_id: ProjectId,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.project_option(project_id, key))
+    }
+
+    async fn set_project_option(
+        &self,
+        project_id: ProjectId,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_project_option(project_id, key, value))
+    }
+
     async fn set_issue_status(
         &self,
         id: IssueId,

@@ -139,7 +139,11 @@ impl Glob {
         if self.kind != GlobKind::Path {
             return self.regex.is_match(value);
         }
-        let value = value.replace('\\', "/");
+        let value: std::borrow::Cow<'_, str> = if value.contains('\\') {
+            value.replace('\\', "/").into()
+        } else {
+            value.into()
+        };
         self.regex.is_match(&value)
             || (!value.starts_with('/') && self.regex.is_match(&format!("/{value}")))
     }

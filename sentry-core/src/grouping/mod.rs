@@ -1,27 +1,45 @@
-//! Grouping: deciding which issue an event belongs to.
+//! Grouping: deciding which issue an event belongs to, as Sentry's default
+//! grouping config `newstyle:2023-01-11` does.
 //!
 //! Sentry calls an issue a *group*; this crate says *issue* everywhere else.
-//! Grouping reduces an event to a list of contributing values and hashes
-//! them; events with the same hash belong to the same issue.
 //!
-//! The strategy, in order of precedence:
+//! # How it works
 //!
-//! 1. A custom `fingerprint` sent by the SDK. The entry `{{ default }}`
-//!    stands for the values the default grouping would use.
-//! 2. The exception chain: for each exception, its type and its in-app
-//!    frames (module, else file name, plus function). Without any in-app
-//!    frame, all frames count instead, as in Sentry's system variant.
-//! 3. Without frames: each exception's type and value.
+//! [`prepare`] first normalizes an event the way Sentry does before
+//! grouping (and the result is what gets stored): frame paths are
+//! completed, native function names trimmed, the stack trace rules mark
+//! frames in-app or not, and the server-side fingerprint rules may replace
+//! the event's fingerprint and title.
 //!
-//! The type and value of a synthetic exception (one an SDK made up to
-//! carry a stack trace) never count.
-//! 4. The message template (`logentry.message`), else the formatted message.
-//! 5. Nothing: every such event of a project shares one issue.
+//! [`group`] then runs the strategies in precedence order (exceptions,
+//! threads, a bare stack trace, templates, security reports, the message).
+//! Each builds a tree of components in one or more *variants*: `system`
+//! (every frame may count), `app` (only in-app frames) or `default`. The
+//! first strategy that contributes wins; the others are kept in the tree,
+//! switched off, so an explanation shows why they did not count. A custom
+//! fingerprint replaces the variants, a fingerprint mixing `{{ default }}`
+//! with other values salts them, and an event with nothing usable gets
+//! the fallback hash that all such events share.
 //!
-//! The hash is SHA-256 over the values concatenated in that order, in hex.
-//! The config that produced a hash is recorded with the issue and its
-//! events ([`Grouping::config`]), so a later config can be introduced
-//! without regrouping stored data.
+//! A variant's hash is taken over the leaf values of its contributing
+//! components, concatenated in tree order without separators: SHA-256 by
+//! default, or MD5 to reproduce Sentry's own hashes ([`HashAlgorithm`]).
+//! An event carries every distinct variant hash, the `system` one last; it
+//! joins the issue of the first hash already known.
+//!
+//! Each issue and event records the config id it was grouped with
+//! ([`Grouping::config`]), so a later config can be added without
+//! regrouping stored data.
+
+mod component;
+mod exception;
+mod frame;
+mod prepare;
+mod security;
+mod stacktrace;
+mod strategies;
+mod threads;
+mod variants;
 
 pub mod enhancements;
 pub mod fingerprint_rules;
@@ -31,47 +49,103 @@ pub mod parameterize;
 pub mod platform;
 
 use std::fmt;
+use std::sync::Arc;
 
+use md5::Md5;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::protocol::{Event, Exception};
+pub use self::component::{Component, ComponentValue};
+pub use self::enhancements::Enhancements;
+pub use self::fingerprint_rules::FingerprintingRules;
+pub use self::prepare::prepare;
+pub use self::variants::Variant;
 
-/// The grouping config of this first strategy.
-pub const LEGACY_CONFIG: &str = "skeleton:2026-11-24";
+use self::fingerprint_rules::{FingerprintValue, resolve_entry};
+use crate::protocol::Event;
 
-/// Settings for [`group`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The id of the grouping config this module implements.
+pub const NEWSTYLE_2023_01_11: &str = "newstyle:2023-01-11";
+
+/// How variant hashes are computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HashAlgorithm {
+    /// SHA-256, 64 hex digits: this project's hashes.
+    #[default]
+    Sha256,
+    /// MD5, 32 hex digits: exactly Sentry's hashes, for migrations.
+    Md5,
+}
+
+/// Settings for [`prepare`] and [`group`].
+#[derive(Debug, Clone)]
 pub struct GroupingConfig {
     /// The config id recorded with each grouping.
     pub id: String,
+    /// How hashes are computed.
+    pub hash_algorithm: HashAlgorithm,
+    /// Stack trace rules: the config's base rules, then the project's.
+    pub enhancements: Arc<Enhancements>,
+    /// The project's fingerprint rules (the built-in ones always follow).
+    pub fingerprinting: Arc<FingerprintingRules>,
 }
 
 impl Default for GroupingConfig {
     fn default() -> Self {
         Self {
-            id: LEGACY_CONFIG.to_owned(),
+            id: NEWSTYLE_2023_01_11.to_owned(),
+            hash_algorithm: HashAlgorithm::default(),
+            enhancements: Arc::new(Enhancements::base().clone()),
+            fingerprinting: Arc::new(FingerprintingRules::default()),
         }
     }
 }
 
-/// The hash that names an issue within a project: SHA-256, 64 hex digits.
+impl GroupingConfig {
+    /// The default config with a project's own rules added.
+    pub fn with_project_rules(
+        project_enhancements: &Enhancements,
+        fingerprinting: FingerprintingRules,
+    ) -> Self {
+        Self {
+            enhancements: Arc::new(Enhancements::base().with_project_rules(project_enhancements)),
+            fingerprinting: Arc::new(fingerprinting),
+            ..Self::default()
+        }
+    }
+}
+
+/// A hash that names an issue within a project, in hex.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupingHash(String);
 
 impl GroupingHash {
-    /// Hashes contributing values, concatenated without separators.
+    /// Hashes values concatenated without separators, with SHA-256.
     pub fn from_values<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut hasher = Sha256::new();
-        for value in values {
-            hasher.update(value.as_bytes());
+        Self::from_values_with(HashAlgorithm::Sha256, values)
+    }
+
+    /// Hashes values concatenated without separators.
+    pub fn from_values_with<'a>(
+        algorithm: HashAlgorithm,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        match algorithm {
+            HashAlgorithm::Sha256 => {
+                let mut hasher = Sha256::new();
+                values
+                    .into_iter()
+                    .for_each(|value| hasher.update(value.as_bytes()));
+                Self(hex(&hasher.finalize()))
+            }
+            HashAlgorithm::Md5 => {
+                let mut hasher = Md5::new();
+                values
+                    .into_iter()
+                    .for_each(|value| hasher.update(value.as_bytes()));
+                Self(hex(&hasher.finalize()))
+            }
         }
-        let digest = hasher.finalize();
-        let mut hex = String::with_capacity(64);
-        for byte in digest.iter() {
-            hex.push(char::from(HEX[usize::from(byte >> 4)]));
-            hex.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-        Self(hex)
     }
 
     /// Wraps a stored hash.
@@ -85,7 +159,15 @@ impl GroupingHash {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
+}
 
 impl fmt::Display for GroupingHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,270 +175,402 @@ impl fmt::Display for GroupingHash {
     }
 }
 
-/// Which part of the event decided the grouping.
+/// What kind of variant a [`GroupingVariant`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    /// A custom fingerprint without `{{ default }}`.
+pub enum VariantKind {
+    /// A component tree from the strategies.
+    Component,
+    /// A project's (or the SDK's) custom fingerprint.
     CustomFingerprint,
-    /// A fingerprint mixing `{{ default }}` with custom values.
-    HybridFingerprint,
-    /// The in-app frames of the exception chain.
-    AppStacktrace,
-    /// All frames of the exception chain, when none is in-app.
-    SystemStacktrace,
-    /// Exception types and values.
-    Exception,
-    /// The message.
-    Message,
-    /// Nothing usable: all such events share one issue.
+    /// A fingerprint from a built-in rule.
+    BuiltInFingerprint,
+    /// A component tree salted with a fingerprint that has `{{ default }}`.
+    SaltedComponent,
+    /// Nothing usable: every such event shares this hash.
     Fallback,
+    /// A legacy SDK checksum, used as the hash.
+    Checksum,
+    /// A legacy SDK checksum that was not a hash, hashed.
+    HashedChecksum,
 }
 
-impl Variant {
-    /// Returns the variant name used in explanations.
+impl VariantKind {
+    /// Returns Sentry's name for the kind.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Variant::CustomFingerprint => "custom-fingerprint",
-            Variant::HybridFingerprint => "hybrid-fingerprint",
-            Variant::AppStacktrace => "app",
-            Variant::SystemStacktrace => "system",
-            Variant::Exception => "exception",
-            Variant::Message => "message",
-            Variant::Fallback => "fallback",
+            VariantKind::Component => "component",
+            VariantKind::CustomFingerprint => "custom-fingerprint",
+            VariantKind::BuiltInFingerprint => "built-in-fingerprint",
+            VariantKind::SaltedComponent => "salted-component",
+            VariantKind::Fallback => "fallback",
+            VariantKind::Checksum => "checksum",
+            VariantKind::HashedChecksum => "hashed-checksum",
         }
     }
+}
+
+/// One way of grouping an event, with its hash if it counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupingVariant {
+    /// Its name: `app`, `system`, `default`, `custom-fingerprint`, ...
+    pub name: String,
+    /// What kind of variant it is.
+    pub kind: VariantKind,
+    /// Its hash, when it counts.
+    pub hash: Option<GroupingHash>,
+    /// Why it does not count, or other advice.
+    pub hint: Option<String>,
+    /// The values that were hashed.
+    pub values: Vec<Value>,
+    /// The component tree, for component variants.
+    pub component: Option<Component>,
+    /// The fingerprint rule that matched and the SDK's own fingerprint.
+    pub info: Option<Value>,
 }
 
 /// The outcome of grouping one event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Grouping {
-    /// The hash that names the issue.
+    /// The primary hash: the first of `hashes`.
     pub hash: GroupingHash,
-    /// Which part of the event decided it.
-    pub variant: Variant,
-    /// The contributing values, in hashing order.
-    pub values: Vec<String>,
+    /// Every distinct variant hash, primary first and `system` last.
+    pub hashes: Vec<GroupingHash>,
+    /// Every variant, in creation order.
+    pub variants: Vec<GroupingVariant>,
     /// The config id that produced it.
     pub config: String,
+    /// For an exception group reduced to one exception: that exception's
+    /// `exception_id`, which names the event.
+    pub main_exception_id: Option<u64>,
 }
 
-/// Groups an event.
+impl Grouping {
+    /// Returns the grouping as JSON: `{"config", "hashes", "variants": {name: {...}}}`,
+    /// variants in the shape of Sentry's grouping info.
+    pub fn to_json(&self) -> Value {
+        let mut variants = serde_json::Map::new();
+        for variant in &self.variants {
+            let mut entry = json!({
+                "type": variant.kind.as_str(),
+                "contributes": variant.hash.is_some(),
+                "hash": variant.hash.as_ref().map(GroupingHash::as_str),
+                "hint": variant.hint,
+                "values": variant.values,
+            });
+            if let Some(component) = &variant.component {
+                entry["component"] = component.to_json();
+            }
+            if let (Some(info), Some(fields)) = (&variant.info, entry.as_object_mut()) {
+                for (key, value) in info.as_object().into_iter().flatten() {
+                    fields.insert(key.clone(), value.clone());
+                }
+            }
+            variants.insert(variant.name.clone(), entry);
+        }
+        json!({
+            "config": self.config,
+            "hashes": self.hashes.iter().map(GroupingHash::as_str).collect::<Vec<_>>(),
+            "variants": variants,
+        })
+    }
+
+    /// Returns a readable explanation: each variant, its hash, and the
+    /// component tree with `+` for what counted and `-` for what did not.
+    pub fn explain(&self) -> String {
+        let mut out = format!("config: {}\n", self.config);
+        for variant in &self.variants {
+            let hash = variant.hash.as_ref().map_or("none", GroupingHash::as_str);
+            out.push_str(&format!(
+                "variant {} ({}), hash {hash}",
+                variant.name,
+                variant.kind.as_str()
+            ));
+            if let Some(hint) = &variant.hint {
+                out.push_str(&format!(" ({hint})"));
+            }
+            out.push('\n');
+            match &variant.component {
+                Some(component) => component.explain(&mut out, 1),
+                None => out.push_str(&format!(
+                    "  values {}\n",
+                    Value::from(variant.values.clone())
+                )),
+            }
+        }
+        out
+    }
+}
+
+/// Groups a prepared event (see [`prepare`]).
 pub fn group(event: &Event, config: &GroupingConfig) -> Grouping {
-    let (default_variant, default_values) = default_values(event);
-    let (variant, values) = match &event.fingerprint {
-        Some(fingerprint) if !fingerprint.is_empty() && !is_default_only(fingerprint) => {
-            let hybrid = fingerprint.iter().any(|entry| is_default_marker(entry));
-            let mut values = Vec::new();
-            for entry in fingerprint {
-                if is_default_marker(entry) {
-                    values.extend(default_values.iter().cloned());
-                } else {
-                    values.push(entry.clone());
-                }
-            }
-            let variant = if hybrid {
-                Variant::HybridFingerprint
-            } else {
-                Variant::CustomFingerprint
-            };
-            (variant, values)
+    let algorithm = config.hash_algorithm;
+    let mut main_exception_id = None;
+    let variants = match checksum_variants(event, algorithm) {
+        Some(variants) => variants,
+        None => {
+            let calculated = strategies::calculate(event, config);
+            main_exception_id = calculated.main_exception_id;
+            fingerprint_variants(event, calculated.variants, algorithm)
         }
-        _ => (default_variant, default_values),
     };
-    Grouping {
-        hash: GroupingHash::from_values(values.iter().map(String::as_str)),
-        variant,
-        values,
-        config: config.id.clone(),
-    }
-}
-
-fn is_default_marker(entry: &str) -> bool {
-    let inner = entry.trim();
-    inner
-        .strip_prefix("{{")
-        .and_then(|rest| rest.strip_suffix("}}"))
-        .is_some_and(|name| name.trim() == "default")
-}
-
-fn is_default_only(fingerprint: &[String]) -> bool {
-    fingerprint.iter().all(|entry| is_default_marker(entry))
-}
-
-fn default_values(event: &Event) -> (Variant, Vec<String>) {
-    let exceptions = event.exceptions();
-    if !exceptions.is_empty() {
-        for (variant, app_only) in [
-            (Variant::AppStacktrace, true),
-            (Variant::SystemStacktrace, false),
-        ] {
-            let frames = frame_values(exceptions, app_only);
-            if frames.iter().any(|frames| !frames.is_empty()) {
-                let mut values = Vec::new();
-                for (exception, frames) in exceptions.iter().zip(frames) {
-                    if !is_synthetic(exception) {
-                        values.extend(exception.ty.clone());
-                    }
-                    values.extend(frames);
-                }
-                return (variant, values);
-            }
-        }
-        let mut values = Vec::new();
-        for exception in exceptions.iter().filter(|e| !is_synthetic(e)) {
-            values.extend(exception.ty.clone());
-            values.extend(exception.value.clone());
-        }
-        if !values.is_empty() {
-            return (Variant::Exception, values);
-        }
-    }
-    let message = event
-        .logentry
-        .as_ref()
-        .and_then(|entry| entry.message.as_deref())
-        .or_else(|| event.message_text());
-    match message {
-        Some(message) if !message.is_empty() => (Variant::Message, vec![message.to_owned()]),
-        _ => (Variant::Fallback, Vec::new()),
-    }
-}
-
-fn is_synthetic(exception: &Exception) -> bool {
-    exception
-        .mechanism
-        .as_ref()
-        .is_some_and(|mechanism| mechanism.synthetic == Some(true))
-}
-
-/// For each exception, the (module or file name, function) pairs of its
-/// frames: only the in-app ones when `app_only`.
-fn frame_values(exceptions: &[Exception], app_only: bool) -> Vec<Vec<String>> {
-    exceptions
+    let mut hashes: Vec<GroupingHash> = Vec::new();
+    let ordered = variants
         .iter()
-        .map(|exception| {
-            let Some(stacktrace) = &exception.stacktrace else {
-                return Vec::new();
-            };
-            let mut values = Vec::new();
-            for frame in stacktrace
-                .frames
-                .iter()
-                .filter(|frame| !app_only || frame.in_app == Some(true))
-            {
-                let location = frame.module.as_ref().or(frame.filename.as_ref());
-                if let Some(location) = location {
-                    values.push(location.clone());
-                }
-                if let Some(function) = &frame.function {
-                    values.push(function.clone());
-                }
+        .filter(|variant| variant.name != "system")
+        .chain(variants.iter().filter(|variant| variant.name == "system"));
+    for variant in ordered {
+        if let Some(hash) = &variant.hash {
+            if !hashes.contains(hash) {
+                hashes.push(hash.clone());
             }
-            values
+        }
+    }
+    let hash = hashes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| GroupingHash::from_values_with(algorithm, []));
+    Grouping {
+        hash,
+        hashes,
+        variants,
+        config: config.id.clone(),
+        main_exception_id,
+    }
+}
+
+fn is_default(entry: &str) -> bool {
+    matches!(
+        resolve_entry(entry, &Event::default()),
+        FingerprintValue::Default
+    )
+}
+
+fn component_variant(
+    name: &str,
+    component: Component,
+    algorithm: HashAlgorithm,
+) -> GroupingVariant {
+    let values = component.contributing_values();
+    let hash = component
+        .contributes
+        .then(|| GroupingHash::from_values_with(algorithm, values.iter().map(String::as_str)));
+    GroupingVariant {
+        name: name.to_owned(),
+        kind: VariantKind::Component,
+        hash,
+        hint: component.hint.clone(),
+        values: component.contributing_json_values(),
+        component: Some(component),
+        info: None,
+    }
+}
+
+/// Applies the fingerprint (spec section 3) to the strategy variants.
+fn fingerprint_variants(
+    event: &Event,
+    calculated: Vec<(Variant, Component)>,
+    algorithm: HashAlgorithm,
+) -> Vec<GroupingVariant> {
+    let fingerprint: Vec<String> = match &event.fingerprint {
+        Some(fingerprint) if !fingerprint.is_empty() => fingerprint.clone(),
+        _ => vec!["{{ default }}".to_owned()],
+    };
+    let defaults = fingerprint.iter().filter(|entry| is_default(entry)).count();
+    let info = event.other.get("_fingerprint_info");
+    let mut variants: Vec<GroupingVariant> = Vec::new();
+    if defaults == 0 {
+        for (variant, mut component) in calculated {
+            component.disable("custom fingerprint takes precedence");
+            variants.push(component_variant(variant.as_str(), component, algorithm));
+        }
+        let resolved = resolve_fingerprint(&fingerprint, event);
+        let builtin = info
+            .and_then(|info| info.get("matched_rule"))
+            .and_then(|rule| rule.get("is_builtin"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        let kind = if builtin {
+            VariantKind::BuiltInFingerprint
+        } else {
+            VariantKind::CustomFingerprint
+        };
+        variants.push(GroupingVariant {
+            name: kind.as_str().to_owned(),
+            kind,
+            hash: Some(GroupingHash::from_values_with(
+                algorithm,
+                resolved.iter().map(String::as_str),
+            )),
+            hint: None,
+            values: resolved.into_iter().map(Value::String).collect(),
+            component: None,
+            info: fingerprint_info(info),
+        });
+    } else if defaults == 1 && fingerprint.len() == 1 {
+        for (variant, component) in calculated {
+            variants.push(component_variant(variant.as_str(), component, algorithm));
+        }
+    } else {
+        let resolved = resolve_fingerprint(&fingerprint, event);
+        for (variant, component) in calculated {
+            let hash = component.contributes.then(|| {
+                let leaves = component.contributing_values();
+                let mut values: Vec<&str> = Vec::new();
+                for entry in &resolved {
+                    if is_default(entry) {
+                        values.extend(leaves.iter().map(String::as_str));
+                    } else {
+                        values.push(entry);
+                    }
+                }
+                GroupingHash::from_values_with(algorithm, values)
+            });
+            variants.push(GroupingVariant {
+                name: variant.as_str().to_owned(),
+                kind: VariantKind::SaltedComponent,
+                hash,
+                hint: component.hint.clone(),
+                values: resolved.iter().cloned().map(Value::String).collect(),
+                component: Some(component),
+                info: fingerprint_info(info),
+            });
+        }
+    }
+    if variants.iter().all(|variant| variant.hash.is_none()) {
+        variants.push(GroupingVariant {
+            name: "fallback".to_owned(),
+            kind: VariantKind::Fallback,
+            hash: Some(GroupingHash::from_values_with(algorithm, [])),
+            hint: None,
+            values: Vec::new(),
+            component: None,
+            info: None,
+        });
+    }
+    variants
+}
+
+/// What Sentry reports of the fingerprint rule that matched, if any: the
+/// rule as text and the SDK's own fingerprint (unless it was the default).
+fn fingerprint_info(info: Option<&Value>) -> Option<Value> {
+    let info = info?;
+    let client = info
+        .get("client_fingerprint")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let client_is_default = client.as_array().is_none_or(|entries| {
+        entries.len() <= 1 && entries.iter().all(|e| e.as_str().is_some_and(is_default))
+    });
+    let rule = info.get("matched_rule").cloned().unwrap_or(Value::Null);
+    let rule_text = FingerprintingRules::from_json(&Value::Array(vec![rule]))
+        .ok()
+        .and_then(|rules| rules.rules().first().map(ToString::to_string));
+    Some(json!({
+        "matched_rule": rule_text,
+        "client_values": if client_is_default { Value::Null } else { client },
+    }))
+}
+
+/// Resolves fingerprint variables; `{{ default }}` stays as it is.
+fn resolve_fingerprint(fingerprint: &[String], event: &Event) -> Vec<String> {
+    fingerprint
+        .iter()
+        .map(|entry| match resolve_entry(entry, event) {
+            FingerprintValue::Resolved(value) => value,
+            FingerprintValue::Literal | FingerprintValue::Default => entry.clone(),
         })
         .collect()
+}
+
+/// A legacy SDK `checksum` replaces every other variant (spec section 3.1).
+fn checksum_variants(event: &Event, algorithm: HashAlgorithm) -> Option<Vec<GroupingVariant>> {
+    let checksum = event.other.get("checksum")?.as_str()?;
+    let variant = |name: &str, kind, hash: String| GroupingVariant {
+        name: name.to_owned(),
+        kind,
+        hash: Some(GroupingHash::from_hex(hash)),
+        hint: None,
+        values: vec![Value::String(checksum.to_owned())],
+        component: None,
+        info: None,
+    };
+    let is_md5 = checksum.len() == 32
+        && checksum
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if is_md5 {
+        return Some(vec![variant(
+            "checksum",
+            VariantKind::Checksum,
+            checksum.to_owned(),
+        )]);
+    }
+    let hashed = GroupingHash::from_values_with(algorithm, [checksum]);
+    let mut variants = vec![variant(
+        "hashed-checksum",
+        VariantKind::HashedChecksum,
+        hashed.0,
+    )];
+    if checksum.len() <= 32 {
+        variants.push(variant(
+            "checksum",
+            VariantKind::Checksum,
+            checksum.to_owned(),
+        ));
+    }
+    Some(variants)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn event(json: &str) -> Event {
-        serde_json::from_str(json).unwrap()
-    }
-
-    const CRASH: &str = r#"{"exception":{"values":[{"type":"ValueError","value":"bad 1","stacktrace":{"frames":[
-        {"module":"lib","function":"helper","in_app":false,"lineno":1},
-        {"module":"app.views","function":"index","in_app":true,"lineno":10}]}}]}}"#;
-
-    #[test]
-    fn app_frames_decide_and_value_does_not() {
-        let a = group(&event(CRASH), &GroupingConfig::default());
-        let b = group(
-            &event(&CRASH.replace("bad 1", "bad 2").replace("10", "99")),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(a.variant, Variant::AppStacktrace);
-        assert_eq!(a.values, vec!["ValueError", "app.views", "index"]);
-        assert_eq!(a.hash, b.hash);
-        assert_eq!(a.hash.as_str().len(), 64);
-    }
-
-    #[test]
-    fn without_app_frames_all_frames_decide() {
-        let system = CRASH.replace("\"in_app\":true", "\"in_app\":false");
-        let a = group(&event(&system), &GroupingConfig::default());
-        let b = group(
-            &event(&system.replace("bad 1", "bad 2")),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(a.variant, Variant::SystemStacktrace);
-        assert_eq!(
-            a.values,
-            vec!["ValueError", "lib", "helper", "app.views", "index"]
-        );
-        assert_eq!(a.hash, b.hash);
-    }
-
-    #[test]
-    fn synthetic_type_and_value_do_not_count() {
-        let grouping = group(
-            &event(
-                r#"{"exception":[{"type":"Error","value":"v","mechanism":{"synthetic":true},"stacktrace":{"frames":[{"function":"f","in_app":true}]}}]}"#,
-            ),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(grouping.values, vec!["f"]);
-    }
-
-    #[test]
-    fn without_frames_type_and_value_decide() {
-        let grouping = group(
-            &event(r#"{"exception":[{"type":"E","value":"v"}]}"#),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(grouping.variant, Variant::Exception);
-        assert_eq!(grouping.values, vec!["E", "v"]);
-    }
-
-    #[test]
-    fn message_template_decides_over_formatted() {
-        let a = group(
-            &event(r#"{"logentry":{"message":"User %s failed","formatted":"User a failed"}}"#),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(a.variant, Variant::Message);
-        assert_eq!(a.values, vec!["User %s failed"]);
-    }
-
-    #[test]
-    fn fingerprint_replaces_or_extends_default() {
-        let custom = group(
-            &event(r#"{"fingerprint":["a","b"],"message":"m"}"#),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(custom.variant, Variant::CustomFingerprint);
-        assert_eq!(custom.values, vec!["a", "b"]);
-        let hybrid = group(
-            &event(r#"{"fingerprint":["{{ default }}","x"],"message":"m"}"#),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(hybrid.variant, Variant::HybridFingerprint);
-        assert_eq!(hybrid.values, vec!["m", "x"]);
-        let default_only = group(
-            &event(r#"{"fingerprint":["{{default}}"],"message":"m"}"#),
-            &GroupingConfig::default(),
-        );
-        assert_eq!(default_only.variant, Variant::Message);
+    fn grouped(json: &str) -> Grouping {
+        let mut event: Event = serde_json::from_str(json).unwrap();
+        let config = GroupingConfig {
+            hash_algorithm: HashAlgorithm::Md5,
+            ..GroupingConfig::default()
+        };
+        prepare(&mut event, &config);
+        group(&event, &config)
     }
 
     #[test]
     fn empty_event_falls_back() {
-        let grouping = group(&Event::default(), &GroupingConfig::default());
-        assert_eq!(grouping.variant, Variant::Fallback);
+        let grouping = grouped("{}");
         assert_eq!(
-            grouping.hash.as_str(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            grouping.hashes,
+            vec![GroupingHash::from_hex(
+                "d41d8cd98f00b204e9800998ecf8427e".to_owned()
+            )]
         );
+        assert_eq!(grouping.variants[0].kind, VariantKind::Fallback);
+    }
+
+    #[test]
+    fn exception_hash_matches_sentry() {
+        // Spec section 7: system = md5("baz.py" + "ValueError").
+        let grouping = grouped(
+            r#"{"platform":"python","exception":{"values":[{"type":"ValueError","value":"hello",
+                "stacktrace":{"frames":[{"filename":"foo/baz.py","lineno":1}]}}]}}"#,
+        );
+        assert_eq!(grouping.hash.as_str(), "9509e122c6175606d52862fa4f64853c");
+    }
+
+    #[test]
+    fn sha256_is_the_default() {
+        let mut event: Event = serde_json::from_str(r#"{"message":"hi"}"#).unwrap();
+        crate::normalize::normalize(
+            &mut event,
+            &crate::normalize::NormalizeConfig {
+                received: crate::protocol::Timestamp::now(),
+                envelope_event_id: None,
+            },
+        );
+        let config = GroupingConfig::default();
+        prepare(&mut event, &config);
+        let grouping = group(&event, &config);
+        assert_eq!(grouping.hash, GroupingHash::from_values(["hi"]));
+        assert_eq!(grouping.hash.as_str().len(), 64);
     }
 }

@@ -7,11 +7,10 @@
 pub mod body;
 
 use sentry_core::envelope::ItemType;
-use sentry_core::grouping::{self, Grouping};
+use sentry_core::grouping;
 use sentry_core::normalize::{NormalizeConfig, normalize};
-use sentry_core::protocol::{Level, Timestamp};
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::{EventStore, IssueEvent, MetadataStore, StoredEvent};
-use sentry_core::summary::summarize;
 use sentry_core::{Envelope, Event, EventId, ProjectId};
 
 use crate::error::ApiError;
@@ -80,47 +79,33 @@ pub async fn store_event(
 ) -> Result<EventId, ApiError> {
     normalize(&mut event, config);
     let event_id = event.event_id.unwrap_or_else(EventId::new_random);
+    event.event_id = Some(event_id);
     if state.events.has_event(project_id, event_id).await? {
         return Ok(event_id);
     }
-    let summary = summarize(&event);
-    let Grouping {
-        hash,
-        config: grouping_config,
-        ..
-    } = grouping::group(&event, &state.grouping);
-    let timestamp = event.timestamp.unwrap_or(config.received);
+    let grouping_config = state
+        .grouping
+        .for_project(&state.metadata, project_id)
+        .await?;
+    grouping::prepare(&mut event, &grouping_config);
+    let grouping = grouping::group(&event, &grouping_config);
+    if let Some(main) = grouping.main_exception_id {
+        event
+            .other
+            .insert("main_exception_id".to_owned(), main.into());
+    }
     let issue = state
         .metadata
-        .record_issue_event(&IssueEvent {
+        .record_issue_event(&IssueEvent::new(
             project_id,
-            hash: hash.clone(),
-            grouping_config: grouping_config.clone(),
-            title: summary.title,
-            culprit: summary.culprit,
-            level: event.level.unwrap_or(Level::Error),
-            ty: event.ty.clone().unwrap_or_else(|| "default".to_owned()),
-            platform: event.platform.clone().unwrap_or_else(|| "other".to_owned()),
-            metadata: summary.metadata,
-            timestamp,
-            user: event.user.as_ref().and_then(|user| user.tag_value()),
-        })
+            &event,
+            &grouping,
+            config.received,
+        ))
         .await?;
-    let payload = serde_json::to_vec(&event)
+    let stored = StoredEvent::new(project_id, issue.id, &event, &grouping, config.received)
         .map_err(|e| ApiError::bad_request(format!("unserializable event: {e}")))?;
-    state
-        .events
-        .insert_events(&[StoredEvent {
-            project_id,
-            event_id,
-            issue_id: issue.id,
-            timestamp,
-            received: config.received,
-            hash,
-            grouping_config,
-            payload,
-        }])
-        .await?;
+    state.events.insert_events(&[stored]).await?;
     tracing::debug!(%project_id, %event_id, issue_id = %issue.id, "stored event");
     Ok(event_id)
 }

@@ -4,6 +4,7 @@ pub mod events;
 pub mod ingest;
 pub mod issues;
 pub mod model;
+pub mod projects;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -20,6 +21,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{project_id}/store", post(ingest::store))
         // The web API.
         .route("/api/0/", get(issues::api_root))
+        .route(
+            "/api/0/projects/{org}/{project}/",
+            get(projects::get_project).put(projects::update_project),
+        )
         .route(
             "/api/0/projects/{org}/{project}/issues/",
             get(issues::list_project_issues),
@@ -43,6 +48,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/0/projects/{org}/{project}/events/{event_id}/",
             get(events::project_event),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}/grouping-info/",
+            get(events::grouping_info),
         )
         .fallback(not_found)
         .with_state(state)

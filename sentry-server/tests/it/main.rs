@@ -7,3 +7,4 @@ mod api;
 mod bad_input;
 mod clients;
 mod common;
+mod grouping;

@@ -337,14 +337,20 @@ impl MetadataStore for SqliteStore {
             let transaction = connection.transaction().map_err(unavailable)?;
             let project_id = i64::try_from(event.project_id.0).map_err(corrupt)?;
             let seen = event.timestamp.as_unix_micros();
-            let existing: Option<i64> = transaction
-                .query_row(
-                    "SELECT issue_id FROM issue_hashes WHERE project_id = ?1 AND hash = ?2",
-                    params![project_id, event.hash.as_str()],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(unavailable)?;
+            let mut existing: Option<i64> = None;
+            for hash in &event.hashes {
+                existing = transaction
+                    .query_row(
+                        "SELECT issue_id FROM issue_hashes WHERE project_id = ?1 AND hash = ?2",
+                        params![project_id, hash.as_str()],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                if existing.is_some() {
+                    break;
+                }
+            }
             let issue_id = match existing {
                 Some(issue_id) => {
                     transaction
@@ -391,16 +397,17 @@ impl MetadataStore for SqliteStore {
                             ],
                         )
                         .map_err(unavailable)?;
-                    let issue_id = transaction.last_insert_rowid();
-                    transaction
-                        .execute(
-                            "INSERT INTO issue_hashes (project_id, hash, issue_id) VALUES (?1, ?2, ?3)",
-                            params![project_id, event.hash.as_str(), issue_id],
-                        )
-                        .map_err(unavailable)?;
-                    issue_id
+                    transaction.last_insert_rowid()
                 }
             };
+            for hash in &event.hashes {
+                transaction
+                    .execute(
+                        "INSERT INTO issue_hashes (project_id, hash, issue_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                        params![project_id, hash.as_str(), issue_id],
+                    )
+                    .map_err(unavailable)?;
+            }
             if let Some(user) = &event.user {
                 let added = transaction
                     .execute(
@@ -471,6 +478,53 @@ impl MetadataStore for SqliteStore {
             let has_more = items.len() as u64 > query.limit;
             items.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
             Ok(Page { items, has_more })
+        })
+        .await
+    }
+
+    async fn project_option(
+        &self,
+        project_id: ProjectId,
+        key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        let project_id = i64::try_from(project_id.0).map_err(corrupt)?;
+        self.run(move |connection| {
+            connection
+                .query_row(
+                    "SELECT value FROM project_options WHERE project_id = ?1 AND key = ?2",
+                    params![project_id, key],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn set_project_option(
+        &self,
+        project_id: ProjectId,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let value = value.map(str::to_owned);
+        let project_id = i64::try_from(project_id.0).map_err(corrupt)?;
+        self.run(move |connection| {
+            match value {
+                Some(value) => connection.execute(
+                    "INSERT INTO project_options (project_id, key, value) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (project_id, key) DO UPDATE SET value = excluded.value",
+                    params![project_id, key, value],
+                ),
+                None => connection.execute(
+                    "DELETE FROM project_options WHERE project_id = ?1 AND key = ?2",
+                    params![project_id, key],
+                ),
+            }
+            .map_err(unavailable)?;
+            Ok(())
         })
         .await
     }

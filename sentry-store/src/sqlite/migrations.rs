@@ -12,7 +12,9 @@ use super::unavailable;
 ///
 /// 1: organizations, projects, keys, tokens, issues and their hashes and
 ///    users; events with lz4 payloads.
-const MIGRATIONS: &[&str] = &[r#"
+/// 2: per-project settings (`project_options`).
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE organizations (
     id INTEGER PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
@@ -85,7 +87,16 @@ CREATE TABLE events (
     UNIQUE (project_id, event_id)
 );
 CREATE INDEX events_issue_time ON events(issue_id, timestamp);
-"#];
+"#,
+    r#"
+CREATE TABLE project_options (
+    project_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (project_id, key)
+) WITHOUT ROWID;
+"#,
+];
 
 /// Applies the migrations the database has not seen yet, each in a transaction.
 pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

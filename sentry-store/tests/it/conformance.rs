@@ -36,7 +36,7 @@ async fn project(stores: &Stores) -> (OrgId, ProjectId) {
 fn issue_event(project_id: ProjectId, hash: &str, seconds: f64, user: Option<&str>) -> IssueEvent {
     IssueEvent {
         project_id,
-        hash: GroupingHash::from_values([hash]),
+        hashes: vec![GroupingHash::from_values([hash])],
         grouping_config: "test".to_owned(),
         title: format!("Error {hash}"),
         culprit: format!("culprit {seconds}"),
@@ -71,6 +71,8 @@ async fn conformance(stores: &Stores) {
     filters_by_status_and_text(stores).await;
     new_event_reopens_resolved_issue(stores).await;
     keys_and_tokens_are_found(stores).await;
+    secondary_hashes_find_the_issue(stores).await;
+    project_options_are_kept(stores).await;
     stores_events_once_and_picks_latest_and_oldest(stores).await;
 }
 
@@ -392,6 +394,78 @@ async fn stores_events_once_and_picks_latest_and_oldest(stores: &Stores) {
         .unwrap()
         .unwrap();
     assert_eq!(oldest.event_id, events[1].event_id);
+}
+
+async fn secondary_hashes_find_the_issue(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let hash = |text: &str| GroupingHash::from_values([text]);
+    let first = IssueEvent {
+        hashes: vec![hash("app-1"), hash("system")],
+        ..issue_event(project_id, "ignored", 1.0, None)
+    };
+    let issue = stores.metadata.record_issue_event(&first).await.unwrap();
+    // A later event whose primary hash is new but whose system hash is known joins it.
+    let second = IssueEvent {
+        hashes: vec![hash("app-2"), hash("system")],
+        ..issue_event(project_id, "ignored", 2.0, None)
+    };
+    let joined = stores.metadata.record_issue_event(&second).await.unwrap();
+    assert_eq!(joined.id, issue.id);
+    assert_eq!(joined.times_seen, 2);
+    // And its new hash now names the issue too.
+    let third = IssueEvent {
+        hashes: vec![hash("app-2")],
+        ..issue_event(project_id, "ignored", 3.0, None)
+    };
+    assert_eq!(
+        stores.metadata.record_issue_event(&third).await.unwrap().id,
+        issue.id
+    );
+}
+
+async fn project_options_are_kept(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let key = "fingerprintingRules";
+    assert_eq!(
+        stores
+            .metadata
+            .project_option(project_id, key)
+            .await
+            .unwrap(),
+        None
+    );
+    stores
+        .metadata
+        .set_project_option(project_id, key, Some("a -> b"))
+        .await
+        .unwrap();
+    stores
+        .metadata
+        .set_project_option(project_id, key, Some("c -> d"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stores
+            .metadata
+            .project_option(project_id, key)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("c -> d")
+    );
+    stores
+        .metadata
+        .set_project_option(project_id, key, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        stores
+            .metadata
+            .project_option(project_id, key)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,248 @@
+//! The `chained-exception:v1` and `single-exception:v1` strategies (spec
+//! section 7): each exception contributes its stack trace and type, and its
+//! parameterized value when the stack trace does not count. Exception
+//! groups are reduced to the exceptions that tell them apart.
+
+use std::collections::HashMap;
+
+use super::component::{Component, ComponentValue};
+use super::enhancements::{Enhancements, ExceptionData};
+use super::parameterize::normalize_message;
+use super::stacktrace::stacktrace_variants;
+use super::variants::{StrategyVariants, Variant};
+use crate::protocol::Exception;
+
+/// What an exception's mechanism says for stack trace rules.
+pub(super) fn exception_data(exception: &Exception) -> ExceptionData {
+    ExceptionData {
+        ty: exception.ty.clone(),
+        value: exception.value.clone(),
+        mechanism: exception
+            .mechanism
+            .as_ref()
+            .and_then(|mechanism| mechanism.ty.clone()),
+    }
+}
+
+fn ns_error_component(exception: &Exception) -> Option<Component> {
+    let mechanism = exception.mechanism.as_ref()?;
+    let ns_error = mechanism.other.get("meta")?.get("ns_error")?;
+    let leaf = |value: Option<&serde_json::Value>| match value {
+        Some(serde_json::Value::Number(number)) => match number.as_i64() {
+            Some(int) => ComponentValue::Int(int),
+            None => ComponentValue::Text(number.to_string()),
+        },
+        Some(serde_json::Value::String(text)) => ComponentValue::Text(text.clone()),
+        Some(serde_json::Value::Null) | None => ComponentValue::Text("None".to_owned()),
+        Some(other) => ComponentValue::Text(other.to_string()),
+    };
+    Some(Component::new(
+        "ns-error",
+        vec![leaf(ns_error.get("domain")), leaf(ns_error.get("code"))],
+    ))
+}
+
+/// The variants of one exception.
+pub(super) fn single_exception(
+    exception: &Exception,
+    event_platform: &str,
+    enhancements: &Enhancements,
+) -> StrategyVariants {
+    let mut ty = match exception.ty.as_deref().filter(|ty| !ty.is_empty()) {
+        Some(ty) => Component::text("type", ty),
+        None => Component::empty("type"),
+    };
+    let mechanism = exception.mechanism.as_ref();
+    if mechanism.is_some_and(|mechanism| mechanism.synthetic == Some(true)) {
+        ty.disable("ignored because exception is synthetic");
+    }
+    let ns_error = ns_error_component(exception);
+    let stacks = match &exception.stacktrace {
+        Some(stacktrace) => stacktrace_variants(
+            stacktrace,
+            event_platform,
+            enhancements,
+            Some(&exception_data(exception)),
+        ),
+        None => StrategyVariants::single(Variant::App, Component::empty("stacktrace")),
+    };
+    stacks.map(|_, stacktrace| {
+        let mut value = Component::empty("value");
+        if let Some(raw) = &exception.value {
+            let normalized = normalize_message(raw);
+            if !normalized.is_empty() {
+                let changed = &normalized != raw;
+                value.set_values(vec![ComponentValue::Text(normalized)]);
+                if changed {
+                    value.hint = Some("stripped event-specific values".to_owned());
+                }
+            }
+        }
+        if stacktrace.contributes && value.contributes {
+            value.disable("ignored because stacktrace takes precedence");
+        }
+        if ns_error
+            .as_ref()
+            .is_some_and(|ns_error| ns_error.contributes)
+            && value.contributes
+        {
+            value.disable("ignored because ns-error info takes precedence");
+        }
+        let mut values = vec![
+            ComponentValue::Component(stacktrace),
+            ComponentValue::Component(ty.clone()),
+        ];
+        values.extend(ns_error.clone().map(ComponentValue::Component));
+        values.push(ComponentValue::Component(value));
+        Component::new("exception", values)
+    })
+}
+
+/// The variants of the exception chain: one exception is used directly,
+/// several are wrapped in a `chained-exception` component per variant.
+///
+/// Returns the variants and, for an exception group reduced to one
+/// distinct exception, the `exception_id` of that main exception (it names
+/// the event).
+pub(super) fn chained_exception(
+    exceptions: &[Exception],
+    event_platform: &str,
+    enhancements: &Enhancements,
+) -> (StrategyVariants, Option<u64>) {
+    let components: Vec<StrategyVariants> = exceptions
+        .iter()
+        .map(|exception| single_exception(exception, event_platform, enhancements))
+        .collect();
+    let (selected, main_exception_id) = filter_exception_groups(exceptions, &components)
+        .unwrap_or_else(|| ((0..exceptions.len()).collect(), None));
+    if let [only] = selected.as_slice() {
+        let variants = components.get(*only).cloned().unwrap_or_default();
+        return (with_processing(variants), main_exception_id);
+    }
+    let mut by_variant: Vec<(Variant, Vec<ComponentValue>)> = Vec::new();
+    for index in selected {
+        let Some(variants) = components.get(index) else {
+            continue;
+        };
+        for (variant, component) in &variants.0 {
+            match by_variant.iter_mut().find(|(name, _)| name == variant) {
+                Some((_, list)) => list.push(ComponentValue::Component(component.clone())),
+                None => {
+                    by_variant.push((*variant, vec![ComponentValue::Component(component.clone())]))
+                }
+            }
+        }
+    }
+    let variants = StrategyVariants(
+        by_variant
+            .into_iter()
+            .map(|(variant, values)| (variant, Component::new("chained-exception", values)))
+            .collect(),
+    );
+    (with_processing(variants), main_exception_id)
+}
+
+fn with_processing(mut variants: StrategyVariants) -> StrategyVariants {
+    variants.reconcile_app_with_system();
+    variants.drop_variants_without_stacktrace();
+    variants
+}
+
+/// Reduces an exception group (RFC 0079) to the exceptions that matter, as
+/// indices into `exceptions`. `None` when the list is not a well-formed group
+/// (then every exception is used).
+fn filter_exception_groups(
+    exceptions: &[Exception],
+    components: &[StrategyVariants],
+) -> Option<(Vec<usize>, Option<u64>)> {
+    if exceptions.len() <= 1 {
+        return None;
+    }
+    // Built from the last exception to the first, as Sentry does: the
+    // "first child" of a node is the last one in protocol order. A child
+    // list holds the child exceptions themselves; a duplicate id resolves
+    // to the earliest exception with it.
+    let mut node_of: HashMap<u64, usize> = HashMap::new();
+    let mut children: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (index, exception) in exceptions.iter().enumerate().rev() {
+        let mechanism = exception.mechanism.as_ref()?;
+        let id = mechanism.exception_id?;
+        node_of.insert(id, index);
+        if let Some(parent) = mechanism.parent_id {
+            children.entry(parent).or_default().push(index);
+        }
+    }
+    let root = *node_of.get(&0)?;
+    let id_of = |index: usize| {
+        exceptions
+            .get(index)
+            .and_then(|e| e.mechanism.as_ref())
+            .and_then(|m| m.exception_id)
+    };
+    let children_of = |index: usize| -> Vec<usize> {
+        id_of(index)
+            .and_then(|id| children.get(&id))
+            .cloned()
+            .unwrap_or_default()
+    };
+
+    let mut top_level = Vec::new();
+    collect_top_level(root, exceptions, &children_of, &mut top_level, 0)?;
+    top_level.sort_by(|a, b| {
+        let ty = |index: usize| {
+            exceptions
+                .get(index)
+                .and_then(|e| e.ty.clone())
+                .unwrap_or_else(|| "None".to_owned())
+        };
+        ty(*b).cmp(&ty(*a))
+    });
+    let mut distinct: Vec<usize> = Vec::new();
+    for index in top_level {
+        let same_as_previous = distinct.last().is_some_and(|&previous| {
+            components.get(previous).map(|c| &c.0) == components.get(index).map(|c| &c.0)
+        });
+        if !same_as_previous {
+            distinct.push(index);
+        }
+    }
+    if let [main] = distinct.as_slice() {
+        let mut path = vec![*main];
+        let mut current = *main;
+        while let Some(&first) = children_of(current).first() {
+            if path.contains(&first) || path.len() > exceptions.len() {
+                return None;
+            }
+            path.push(first);
+            current = first;
+        }
+        return Some((path, id_of(*main)));
+    }
+    distinct.push(root);
+    Some((distinct, None))
+}
+
+fn collect_top_level(
+    index: usize,
+    exceptions: &[Exception],
+    children_of: &dyn Fn(usize) -> Vec<usize>,
+    out: &mut Vec<usize>,
+    depth: usize,
+) -> Option<()> {
+    if depth > exceptions.len() {
+        // A cycle: Sentry's recursion fails and it falls back to all exceptions.
+        return None;
+    }
+    let is_group = exceptions
+        .get(index)
+        .and_then(|e| e.mechanism.as_ref())
+        .is_some_and(|m| m.is_exception_group == Some(true));
+    if !is_group {
+        out.push(index);
+        return Some(());
+    }
+    for child in children_of(index) {
+        collect_top_level(child, exceptions, children_of, out, depth + 1)?;
+    }
+    Some(())
+}

@@ -1,0 +1,154 @@
+//! What Sentry does to an event before grouping it (spec section 1), so
+//! that grouping and the stored event agree: frame paths completed as Relay
+//! completes them, native function names trimmed (the original kept in
+//! `raw_function`), the stack trace rules' in-app and category marks, and
+//! the server-side fingerprint rules.
+
+use serde_json::{Value, json};
+
+use super::GroupingConfig;
+use super::enhancements::{Enhancements, ExceptionData};
+use super::exception::exception_data;
+use super::fingerprint_rules::FingerprintingRules;
+use super::frame::frame_platform;
+use super::functions::trim_function_name;
+use crate::protocol::{Event, Frame, Stacktrace};
+
+/// Prepares an event for grouping, in place. Running it twice changes
+/// nothing more.
+pub fn prepare(event: &mut Event, config: &GroupingConfig) {
+    let platform = event.platform.clone().unwrap_or_else(|| "other".to_owned());
+    let enhancements = &config.enhancements;
+    if let Some(exceptions) = &mut event.exception {
+        for exception in &mut exceptions.values {
+            let data = exception_data(exception);
+            for stacktrace in [&mut exception.stacktrace, &mut exception.raw_stacktrace]
+                .into_iter()
+                .flatten()
+            {
+                normalize_stacktrace(stacktrace, &platform, enhancements, Some(&data));
+            }
+        }
+    }
+    if let Some(stacktrace) = &mut event.stacktrace {
+        normalize_stacktrace(stacktrace, &platform, enhancements, None);
+    }
+    if let Some(threads) = &mut event.threads {
+        for thread in &mut threads.values {
+            for stacktrace in [&mut thread.stacktrace, &mut thread.raw_stacktrace]
+                .into_iter()
+                .flatten()
+            {
+                normalize_stacktrace(stacktrace, &platform, enhancements, None);
+            }
+        }
+    }
+    apply_fingerprint_rules(event, &config.fingerprinting);
+}
+
+fn normalize_stacktrace(
+    stacktrace: &mut Stacktrace,
+    platform: &str,
+    enhancements: &Enhancements,
+    exception: Option<&ExceptionData>,
+) {
+    for frame in &mut stacktrace.frames {
+        complete_paths(frame);
+        trim_function(frame, platform);
+    }
+    // Restores the SDK's in-app flags from an earlier run, applies the
+    // in-app and category rules, and makes unset flags `false`.
+    enhancements.apply_modifications(&mut stacktrace.frames, Some(platform), exception);
+}
+
+/// Relay's frame path rules: a missing `abs_path` takes the file name, and
+/// a missing file name takes the `abs_path` (for a URL, its path).
+fn complete_paths(frame: &mut Frame) {
+    let empty = |value: &Option<String>| value.as_deref().is_none_or(str::is_empty);
+    if empty(&frame.abs_path) && !empty(&frame.filename) {
+        frame.abs_path = frame.filename.clone();
+    }
+    if empty(&frame.filename) {
+        if let Some(abs_path) = frame.abs_path.as_deref().filter(|path| !path.is_empty()) {
+            frame.filename = Some(url_path(abs_path).unwrap_or(abs_path).to_owned());
+        }
+    }
+}
+
+/// The path of a `file:`, `http:`, `https:` or `applewebdata:` URL, when
+/// it is neither empty nor `/`.
+fn url_path(abs_path: &str) -> Option<&str> {
+    let (scheme, rest) = abs_path.split_once(':')?;
+    if !matches!(scheme, "file" | "http" | "https" | "applewebdata") {
+        return None;
+    }
+    let after_host = match rest.strip_prefix("//") {
+        Some(authority_and_path) => &authority_and_path[authority_and_path.find('/')?..],
+        None => rest,
+    };
+    let path = after_host.split(['?', '#']).next().unwrap_or_default();
+    (!path.is_empty() && path != "/").then_some(path)
+}
+
+fn trim_function(frame: &mut Frame, event_platform: &str) {
+    if frame.raw_function.is_some() {
+        return;
+    }
+    let Some(function) = frame.function.as_deref() else {
+        return;
+    };
+    let trimmed = trim_function_name(function, frame_platform(frame, event_platform));
+    if trimmed != function {
+        frame.raw_function = frame.function.replace(trimmed);
+    }
+}
+
+/// The project's rules, then the built-in ones: the first match replaces the
+/// fingerprint (the SDK's is kept in `_fingerprint_info`) and may set a title.
+fn apply_fingerprint_rules(event: &mut Event, project_rules: &FingerprintingRules) {
+    let Some(found) = project_rules.first_match_with_builtin(event) else {
+        return;
+    };
+    let rule = found.rule.to_json();
+    let fingerprint = found.fingerprint.clone();
+    let title = found.title.clone();
+    // On a second run the SDK's fingerprint is the one recorded the first time.
+    let recorded = event
+        .other
+        .get("_fingerprint_info")
+        .and_then(|info| info.get("client_fingerprint"))
+        .cloned();
+    let client = recorded.unwrap_or_else(|| json!(event.fingerprint.clone().unwrap_or_default()));
+    event.fingerprint = Some(fingerprint);
+    if let Some(title) = title {
+        event.other.insert("title".to_owned(), Value::String(title));
+    }
+    event.other.insert(
+        "_fingerprint_info".to_owned(),
+        json!({ "matched_rule": rule, "client_fingerprint": client }),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_paths() {
+        assert_eq!(url_path("https://esm.run/d3@7.6.1"), Some("/d3@7.6.1"));
+        assert_eq!(url_path("https://esm.run/"), None);
+        assert_eq!(url_path("file:///app/main.js?x"), Some("/app/main.js"));
+        assert_eq!(url_path("/plain/path"), None);
+    }
+
+    #[test]
+    fn frames_get_both_paths() {
+        let mut frame: Frame =
+            serde_json::from_str(r#"{"abs_path":"https://esm.run/d3@7.6.1"}"#).unwrap();
+        complete_paths(&mut frame);
+        assert_eq!(frame.filename.as_deref(), Some("/d3@7.6.1"));
+        let mut frame: Frame = serde_json::from_str(r#"{"filename":"app.py"}"#).unwrap();
+        complete_paths(&mut frame);
+        assert_eq!(frame.abs_path.as_deref(), Some("app.py"));
+    }
+}

@@ -1,0 +1,79 @@
+//! The `stacktrace:v1` strategy: a stack trace in the `system` variant
+//! (every frame may count) and the `app` variant (only in-app frames), with
+//! recursion collapsed and the stack trace rules applied (spec section 4).
+
+use super::component::{Component, ComponentValue};
+use super::enhancements::{Enhancements, ExceptionData, FrameContribution};
+use super::frame::{frame_component, frame_platform, is_recursion, is_url};
+use super::platform::Family;
+use super::variants::{StrategyVariants, Variant};
+use crate::protocol::Stacktrace;
+
+/// Builds the `system` and `app` components of a stack trace.
+pub(super) fn stacktrace_variants(
+    stacktrace: &Stacktrace,
+    event_platform: &str,
+    enhancements: &Enhancements,
+    exception: Option<&ExceptionData>,
+) -> StrategyVariants {
+    let frames = &stacktrace.frames;
+    let mut base: Vec<Component> = Vec::with_capacity(frames.len());
+    for (index, frame) in frames.iter().enumerate() {
+        let mut component = frame_component(frame, event_platform);
+        let previous = index
+            .checked_sub(1)
+            .and_then(|previous| frames.get(previous));
+        if previous.is_some_and(|previous| is_recursion(frame, previous)) {
+            component.disable("ignored due to recursion");
+        }
+        base.push(component);
+    }
+    let mut variants = StrategyVariants::new();
+    for variant in [Variant::System, Variant::App] {
+        let mut components = base.clone();
+        if variant == Variant::App {
+            for (component, frame) in components.iter_mut().zip(frames) {
+                if frame.in_app != Some(true) {
+                    component.disable("non app frame");
+                }
+            }
+        }
+        if let ([component], [frame]) = (components.as_mut_slice(), frames.as_slice()) {
+            let family = Family::of(frame_platform(frame, event_platform));
+            let no_function = frame.function.as_deref().is_none_or(str::is_empty);
+            if component.contributes
+                && family == Family::Javascript
+                && no_function
+                && frame.abs_path.as_deref().is_some_and(is_url)
+            {
+                component.disable("ignored single non-URL JavaScript frame");
+            }
+        }
+        let mut contributions: Vec<FrameContribution> = components
+            .iter()
+            .map(|component| FrameContribution {
+                contributes: component.contributes,
+                hint: component.hint.clone(),
+            })
+            .collect();
+        let outcome =
+            enhancements.assemble(frames, Some(event_platform), exception, &mut contributions);
+        for (component, contribution) in components.iter_mut().zip(contributions) {
+            component.contributes = contribution.contributes;
+            component.hint = contribution.hint;
+        }
+        let mut stacktrace = Component::new(
+            "stacktrace",
+            components
+                .into_iter()
+                .map(ComponentValue::Component)
+                .collect(),
+        );
+        if outcome.discarded {
+            stacktrace.contributes = false;
+            stacktrace.hint = outcome.hint;
+        }
+        variants.push(variant, stacktrace);
+    }
+    variants
+}

@@ -1,0 +1,42 @@
+//! The `threads:v1` strategy (spec section 7.2): the stack of the one
+//! crashed thread, else the one current thread, else the only thread.
+
+use super::component::{Component, ComponentValue};
+use super::enhancements::Enhancements;
+use super::stacktrace::stacktrace_variants;
+use super::variants::{StrategyVariants, Variant};
+use crate::protocol::Thread;
+
+fn only_thread<'a>(threads: impl Iterator<Item = &'a Thread>) -> Option<&'a Thread> {
+    let mut threads = threads;
+    let first = threads.next()?;
+    threads.next().is_none().then_some(first)
+}
+
+/// The variants of an event's threads.
+pub(super) fn threads(
+    threads: &[Thread],
+    event_platform: &str,
+    enhancements: &Enhancements,
+) -> StrategyVariants {
+    let chosen = only_thread(threads.iter().filter(|t| t.crashed == Some(true)))
+        .or_else(|| only_thread(threads.iter().filter(|t| t.current == Some(true))))
+        .or_else(|| only_thread(threads.iter()));
+    let Some(thread) = chosen else {
+        let mut component = Component::empty("threads");
+        component.hint = Some("ignored because does not contain exactly one thread".to_owned());
+        return StrategyVariants::single(Variant::App, component);
+    };
+    let Some(stacktrace) = &thread.stacktrace else {
+        let mut component = Component::empty("threads");
+        component.hint = Some("thread has no stacktrace".to_owned());
+        return StrategyVariants::single(Variant::App, component);
+    };
+    let mut variants =
+        stacktrace_variants(stacktrace, event_platform, enhancements, None).map(|_, stacktrace| {
+            Component::new("threads", vec![ComponentValue::Component(stacktrace)])
+        });
+    variants.reconcile_app_with_system();
+    variants.drop_variants_without_stacktrace();
+    variants
+}

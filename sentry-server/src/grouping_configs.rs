@@ -1,0 +1,100 @@
+//! Each project's grouping config: the default one plus the project's
+//! fingerprint rules and stack trace rules (project settings
+//! `fingerprintingRules` and `groupingEnhancements`), parsed once and
+//! cached until the project's rules change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use sentry_core::ProjectId;
+use sentry_core::grouping::{Enhancements, FingerprintingRules, GroupingConfig};
+use sentry_core::store::MetadataStore;
+use sentry_store::AnyMetadataStore;
+
+use crate::error::ApiError;
+
+/// The project setting holding fingerprint rules, in Sentry's name.
+pub const FINGERPRINTING_RULES: &str = "fingerprintingRules";
+/// The project setting holding stack trace rules, in Sentry's name.
+pub const GROUPING_ENHANCEMENTS: &str = "groupingEnhancements";
+
+/// A cache of grouping configs by project.
+#[derive(Default)]
+pub struct GroupingConfigs {
+    by_project: RwLock<HashMap<ProjectId, Arc<GroupingConfig>>>,
+}
+
+impl GroupingConfigs {
+    /// Returns a project's config, building it from its settings on first use.
+    ///
+    /// # Errors
+    ///
+    /// 500 when the metadata store fails.
+    pub async fn for_project(
+        &self,
+        metadata: &AnyMetadataStore,
+        project_id: ProjectId,
+    ) -> Result<Arc<GroupingConfig>, ApiError> {
+        if let Some(config) = self
+            .by_project
+            .read()
+            .ok()
+            .and_then(|map| map.get(&project_id).cloned())
+        {
+            return Ok(config);
+        }
+        let fingerprinting = metadata
+            .project_option(project_id, FINGERPRINTING_RULES)
+            .await?;
+        let enhancements = metadata
+            .project_option(project_id, GROUPING_ENHANCEMENTS)
+            .await?;
+        let config = Arc::new(build(
+            project_id,
+            fingerprinting.as_deref(),
+            enhancements.as_deref(),
+        ));
+        if let Ok(mut map) = self.by_project.write() {
+            map.insert(project_id, Arc::clone(&config));
+        }
+        Ok(config)
+    }
+
+    /// Forgets a project's config after its rules changed.
+    pub fn invalidate(&self, project_id: ProjectId) {
+        if let Ok(mut map) = self.by_project.write() {
+            map.remove(&project_id);
+        }
+    }
+}
+
+/// Builds a config from stored rules. Rules are validated when they are
+/// saved; should stored text still not parse, that part is ignored.
+fn build(
+    project_id: ProjectId,
+    fingerprinting: Option<&str>,
+    enhancements: Option<&str>,
+) -> GroupingConfig {
+    let fingerprinting = match fingerprinting.map(FingerprintingRules::parse) {
+        Some(Ok(rules)) => rules,
+        Some(Err(error)) => {
+            tracing::warn!(%project_id, %error, "ignoring stored fingerprint rules that do not parse");
+            FingerprintingRules::default()
+        }
+        None => FingerprintingRules::default(),
+    };
+    match enhancements.map(Enhancements::parse) {
+        Some(Ok(rules)) => GroupingConfig::with_project_rules(&rules, fingerprinting),
+        Some(Err(error)) => {
+            tracing::warn!(%project_id, %error, "ignoring stored stack trace rules that do not parse");
+            GroupingConfig {
+                fingerprinting: Arc::new(fingerprinting),
+                ..GroupingConfig::default()
+            }
+        }
+        None => GroupingConfig {
+            fingerprinting: Arc::new(fingerprinting),
+            ..GroupingConfig::default()
+        },
+    }
+}

@@ -1,0 +1,114 @@
+//! Projects in Sentry's web API: detail and update, including the grouping
+//! settings `fingerprintingRules` and `groupingEnhancements`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use sentry_core::grouping::{Enhancements, FingerprintingRules};
+use sentry_core::store::{MetadataStore, Organization, Project};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::ApiAuth;
+use crate::error::ApiError;
+use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
+use crate::state::AppState;
+
+/// Loads a project the token may see.
+pub async fn visible_project(
+    state: &AppState,
+    auth: &ApiAuth,
+    org: &str,
+    project: &str,
+) -> Result<(Organization, Project), ApiError> {
+    let org = auth.organization(state, org).await?;
+    let project = state
+        .metadata
+        .project_by_slug(org.id, project)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((org, project))
+}
+
+async fn project_json(
+    state: &AppState,
+    org: &Organization,
+    project: &Project,
+) -> Result<Value, ApiError> {
+    let option = |key| state.metadata.project_option(project.id, key);
+    let fingerprinting = option(FINGERPRINTING_RULES).await?.unwrap_or_default();
+    let enhancements = option(GROUPING_ENHANCEMENTS).await?.unwrap_or_default();
+    Ok(json!({
+        "id": project.id.to_string(),
+        "slug": project.slug,
+        "name": project.name,
+        "platform": project.platform,
+        "dateCreated": project.date_created.to_rfc3339(),
+        "organization": { "id": org.id.to_string(), "slug": org.slug, "name": org.name },
+        "groupingConfig": sentry_core::grouping::NEWSTYLE_2023_01_11,
+        "fingerprintingRules": fingerprinting,
+        "groupingEnhancements": enhancements,
+    }))
+}
+
+/// `GET /api/0/projects/{org}/{project}/`.
+pub async fn get_project(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_scope("project:read")?;
+    let (org, project) = visible_project(&state, &auth, &org, &project).await?;
+    Ok(Json(project_json(&state, &org, &project).await?))
+}
+
+/// The fields of a project update this server applies.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectUpdate {
+    fingerprinting_rules: Option<String>,
+    grouping_enhancements: Option<String>,
+}
+
+/// A field-level validation error, as Sentry answers: the message under the
+/// field's name, and in `detail`.
+fn invalid(field: &str, message: String) -> ApiError {
+    ApiError::with_body(
+        StatusCode::BAD_REQUEST,
+        json!({ "detail": format!("{field}: {message}"), field: [message] }),
+    )
+}
+
+/// `PUT /api/0/projects/{org}/{project}/`: validates and saves grouping rules.
+pub async fn update_project(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_scope("project:write")?;
+    let (org, project) = visible_project(&state, &auth, &org, &project).await?;
+    let update: ProjectUpdate = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    if let Some(rules) = &update.fingerprinting_rules {
+        FingerprintingRules::parse(rules)
+            .map_err(|e| invalid(FINGERPRINTING_RULES, e.to_string()))?;
+    }
+    if let Some(rules) = &update.grouping_enhancements {
+        Enhancements::parse(rules).map_err(|e| invalid(GROUPING_ENHANCEMENTS, e.to_string()))?;
+    }
+    for (key, value) in [
+        (FINGERPRINTING_RULES, &update.fingerprinting_rules),
+        (GROUPING_ENHANCEMENTS, &update.grouping_enhancements),
+    ] {
+        if let Some(value) = value {
+            let value = Some(value.as_str()).filter(|text| !text.trim().is_empty());
+            state
+                .metadata
+                .set_project_option(project.id, key, value)
+                .await?;
+        }
+    }
+    state.grouping.invalidate(project.id);
+    Ok(Json(project_json(&state, &org, &project).await?))
+}
