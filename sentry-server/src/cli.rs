@@ -38,7 +38,8 @@ pub struct StoreArgs {
     /// Data directory for the embedded stores.
     #[arg(long, global = true, env = "SENTRY_DATA_DIR", default_value_os_t = default_data_dir())]
     pub data_dir: PathBuf,
-    /// Metadata store URL (default: sqlite://DATA_DIR/metadata.sqlite).
+    /// Metadata store URL: sqlite://PATH or postgres://USER@HOST/DB
+    /// (default: sqlite://DATA_DIR/metadata.sqlite).
     #[arg(long, global = true, env = "SENTRY_METADATA_URL")]
     pub metadata_url: Option<String>,
     /// Event store URL (default: sqlite://DATA_DIR/events.sqlite).

@@ -8,6 +8,8 @@ use sentry_core::store::{
 use sentry_core::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
 
 use crate::location::Location;
+#[cfg(feature = "postgres")]
+use crate::postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 use crate::sqlite::SqliteStore;
 
@@ -18,6 +20,9 @@ pub enum AnyMetadataStore {
     /// SQLite.
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteStore),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresStore),
 }
 
 /// Any event backend.
@@ -33,6 +38,14 @@ fn invalid(error: impl std::error::Error + Send + Sync + 'static) -> StoreError 
     StoreError::new(StoreErrorKind::InvalidLocation, error)
 }
 
+/// A URL of a backend that holds metadata only, given for events.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{0}` stores metadata only; give the event store a sqlite:// URL \
+     (DuckDB and ClickHouse are planned)"
+)]
+struct MetadataOnly(&'static str);
+
 /// Opens the metadata store at a URL, creating and migrating it as needed.
 ///
 /// # Errors
@@ -46,6 +59,8 @@ pub async fn open_metadata(url: &str) -> Result<AnyMetadataStore, StoreError> {
         Location::SqliteMemory => Ok(AnyMetadataStore::Sqlite(
             SqliteStore::open_in_memory().await?,
         )),
+        #[cfg(feature = "postgres")]
+        Location::Postgres(url) => Ok(AnyMetadataStore::Postgres(PostgresStore::open(&url).await?)),
         #[allow(unreachable_patterns)]
         _ => Err(StoreError::from_kind(StoreErrorKind::InvalidLocation)),
     }
@@ -55,28 +70,47 @@ pub async fn open_metadata(url: &str) -> Result<AnyMetadataStore, StoreError> {
 ///
 /// # Errors
 ///
-/// Fails for an invalid URL or when the backend cannot be opened.
+/// Fails for an invalid URL, a backend that holds no events (Postgres), or
+/// when the backend cannot be opened.
 pub async fn open_events(url: &str) -> Result<AnyEventStore, StoreError> {
     match Location::parse(url).map_err(invalid)? {
         #[cfg(feature = "sqlite")]
         Location::SqliteFile(path) => Ok(AnyEventStore::Sqlite(SqliteStore::open(&path).await?)),
         #[cfg(feature = "sqlite")]
         Location::SqliteMemory => Ok(AnyEventStore::Sqlite(SqliteStore::open_in_memory().await?)),
+        Location::Postgres(_) => Err(invalid(MetadataOnly("postgres"))),
         #[allow(unreachable_patterns)]
         _ => Err(StoreError::from_kind(StoreErrorKind::InvalidLocation)),
     }
 }
 
-/// Forwards a call to whichever backend the enum holds.
+/// Forwards a call to whichever metadata backend the enum holds.
 macro_rules! dispatch {
     ($self:ident, $store:ident => $call:expr) => {
-        match $self {
+        match *$self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite($store) => $call.await,
+            Self::Sqlite(ref $store) => $call.await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(ref $store) => $call.await,
         }
     };
 }
 
+/// Forwards a call to whichever event backend the enum holds.
+macro_rules! dispatch_events {
+    ($self:ident, $store:ident => $call:expr) => {
+        match *$self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(ref $store) => $call.await,
+        }
+    };
+}
+
+// Without a metadata backend the enum is empty and the arguments go unused.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(unused_variables)
+)]
 impl MetadataStore for AnyMetadataStore {
     async fn ensure_organization(&self, slug: &str) -> Result<Organization, StoreError> {
         dispatch!(self, s => s.ensure_organization(slug))
@@ -172,9 +206,11 @@ impl MetadataStore for AnyMetadataStore {
     }
 }
 
+// Without an event backend the enum is empty and the arguments go unused.
+#[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
 impl EventStore for AnyEventStore {
     async fn insert_events(&self, events: &[StoredEvent]) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.insert_events(events))
+        dispatch_events!(self, s => s.insert_events(events))
     }
 
     async fn has_event(
@@ -182,7 +218,7 @@ impl EventStore for AnyEventStore {
         project_id: ProjectId,
         event_id: EventId,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.has_event(project_id, event_id))
+        dispatch_events!(self, s => s.has_event(project_id, event_id))
     }
 
     async fn event(
@@ -190,7 +226,7 @@ impl EventStore for AnyEventStore {
         project_id: ProjectId,
         event_id: EventId,
     ) -> Result<Option<StoredEvent>, StoreError> {
-        dispatch!(self, s => s.event(project_id, event_id))
+        dispatch_events!(self, s => s.event(project_id, event_id))
     }
 
     async fn issue_event(
@@ -198,6 +234,6 @@ impl EventStore for AnyEventStore {
         issue_id: IssueId,
         pick: EventPick,
     ) -> Result<Option<StoredEvent>, StoreError> {
-        dispatch!(self, s => s.issue_event(issue_id, pick))
+        dispatch_events!(self, s => s.issue_event(issue_id, pick))
     }
 }

@@ -7,14 +7,18 @@
 //! | feature | URL | stores |
 //! | --- | --- | --- |
 //! | `sqlite` | `sqlite://PATH`, `sqlite::memory:` | metadata and events |
+//! | `postgres` | `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, `postgresql://…` | metadata |
 //!
 //! # Features
 //!
 //! - `sqlite` (default): SQLite through rusqlite, bundled.
+//! - `postgres`: PostgreSQL through tokio-postgres and a deadpool pool, without TLS.
 #![warn(missing_docs)]
 
 mod any;
 mod location;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

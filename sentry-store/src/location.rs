@@ -28,11 +28,14 @@ pub enum Location {
     SqliteFile(PathBuf),
     /// A private in-memory SQLite database.
     SqliteMemory,
+    /// A PostgreSQL database, by its `postgres://` or `postgresql://` URL as given.
+    Postgres(String),
 }
 
 impl Location {
-    /// Parses `sqlite://PATH` (relative or absolute: `sqlite:///abs/path`)
-    /// or `sqlite::memory:`.
+    /// Parses `sqlite://PATH` (relative or absolute: `sqlite:///abs/path`),
+    /// `sqlite::memory:`, or a `postgres://` or `postgresql://` URL (kept
+    /// whole; the backend reads it when it connects).
     ///
     /// # Errors
     ///
@@ -54,7 +57,12 @@ impl Location {
                 Self::require_sqlite(Location::SqliteFile(PathBuf::from(path)))
             }
             "duckdb" => Err(ParseLocationError::NotCompiled("duckdb")),
-            "postgres" | "postgresql" => Err(ParseLocationError::NotCompiled("postgres")),
+            "postgres" | "postgresql" => {
+                if path.is_empty() {
+                    return Err(ParseLocationError::MissingPath(url.to_owned()));
+                }
+                Self::require_postgres(Location::Postgres(url.to_owned()))
+            }
             "clickhouse" => Err(ParseLocationError::NotCompiled("clickhouse")),
             other => Err(ParseLocationError::UnknownScheme(other.to_owned())),
         }
@@ -65,6 +73,14 @@ impl Location {
             Ok(location)
         } else {
             Err(ParseLocationError::NotCompiled("sqlite"))
+        }
+    }
+
+    fn require_postgres(location: Location) -> Result<Self, ParseLocationError> {
+        if cfg!(feature = "postgres") {
+            Ok(location)
+        } else {
+            Err(ParseLocationError::NotCompiled("postgres"))
         }
     }
 }
@@ -89,6 +105,27 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn reads_postgres_urls() {
+        for url in ["postgres://u@127.0.0.1:5432/db", "postgresql://u:p@h/db"] {
+            assert_eq!(Location::parse(url), Ok(Location::Postgres(url.to_owned())));
+        }
+        assert!(matches!(
+            Location::parse("postgres://"),
+            Err(ParseLocationError::MissingPath(_))
+        ));
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn explains_postgres_is_not_compiled_in() {
+        assert_eq!(
+            Location::parse("postgres://u@h:1/db"),
+            Err(ParseLocationError::NotCompiled("postgres"))
+        );
+    }
+
     #[test]
     fn explains_unknown_and_missing_backends() {
         assert_eq!(
@@ -96,8 +133,8 @@ mod tests {
             Err(ParseLocationError::UnknownScheme("mysql".to_owned()))
         );
         assert!(matches!(
-            Location::parse("postgres://u@h:1/db"),
-            Err(ParseLocationError::NotCompiled("postgres"))
+            Location::parse("clickhouse://h:1/db"),
+            Err(ParseLocationError::NotCompiled("clickhouse"))
         ));
         assert!(matches!(
             Location::parse("nothing"),

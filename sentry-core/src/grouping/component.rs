@@ -121,6 +121,28 @@ impl Component {
             && (self.id == id || self.children().any(|child| child.has_contributing(id)))
     }
 
+    /// Calls `visit` with each leaf that counts, in hashing order, without
+    /// copying them (integers as decimal text).
+    pub fn visit_contributing(&self, visit: &mut dyn FnMut(&str)) {
+        if !self.contributes {
+            return;
+        }
+        for value in &self.values {
+            match value {
+                ComponentValue::Component(child) => child.visit_contributing(visit),
+                ComponentValue::Text(text) => visit(text),
+                ComponentValue::Int(number) => visit(&number.to_string()),
+            }
+        }
+    }
+
+    /// Returns the leaves that count concatenated, which is what is hashed.
+    pub fn contributing_text(&self) -> String {
+        let mut out = String::new();
+        self.visit_contributing(&mut |leaf| out.push_str(leaf));
+        out
+    }
+
     /// Returns the leaves that count, in hashing order.
     pub fn contributing_values(&self) -> Vec<String> {
         let mut out = Vec::new();

@@ -68,18 +68,24 @@ pub(super) fn single_exception(
     };
     stacks.map(|_, stacktrace| {
         let mut value = Component::empty("value");
-        if let Some(raw) = &exception.value {
-            let normalized = normalize_message(raw);
-            if !normalized.is_empty() {
-                let changed = &normalized != raw;
-                value.set_values(vec![ComponentValue::Text(normalized)]);
-                if changed {
-                    value.hint = Some("stripped event-specific values".to_owned());
+        match exception.value.as_deref().filter(|raw| !raw.is_empty()) {
+            // The value cannot count: show it as sent and skip normalizing it,
+            // which is the costliest step of grouping.
+            Some(raw) if stacktrace.contributes => {
+                value.set_values(vec![ComponentValue::Text(raw.to_owned())]);
+                value.disable("ignored because stacktrace takes precedence");
+            }
+            Some(raw) => {
+                let normalized = normalize_message(raw);
+                if !normalized.is_empty() {
+                    let changed = normalized != raw;
+                    value.set_values(vec![ComponentValue::Text(normalized)]);
+                    if changed {
+                        value.hint = Some("stripped event-specific values".to_owned());
+                    }
                 }
             }
-        }
-        if stacktrace.contributes && value.contributes {
-            value.disable("ignored because stacktrace takes precedence");
+            None => {}
         }
         if ns_error
             .as_ref()
@@ -115,21 +121,22 @@ pub(super) fn chained_exception(
         .collect();
     let (selected, main_exception_id) = filter_exception_groups(exceptions, &components)
         .unwrap_or_else(|| ((0..exceptions.len()).collect(), None));
+    // Each selected exception's variants are moved out, not copied.
+    let mut components: Vec<Option<StrategyVariants>> = components.into_iter().map(Some).collect();
+    let mut take = |index: usize| components.get_mut(index).and_then(Option::take);
     if let [only] = selected.as_slice() {
-        let variants = components.get(*only).cloned().unwrap_or_default();
+        let variants = take(*only).unwrap_or_default();
         return (with_processing(variants), main_exception_id);
     }
     let mut by_variant: Vec<(Variant, Vec<ComponentValue>)> = Vec::new();
     for index in selected {
-        let Some(variants) = components.get(index) else {
+        let Some(variants) = take(index) else {
             continue;
         };
-        for (variant, component) in &variants.0 {
-            match by_variant.iter_mut().find(|(name, _)| name == variant) {
-                Some((_, list)) => list.push(ComponentValue::Component(component.clone())),
-                None => {
-                    by_variant.push((*variant, vec![ComponentValue::Component(component.clone())]))
-                }
+        for (variant, component) in variants.0 {
+            match by_variant.iter_mut().find(|(name, _)| *name == variant) {
+                Some((_, list)) => list.push(ComponentValue::Component(component)),
+                None => by_variant.push((variant, vec![ComponentValue::Component(component)])),
             }
         }
     }

@@ -130,19 +130,25 @@ impl GroupingHash {
         algorithm: HashAlgorithm,
         values: impl IntoIterator<Item = &'a str>,
     ) -> Self {
+        Self::from_visitor(algorithm, |visit| values.into_iter().for_each(visit))
+    }
+
+    /// Hashes the leaves that count of a component.
+    pub fn from_component(algorithm: HashAlgorithm, component: &Component) -> Self {
+        Self::from_visitor(algorithm, |visit| component.visit_contributing(visit))
+    }
+
+    /// Hashes whatever `feed` passes to its visitor, in order.
+    fn from_visitor(algorithm: HashAlgorithm, feed: impl FnOnce(&mut dyn FnMut(&str))) -> Self {
         match algorithm {
             HashAlgorithm::Sha256 => {
                 let mut hasher = Sha256::new();
-                values
-                    .into_iter()
-                    .for_each(|value| hasher.update(value.as_bytes()));
+                feed(&mut |value| hasher.update(value.as_bytes()));
                 Self(hex(&hasher.finalize()))
             }
             HashAlgorithm::Md5 => {
                 let mut hasher = Md5::new();
-                values
-                    .into_iter()
-                    .for_each(|value| hasher.update(value.as_bytes()));
+                feed(&mut |value| hasher.update(value.as_bytes()));
                 Self(hex(&hasher.finalize()))
             }
         }
@@ -220,12 +226,24 @@ pub struct GroupingVariant {
     pub hash: Option<GroupingHash>,
     /// Why it does not count, or other advice.
     pub hint: Option<String>,
-    /// The values that were hashed.
+    /// The values that were hashed, for variants without a component (a
+    /// component variant hashes its contributing leaves: see
+    /// [`GroupingVariant::hashed_values`]).
     pub values: Vec<Value>,
     /// The component tree, for component variants.
     pub component: Option<Component>,
     /// The fingerprint rule that matched and the SDK's own fingerprint.
     pub info: Option<Value>,
+}
+
+impl GroupingVariant {
+    /// Returns the values that were hashed, in order.
+    pub fn hashed_values(&self) -> Vec<Value> {
+        match (&self.kind, &self.component) {
+            (VariantKind::Component, Some(component)) => component.contributing_json_values(),
+            _ => self.values.clone(),
+        }
+    }
 }
 
 /// The outcome of grouping one event.
@@ -255,7 +273,7 @@ impl Grouping {
                 "contributes": variant.hash.is_some(),
                 "hash": variant.hash.as_ref().map(GroupingHash::as_str),
                 "hint": variant.hint,
-                "values": variant.values,
+                "values": variant.hashed_values(),
             });
             if let Some(component) = &variant.component {
                 entry["component"] = component.to_json();
@@ -293,7 +311,7 @@ impl Grouping {
                 Some(component) => component.explain(&mut out, 1),
                 None => out.push_str(&format!(
                     "  values {}\n",
-                    Value::from(variant.values.clone())
+                    Value::from(variant.hashed_values())
                 )),
             }
         }
@@ -350,16 +368,15 @@ fn component_variant(
     component: Component,
     algorithm: HashAlgorithm,
 ) -> GroupingVariant {
-    let values = component.contributing_values();
     let hash = component
         .contributes
-        .then(|| GroupingHash::from_values_with(algorithm, values.iter().map(String::as_str)));
+        .then(|| GroupingHash::from_component(algorithm, &component));
     GroupingVariant {
         name: name.to_owned(),
         kind: VariantKind::Component,
         hash,
         hint: component.hint.clone(),
-        values: component.contributing_json_values(),
+        values: Vec::new(),
         component: Some(component),
         info: None,
     }
@@ -414,16 +431,15 @@ fn fingerprint_variants(
         let resolved = resolve_fingerprint(&fingerprint, event);
         for (variant, component) in calculated {
             let hash = component.contributes.then(|| {
-                let leaves = component.contributing_values();
-                let mut values: Vec<&str> = Vec::new();
-                for entry in &resolved {
-                    if is_default(entry) {
-                        values.extend(leaves.iter().map(String::as_str));
-                    } else {
-                        values.push(entry);
+                GroupingHash::from_visitor(algorithm, |visit| {
+                    for entry in &resolved {
+                        if is_default(entry) {
+                            component.visit_contributing(visit);
+                        } else {
+                            visit(entry);
+                        }
                     }
-                }
-                GroupingHash::from_values_with(algorithm, values)
+                })
             });
             variants.push(GroupingVariant {
                 name: variant.as_str().to_owned(),

@@ -104,6 +104,9 @@ pub fn trim_message(text: &str) -> Cow<'_, str> {
 /// `duration`, `hex`, `float`, `int`, `quoted_str`, `bool` that matches wins
 /// and is replaced by `<name>`; the last two only apply right after `=`.
 pub fn parameterize(text: &str) -> Cow<'_, str> {
+    if !could_match(text) {
+        return Cow::Borrowed(text);
+    }
     // Matching runs on a same-length stand-in so that `\b` sees Python's word
     // characters; offsets are therefore valid in `text`, which supplies the
     // kept parts.
@@ -128,6 +131,27 @@ pub fn parameterize(text: &str) -> Cow<'_, str> {
     }
     out.push_str(text.get(copied_up_to..).unwrap_or_default());
     Cow::Owned(out)
+}
+
+/// Whether any pattern could match: every one needs a digit, one of
+/// `@ . : = -`, or a run of 32 hex letters (an MD5 or SHA-1 made of letters
+/// only). Plain words skip the costly regex.
+fn could_match(text: &str) -> bool {
+    let mut hex_run = 0;
+    for c in text.chars() {
+        if c.is_numeric() || matches!(c, '@' | '.' | ':' | '=' | '-') {
+            return true;
+        }
+        hex_run = if c.is_ascii_hexdigit() {
+            hex_run + 1
+        } else {
+            0
+        };
+        if hex_run >= 32 {
+            return true;
+        }
+    }
+    false
 }
 
 /// Normalizes a message or exception value for grouping: [`trim_message`],
@@ -396,6 +420,20 @@ fn date_pattern() -> String {
         r"datetime.datetime\(.*?\)".to_owned(),
     ]
     .join("|")
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn plain_words_skip_the_regex_and_stay_as_they_are() {
+        assert!(!could_match("User not found"));
+        assert!(matches!(parameterize("User not found"), Cow::Borrowed(_)));
+        assert!(could_match("deadbeefdeadbeefdeadbeefdeadbeef"));
+        assert_eq!(parameterize("deadbeefdeadbeefdeadbeefdeadbeef"), "<md5>");
+        assert!(could_match("retry in 5"));
+    }
 }
 
 #[cfg(test)]

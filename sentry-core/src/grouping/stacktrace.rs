@@ -28,9 +28,16 @@ pub(super) fn stacktrace_variants(
         }
         base.push(component);
     }
+    // What the rules match does not depend on the variant: find it once.
+    let updates = enhancements.updates(frames, Some(event_platform), exception);
     let mut variants = StrategyVariants::new();
+    let mut base = Some(base);
     for variant in [Variant::System, Variant::App] {
-        let mut components = base.clone();
+        // The last variant takes the frames; the first works on a copy.
+        let mut components = match variant {
+            Variant::App => base.take().unwrap_or_default(),
+            _ => base.clone().unwrap_or_default(),
+        };
         if variant == Variant::App {
             for (component, frame) in components.iter_mut().zip(frames) {
                 if frame.in_app != Some(true) {
@@ -49,18 +56,17 @@ pub(super) fn stacktrace_variants(
                 component.disable("ignored single non-URL JavaScript frame");
             }
         }
-        let mut contributions: Vec<FrameContribution> = components
+        let mut contributions: Vec<FrameContribution<'_>> = components
             .iter()
-            .map(|component| FrameContribution {
-                contributes: component.contributes,
-                hint: component.hint.clone(),
-            })
+            .map(|component| FrameContribution::new(component.contributes))
             .collect();
-        let outcome =
-            enhancements.assemble(frames, Some(event_platform), exception, &mut contributions);
+        let outcome = updates.apply(&mut contributions);
         for (component, contribution) in components.iter_mut().zip(contributions) {
             component.contributes = contribution.contributes;
-            component.hint = contribution.hint;
+            // A rule's hint replaces the frame's own; rendered only here.
+            if let Some(hint) = contribution.hint {
+                component.hint = Some(hint.into());
+            }
         }
         let mut stacktrace = Component::new(
             "stacktrace",
@@ -71,7 +77,7 @@ pub(super) fn stacktrace_variants(
         );
         if outcome.discarded {
             stacktrace.contributes = false;
-            stacktrace.hint = outcome.hint;
+            stacktrace.hint = outcome.hint.map(Into::into);
         }
         variants.push(variant, stacktrace);
     }

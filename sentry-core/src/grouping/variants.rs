@@ -68,14 +68,14 @@ impl StrategyVariants {
             return;
         };
         let system_contributes = system.contributes;
-        let system_values = system.contributing_values().concat();
+        let system_values = system.contributing_text();
         for (variant, component) in &mut self.0 {
             if *variant != Variant::App || !component.contributes {
                 continue;
             }
             if !system_contributes {
                 component.disable("ignored because system variant is not used");
-            } else if component.contributing_values().concat() == system_values {
+            } else if component.contributing_text() == system_values {
                 component.disable("ignored because hash matches system variant");
             }
         }

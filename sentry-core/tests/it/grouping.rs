@@ -277,3 +277,28 @@ fn builtin_fingerprinting_cases_match_sentry() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Readable explanations of a few events per platform, reviewed as
+/// snapshots: a grouping change shows up here as a diff.
+#[test]
+fn explanations_per_platform() {
+    for case in [
+        "python_exception_base",
+        "javascript_xbrowser_chrome",
+        "node_exception_weird",
+        "java_chained",
+        "stacktrace_rust",
+        "native_with_function_name",
+        "stacktrace_cocoa",
+        "unity",
+        "frame_sanitizes_erb_templates",
+        "laravel_anonymous",
+        "go_pkg_mod",
+        "csp",
+        "exception_groups_two_types",
+    ] {
+        let path = corpus(&format!("variants/newstyle-2023-01-11/{case}.json"));
+        let grouping = group_input(&read_json(&path)["input"]).unwrap();
+        insta::assert_snapshot!(case, grouping.explain());
+    }
+}

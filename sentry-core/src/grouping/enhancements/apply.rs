@@ -1,35 +1,108 @@
 //! Running rules: phase one (modifiers, during normalization) and phase two
 //! (updaters, while assembling a stack trace component), spec 12.3.
+//!
+//! Both phases look at a stack trace the same way: build the matcher views
+//! of its frames once, ask the index for the candidate frames of each rule,
+//! and test only those, rule by rule in order.
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::protocol::Frame;
 
-use super::matchers::{MatchException, MatchFrame, match_frames, stack_families};
+use super::index::{CategoryFrames, RuleIndex};
+use super::matchers::{CATEGORY, FoldedPaths, MatchException, MatchFrame, data_get, match_frames};
 use super::rule::{Action, FlagKind, Range, Rule};
-use super::{ExceptionData, FrameContribution, StacktraceOutcome};
+use super::{ExceptionData, FrameContribution, Hint, StackUpdates, StacktraceOutcome};
 
 /// Key in `frame.data` remembering `in_app` before rules changed it.
 const ORIG_IN_APP: &str = "orig_in_app";
-/// Key in `frame.data` holding the label of a `category=` action.
-const CATEGORY: &str = "category";
+
+/// The rules of one phase, in order, and their index.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Phase {
+    pub(super) rules: Vec<Arc<Rule>>,
+    pub(super) index: RuleIndex,
+}
+
+impl Phase {
+    pub(crate) fn new(rules: Vec<Arc<Rule>>) -> Self {
+        let index = RuleIndex::new(&rules);
+        Self { rules, index }
+    }
+
+    /// Calls `on_match` for every rule, in order, that applies to the
+    /// stack trace, with its frames that match, in frame order. Matches of
+    /// a rule are all found before `on_match` acts on them, so that it
+    /// affects later rules only. `on_match` returns whether it gave a frame
+    /// a category.
+    fn run<'a, 'r>(
+        &'r self,
+        views: &mut [MatchFrame<'a, 'r>],
+        folded: &FoldedPaths,
+        exception: Option<&ExceptionData>,
+        mut on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
+    ) {
+        let exception = MatchException::new(exception);
+        let candidates = self.index.candidates(views, folded);
+        // Rules needing a category are common (the whole native
+        // categorization) and skipped at once for stacks without any.
+        let mut any_category = views.iter().any(|view| view.category().is_some());
+        // Built when first needed: the frames of each category.
+        let mut categories: Option<CategoryFrames> = None;
+        let mut matching = Vec::new();
+        for number in candidates.rules() {
+            let Some(rule) = self.rules.get(number) else {
+                continue;
+            };
+            if (rule.needs_category() && !any_category) || !rule.matches_exception(&exception) {
+                continue;
+            }
+            matching.clear();
+            let matches = |&index: &usize| rule.matches_frame(views, index);
+            match self.index.category_of(number) {
+                Some(category) => {
+                    let categories =
+                        categories.get_or_insert_with(|| CategoryFrames::new(&self.index, views));
+                    matching.extend(categories.frames(category).filter(matches));
+                }
+                None => matching.extend(candidates.frames(number).filter(matches)),
+            }
+            if matching.is_empty() || !on_match(rule, &matching, views) {
+                continue;
+            }
+            any_category = true;
+            if let Some(categories) = &mut categories {
+                for &index in &matching {
+                    let category = views.get(index).and_then(MatchFrame::category);
+                    categories.update(&self.index, index, category);
+                }
+            }
+        }
+    }
+}
 
 /// What phase one decided for one frame.
 struct Modification<'r> {
+    index: usize,
     in_app: Option<bool>,
     category: Option<&'r str>,
 }
 
 /// Runs phase one on a stack trace; see `Enhancements::apply_modifications`.
-pub(crate) fn apply_modifications<'r>(
-    rules: impl Iterator<Item = &'r Rule>,
+pub(crate) fn apply_modifications(
+    phase: &Phase,
     frames: &mut [Frame],
     event_platform: Option<&str>,
     exception: Option<&ExceptionData>,
 ) {
     restore_original_in_app(frames);
-    let modifications = compute_modifications(rules, frames, event_platform, exception);
-    for (frame, modification) in frames.iter_mut().zip(modifications) {
+    let modifications = compute_modifications(phase, frames, event_platform, exception);
+    for modification in modifications {
+        let Some(frame) = frames.get_mut(modification.index) else {
+            continue;
+        };
         if let Some(in_app) = modification.in_app {
             set_in_app(frame, in_app);
         }
@@ -44,7 +117,7 @@ pub(crate) fn apply_modifications<'r>(
 /// rules (e.g. under another grouping config) starts from the SDK's values.
 fn restore_original_in_app(frames: &mut [Frame]) {
     for frame in frames {
-        let original = frame.data.as_ref().and_then(|d| d.get(ORIG_IN_APP));
+        let original = frame.data.as_ref().and_then(|d| data_get(d, ORIG_IN_APP));
         match original {
             Some(Value::Number(n)) if n.as_i64() == Some(-1) => frame.in_app = None,
             Some(Value::Number(n)) => frame.in_app = Some(n.as_i64() != Some(0)),
@@ -80,35 +153,40 @@ fn data_mut(frame: &mut Frame) -> &mut Map<String, Value> {
 
 /// Applies the modifier rules to views of the frames, rule by rule: each
 /// rule first finds all its matching frames, then acts on them, so later
-/// rules (and not the same rule) see its changes.
+/// rules (and not the same rule) see its changes. Returns the frames that
+/// changed.
 fn compute_modifications<'r>(
-    rules: impl Iterator<Item = &'r Rule>,
+    phase: &'r Phase,
     frames: &[Frame],
     event_platform: Option<&str>,
     exception: Option<&ExceptionData>,
 ) -> Vec<Modification<'r>> {
-    let mut views: Vec<MatchFrame<'_, 'r>> = match_frames(frames, event_platform);
-    let exception = MatchException::new(exception);
-    let families = stack_families(&views);
-    let mut matching = Vec::new();
-    for rule in rules.filter(|rule| rule.applies_to_stack(families, &exception)) {
-        matching.clear();
-        matching.extend((0..views.len()).filter(|&index| rule.matches_frame(&views, index)));
-        for &index in &matching {
-            modify_frames(rule, &mut views, index);
+    let folded = FoldedPaths::new(frames);
+    let mut views: Vec<MatchFrame<'_, 'r>> = match_frames(frames, &folded, event_platform);
+    phase.run(&mut views, &folded, exception, |rule, matching, views| {
+        let mut categorized = false;
+        for &index in matching {
+            categorized |= modify_frames(rule, views, index);
         }
-    }
+        categorized
+    });
     views
         .into_iter()
-        .map(|view| Modification {
+        .zip(frames)
+        .enumerate()
+        .filter(|(_, (view, frame))| view.in_app != frame.in_app || view.new_category.is_some())
+        .map(|(index, (view, _))| Modification {
+            index,
             in_app: view.in_app,
             category: view.new_category,
         })
         .collect()
 }
 
-/// Runs a rule's phase-one actions for a match at `index`.
-fn modify_frames<'r>(rule: &'r Rule, views: &mut [MatchFrame<'_, 'r>], index: usize) {
+/// Runs a rule's phase-one actions for a match at `index`; returns whether
+/// it set a category.
+fn modify_frames<'r>(rule: &'r Rule, views: &mut [MatchFrame<'_, 'r>], index: usize) -> bool {
+    let mut categorized = false;
     for action in rule.actions() {
         match action {
             Action::Flag {
@@ -124,166 +202,181 @@ fn modify_frames<'r>(rule: &'r Rule, views: &mut [MatchFrame<'_, 'r>], index: us
             Action::Category(category) => {
                 if let Some(view) = views.get_mut(index) {
                     view.new_category = Some(category);
+                    categorized = true;
                 }
             }
             _ => {}
         }
     }
+    categorized
 }
 
-/// A stack-level variable (`max-frames`, `min-frames`) and the last rule
-/// that set it.
-#[derive(Default)]
-struct Setting<'r> {
-    value: usize,
-    rule: Option<&'r Rule>,
-}
-
-impl Setting<'_> {
-    /// `" by stack trace rule (<rule>)"` for hints.
-    fn source(&self) -> String {
-        self.rule
-            .map(|rule| format!(" by stack trace rule ({rule})"))
-            .unwrap_or_default()
-    }
-}
-
-/// Runs phase two on one stack trace variant; see `Enhancements::assemble`.
-pub(crate) fn assemble<'r>(
-    rules: impl Iterator<Item = &'r Rule>,
+/// Runs phase two's matching on a stack trace; see `Enhancements::updates`.
+pub(crate) fn updates<'r>(
+    phase: &'r Phase,
     frames: &[Frame],
     event_platform: Option<&str>,
     exception: Option<&ExceptionData>,
-    contributions: &mut [FrameContribution],
-) -> StacktraceOutcome {
-    // Both slices describe the same frames; never index past the shorter.
-    let len = frames.len().min(contributions.len());
-    let (frames, contributions) = (
-        frames.get(..len).unwrap_or_default(),
-        contributions.get_mut(..len).unwrap_or_default(),
-    );
-    let views = match_frames(frames, event_platform);
-    let exception = MatchException::new(exception);
-    let families = stack_families(&views);
-    let mut max_frames = Setting::default();
-    let mut min_frames = Setting::default();
-    for rule in rules.filter(|rule| rule.applies_to_stack(families, &exception)) {
-        for index in 0..views.len() {
-            if rule.matches_frame(&views, index) {
-                update_frames(rule, frames, contributions, index);
-                update_settings(rule, &mut max_frames, &mut min_frames);
+) -> StackUpdates<'r> {
+    let folded = FoldedPaths::new(frames);
+    let mut views = match_frames(frames, &folded, event_platform);
+    let mut updates = StackUpdates {
+        len: frames.len(),
+        ..StackUpdates::default()
+    };
+    phase.run(&mut views, &folded, exception, |rule, matching, _| {
+        for &index in matching {
+            updates.record(rule, index);
+        }
+        false
+    });
+    if updates.matches.iter().any(|&(_, rule)| has_app_flag(rule)) {
+        updates.in_app_changed = frames.iter().map(in_app_changed).collect();
+    }
+    updates
+}
+
+fn has_app_flag(rule: &Rule) -> bool {
+    rule.actions().iter().any(|action| {
+        matches!(
+            action,
+            Action::Flag {
+                kind: FlagKind::App,
+                ..
+            }
+        )
+    })
+}
+
+/// For `+app`/`-app` hints: whether phase one changed the frame's `in_app`,
+/// when it recorded the original; `None` when it did not.
+fn in_app_changed(frame: &Frame) -> Option<bool> {
+    let original = frame
+        .data
+        .as_ref()
+        .and_then(|d| data_get(d, ORIG_IN_APP))
+        .and_then(Value::as_i64)?;
+    let original = (original != -1).then_some(original != 0);
+    Some(original != frame.in_app)
+}
+
+impl<'r> StackUpdates<'r> {
+    /// Records a match of an updater rule at frame `index`.
+    fn record(&mut self, rule: &'r Rule, index: usize) {
+        let mut flags = false;
+        for action in rule.actions() {
+            match action {
+                Action::Flag {
+                    kind: FlagKind::App | FlagKind::Group,
+                    ..
+                } => flags = true,
+                // The last matching rule wins.
+                Action::MaxFrames(n) => self.max_frames = Some((*n, rule)),
+                Action::MinFrames(n) => self.min_frames = Some((*n, rule)),
+                _ => {}
+            }
+        }
+        if flags {
+            self.matches.push((index, rule));
+        }
+    }
+
+    /// Replays the recorded matches on one variant; see
+    /// [`StackUpdates::apply`].
+    pub(crate) fn replay(&self, contributions: &mut [FrameContribution<'r>]) {
+        for &(index, rule) in &self.matches {
+            for action in rule.actions() {
+                let Action::Flag { range, value, kind } = *action else {
+                    continue;
+                };
+                let affected = Range::indices(range, index, contributions.len());
+                let first = affected.start;
+                let affected = contributions.get_mut(affected).unwrap_or_default();
+                for (offset, contribution) in affected.iter_mut().enumerate() {
+                    match kind {
+                        FlagKind::Group => set_contributes(contribution, value, rule),
+                        FlagKind::App => {
+                            let changed = self.in_app_changed.get(first + offset).copied();
+                            hint_in_app(contribution, changed.flatten(), value, rule);
+                        }
+                        // No effect in this config (used to mark prefix/sentinel
+                        // frames for the removed hierarchical grouping).
+                        FlagKind::Prefix | FlagKind::Sentinel => {}
+                    }
+                }
             }
         }
     }
-    apply_max_frames(contributions, &max_frames);
-    min_frames_outcome(contributions, &min_frames)
-}
 
-/// Runs a rule's phase-two flag actions for a match at `index`.
-fn update_frames(
-    rule: &Rule,
-    frames: &[Frame],
-    contributions: &mut [FrameContribution],
-    index: usize,
-) {
-    for action in rule.actions() {
-        let Action::Flag { range, value, kind } = action else {
-            continue;
-        };
-        let affected = Range::indices(*range, index, contributions.len());
-        let frames = frames.get(affected.clone()).unwrap_or_default();
-        let contributions = contributions.get_mut(affected).unwrap_or_default();
-        for (frame, contribution) in frames.iter().zip(contributions) {
-            match kind {
-                FlagKind::Group => set_contributes(contribution, *value, rule),
-                FlagKind::App => hint_in_app(contribution, frame, *value, rule),
-                // No effect in this config (used to mark prefix/sentinel
-                // frames for the removed hierarchical grouping).
-                FlagKind::Prefix | FlagKind::Sentinel => {}
-            }
+    /// `max-frames`, then `min-frames`, after the replay.
+    pub(crate) fn limit(
+        &self,
+        contributions: &mut [FrameContribution<'r>],
+    ) -> StacktraceOutcome<'r> {
+        if let Some((limit, rule)) = self.max_frames {
+            apply_max_frames(contributions, limit, rule);
+        }
+        match self.min_frames {
+            Some((limit, rule)) => min_frames_outcome(contributions, limit, rule),
+            None => StacktraceOutcome::default(),
         }
     }
 }
 
 /// `+group`/`-group`: may also re-enable a frame switched off earlier.
-fn set_contributes(contribution: &mut FrameContribution, value: bool, rule: &Rule) {
+fn set_contributes<'r>(contribution: &mut FrameContribution<'r>, value: bool, rule: &'r Rule) {
     if contribution.contributes != value {
         contribution.contributes = value;
-        let state = if value { "un-ignored" } else { "ignored" };
-        contribution.hint = Some(format!("{state} by stack trace rule ({rule})"));
+        contribution.hint = Some(Hint::Group {
+            contributes: value,
+            rule,
+        });
     }
 }
 
 /// `+app`/`-app` changed `in_app` in phase one; here they only explain it.
 /// Sentry's condition, kept as is: with `orig_in_app` recorded, whether the
-/// value differs from it; otherwise whether the flag equals `contributes`.
-fn hint_in_app(contribution: &mut FrameContribution, frame: &Frame, value: bool, rule: &Rule) {
-    let original = frame
-        .data
-        .as_ref()
-        .and_then(|d| d.get(ORIG_IN_APP))
-        .and_then(Value::as_i64);
-    let changed = match original {
-        Some(original) => {
-            let original = (original != -1).then_some(original != 0);
-            original != frame.in_app
-        }
-        None => value == contribution.contributes,
-    };
-    if changed {
-        let state = if value { "in-app" } else { "out of app" };
-        contribution.hint = Some(format!("marked {state} by stack trace rule ({rule})"));
+/// value differs from it (`changed`); otherwise whether the flag equals
+/// `contributes`.
+fn hint_in_app<'r>(
+    contribution: &mut FrameContribution<'r>,
+    changed: Option<bool>,
+    value: bool,
+    rule: &'r Rule,
+) {
+    if changed.unwrap_or(value == contribution.contributes) {
+        contribution.hint = Some(Hint::App {
+            in_app: value,
+            rule,
+        });
     }
 }
 
-/// `max-frames=`/`min-frames=`: the last matching rule wins.
-fn update_settings<'r>(rule: &'r Rule, max_frames: &mut Setting<'r>, min_frames: &mut Setting<'r>) {
-    for action in rule.actions() {
-        let (target, value) = match action {
-            Action::MaxFrames(n) => (&mut *max_frames, *n),
-            Action::MinFrames(n) => (&mut *min_frames, *n),
-            _ => continue,
-        };
-        *target = Setting {
-            value,
-            rule: Some(rule),
-        };
-    }
-}
-
-/// Keeps only the last N contributing frames (nearest the crash).
-fn apply_max_frames(contributions: &mut [FrameContribution], max_frames: &Setting<'_>) {
-    let limit = max_frames.value;
+/// Keeps only the last `limit` contributing frames (nearest the crash);
+/// 0 keeps all.
+fn apply_max_frames<'r>(contributions: &mut [FrameContribution<'r>], limit: usize, rule: &'r Rule) {
     if limit == 0 {
         return;
     }
-    let noun = if limit == 1 { "frame is" } else { "frames are" };
-    let hint = format!(
-        "ignored because only {limit} {noun} considered{}",
-        max_frames.source()
-    );
     let contributing = contributions.iter_mut().rev().filter(|c| c.contributes);
     for contribution in contributing.skip(limit) {
         contribution.contributes = false;
-        contribution.hint = Some(hint.clone());
+        contribution.hint = Some(Hint::MaxFrames { limit, rule });
     }
 }
 
-/// Discards the whole stack when 0 < contributing frames < N.
-fn min_frames_outcome(
-    contributions: &[FrameContribution],
-    min_frames: &Setting<'_>,
-) -> StacktraceOutcome {
+/// Discards the whole stack when 0 < contributing frames < `limit`.
+fn min_frames_outcome<'r>(
+    contributions: &[FrameContribution<'r>],
+    limit: usize,
+    rule: &'r Rule,
+) -> StacktraceOutcome<'r> {
     let contributing = contributions.iter().filter(|c| c.contributes).count();
-    if min_frames.value == 0 || contributing == 0 || contributing >= min_frames.value {
+    if limit == 0 || contributing == 0 || contributing >= limit {
         return StacktraceOutcome::default();
     }
-    let plural = if contributing == 1 { "" } else { "s" };
     StacktraceOutcome {
         discarded: true,
-        hint: Some(format!(
-            "discarded because stack trace only contains {contributing} frame{plural} which is under the configured threshold{}",
-            min_frames.source()
-        )),
+        hint: Some(Hint::MinFrames { contributing, rule }),
     }
 }

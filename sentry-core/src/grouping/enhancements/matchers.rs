@@ -1,86 +1,164 @@
 //! What matchers see of a frame and of the exception (spec 12.2), and rule
 //! matching.
 //!
-//! A [`MatchFrame`] is built once per frame and stack trace pass. It
-//! borrows from the frame and only adds a case-folded copy of the path and
-//! package (for the literal pre-check of path globs), so testing a few
-//! hundred rules against every frame allocates nothing more here.
+//! A [`MatchFrame`] is built once per frame and pass over a stack trace. It
+//! borrows from the frame; the folded paths and packages that path
+//! matchers and the rule index compare are written to one buffer per stack
+//! trace ([`FoldedPaths`]), so a pass allocates a fixed few times whatever
+//! the number of frames and rules.
+
+use serde_json::{Map, Value};
 
 use crate::grouping::platform::Family;
 use crate::protocol::Frame;
 
 use super::ExceptionData;
-use super::pattern::PathValue;
+use super::pattern::{PathValue, fold_ascii, fold_into, folded_len};
 use super::rule::{FamilySet, Matcher, MatcherKey, Rule};
 
 /// Stand-in for missing function names and exception fields.
 const UNKNOWN: &str = "<unknown>";
 
+/// Key in `frame.data` holding the label of a `category=` action.
+pub(crate) const CATEGORY: &str = "category";
+
 /// The matcher view of one frame.
 #[derive(Debug, Clone)]
-pub(crate) struct MatchFrame<'f, 'r> {
+pub(crate) struct MatchFrame<'a, 'r> {
     /// The family of the frame's platform, else the event's.
-    family: FamilySet,
+    pub(crate) family: FamilySet,
     /// The (already trimmed) function, `<unknown>` when missing or empty.
-    function: &'f str,
-    module: Option<&'f str>,
-    package: Option<PathValue<'f>>,
+    pub(crate) function: &'a str,
+    pub(crate) module: Option<&'a str>,
+    pub(crate) package: Option<PathValue<'a>>,
     /// `abs_path`, else `filename`.
-    path: Option<PathValue<'f>>,
+    pub(crate) path: Option<PathValue<'a>>,
     /// `data.category` as the frame came in.
-    original_category: Option<&'f str>,
+    original_category: Option<&'a str>,
     /// A category set by a `category=` action in this pass.
     pub(crate) new_category: Option<&'r str>,
     /// The frame's `in_app`, updated by `+app`/`-app` in phase one.
     pub(crate) in_app: Option<bool>,
 }
 
-impl<'f> MatchFrame<'f, '_> {
-    /// Builds the view of a frame.
-    pub(crate) fn new(frame: &'f Frame, event_platform: Option<&'f str>) -> Self {
-        let platform = non_empty(frame.platform.as_deref()).or(event_platform);
-        let family = Family::of(platform.unwrap_or(""));
-        let data = frame.data.as_ref();
-        Self {
-            family: FamilySet::of(family),
-            function: non_empty(frame.function.as_deref()).unwrap_or(UNKNOWN),
-            module: frame.module.as_deref(),
-            package: frame.package.as_deref().map(PathValue::new),
-            // As Sentry: an empty `abs_path` falls back to `filename`.
-            path: non_empty(frame.abs_path.as_deref())
-                .or(frame.filename.as_deref())
-                .map(PathValue::new),
-            original_category: data
-                .and_then(|d| d.get("category"))
-                .and_then(|v| v.as_str()),
-            new_category: None,
-            in_app: frame.in_app,
-        }
-    }
-
+impl MatchFrame<'_, '_> {
     /// The category, including one set earlier in this pass.
-    fn category(&self) -> Option<&str> {
+    pub(crate) fn category(&self) -> Option<&str> {
         self.new_category.or(self.original_category)
     }
 }
 
-/// Builds the views of a stack trace's frames.
-pub(crate) fn match_frames<'f, 'r>(
-    frames: &'f [Frame],
-    event_platform: Option<&'f str>,
-) -> Vec<MatchFrame<'f, 'r>> {
-    let event_platform = non_empty(event_platform);
+/// The folded paths and packages of a stack trace's frames, in frame
+/// order (path, then package), for [`match_frames`].
+pub(crate) struct FoldedPaths {
+    text: String,
+    /// Whether every value is ASCII (and so is in `text`).
+    all_ascii: bool,
+}
+
+impl FoldedPaths {
+    /// Folds the paths and packages of all frames into one buffer.
+    pub(crate) fn new(frames: &[Frame]) -> Self {
+        let values = || {
+            frames
+                .iter()
+                .flat_map(|frame| [frame_path(frame), frame.package.as_deref()])
+                .flatten()
+        };
+        let capacity = values().map(|value| value.len() + 1).sum();
+        let mut buffer = Vec::with_capacity(capacity);
+        // Paths are short: one copy and one fold over the whole buffer cost
+        // less than a fold call per value.
+        for value in values() {
+            if !value.starts_with(['/', '\\']) {
+                buffer.push(b'/');
+            }
+            buffer.extend_from_slice(value.as_bytes());
+        }
+        let all_ascii = buffer.is_ascii();
+        if all_ascii {
+            fold_ascii(&mut buffer);
+        } else {
+            buffer.clear();
+            for value in values() {
+                fold_into(&mut buffer, value);
+            }
+        }
+        // Only ASCII was written, so this cannot fail; an empty buffer
+        // would only send path matchers to their regex.
+        let text = String::from_utf8(buffer).unwrap_or_default();
+        Self { text, all_ascii }
+    }
+
+    /// Whether some folded path or package may contain `literal` (it does,
+    /// or some value is not ASCII and so not folded).
+    pub(crate) fn may_contain(&self, literal: &str) -> bool {
+        !self.all_ascii || self.text.contains(literal)
+    }
+}
+
+/// `abs_path`, else `filename`. As Sentry: an empty `abs_path` falls back
+/// to `filename`.
+fn frame_path(frame: &Frame) -> Option<&str> {
+    non_empty(frame.abs_path.as_deref()).or(frame.filename.as_deref())
+}
+
+/// Builds the views of a stack trace's frames; `folded` must come from
+/// the same frames.
+pub(crate) fn match_frames<'a, 'r>(
+    frames: &'a [Frame],
+    folded: &'a FoldedPaths,
+    event_platform: Option<&'a str>,
+) -> Vec<MatchFrame<'a, 'r>> {
+    let event_family = FamilySet::of(Family::of(event_platform.unwrap_or("")));
+    // Walks the buffer in the order `FoldedPaths::new` filled it.
+    let mut rest = folded.text.as_str();
+    let mut path_value = |raw: &'a str| {
+        let len = if folded.all_ascii {
+            Some(raw.len() + usize::from(!raw.starts_with(['/', '\\'])))
+        } else {
+            folded_len(raw)
+        };
+        let folded = len.and_then(|len| {
+            let (value, tail) = rest.split_at_checked(len)?;
+            rest = tail;
+            Some(value)
+        });
+        PathValue::new(raw, folded)
+    };
     frames
         .iter()
-        .map(|frame| MatchFrame::new(frame, event_platform))
+        .map(|frame| {
+            let family = match non_empty(frame.platform.as_deref()) {
+                Some(platform) => FamilySet::of(Family::of(platform)),
+                None => event_family,
+            };
+            let data = frame.data.as_ref();
+            // Path before package: the order of the buffer.
+            MatchFrame {
+                family,
+                function: non_empty(frame.function.as_deref()).unwrap_or(UNKNOWN),
+                module: frame.module.as_deref(),
+                path: frame_path(frame).map(&mut path_value),
+                package: frame.package.as_deref().map(&mut path_value),
+                original_category: data
+                    .and_then(|data| data_get(data, CATEGORY))
+                    .and_then(Value::as_str),
+                new_category: None,
+                in_app: frame.in_app,
+            }
+        })
         .collect()
 }
 
-/// The families present in a stack trace, to skip rules for other families.
-pub(crate) fn stack_families(frames: &[MatchFrame<'_, '_>]) -> FamilySet {
-    frames
-        .iter()
-        .fold(FamilySet::NONE, |set, frame| set.union(frame.family))
+/// Looks a key up in `frame.data`. The map is usually tiny, where a scan
+/// beats hashing the key.
+pub(crate) fn data_get<'d>(data: &'d Map<String, Value>, key: &str) -> Option<&'d Value> {
+    if data.len() <= 8 {
+        data.iter().find(|(k, _)| *k == key).map(|(_, value)| value)
+    } else {
+        data.get(key)
+    }
 }
 
 fn non_empty(value: Option<&str>) -> Option<&str> {
@@ -142,19 +220,12 @@ impl Matcher {
 }
 
 impl Rule {
-    /// Whether the rule can match anything in this stack trace: its
-    /// families occur and all exception matchers match. Checked once per
-    /// rule and stack trace.
-    pub(crate) fn applies_to_stack(
-        &self,
-        families: FamilySet,
-        exception: &MatchException<'_>,
-    ) -> bool {
-        self.families().intersects(families)
-            && self
-                .exception_matchers()
-                .iter()
-                .all(|m| m.matches_exception(exception))
+    /// Whether all exception matchers match. Checked once per rule and
+    /// stack trace.
+    pub(crate) fn matches_exception(&self, exception: &MatchException<'_>) -> bool {
+        self.exception_matchers()
+            .iter()
+            .all(|m| m.matches_exception(exception))
     }
 
     /// Whether the frame matchers match the frame at `index` (caller and

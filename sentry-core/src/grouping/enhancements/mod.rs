@@ -13,21 +13,28 @@
 //! 1. [`Enhancements::apply_modifications`], during normalization: `+app`/
 //!    `-app` (with ranges) change `in_app`, `category=` labels frames. The
 //!    changed frames are stored with the event.
-//! 2. [`Enhancements::assemble`], for each stack trace variant while
-//!    grouping: `+group`/`-group` (with ranges) switch frames on or off,
-//!    `max-frames`/`min-frames` limit the stack.
+//! 2. [`Enhancements::updates`], once per stack trace while grouping, finds
+//!    what the `+group`/`-group` (with ranges), `+app`/`-app` (hints only),
+//!    `max-frames` and `min-frames` rules match; [`StackUpdates::apply`]
+//!    then runs them on each variant (`system`, `app`) of the stack trace.
 //!
-//! Matching is built for volume: globs are compiled at parse time, a rule
-//! whose `family:` excludes every frame of a stack is skipped whole (most
-//! built-in rules are `family:native`), exception matchers are checked once
-//! per stack, cheap matchers run before globs, and the matcher view of a
-//! frame only borrows from it.
+//! Matching is built for volume (a few hundred rules on every frame of
+//! every event): globs are compiled at parse time, most of them into plain
+//! string comparisons; an index (`index`) files rules under a literal key
+//! of one of their matchers, so that a frame is only tested against the
+//! rules found under its function, module and path segments, the rules of
+//! its category and the few rules without a key (the full matchers still
+//! decide, so spec 12.2 holds as written); exception matchers are checked
+//! once per stack; a pass over a stack trace allocates a fixed few times;
+//! and hints are rendered only when a caller keeps them ([`Hint`]).
 //!
 //! Module layout: `rule` (the parsed form and canonical text), `parse`
-//! (rule text), `pattern` (compiled globs), `matchers` (what a matcher
-//! sees), `apply` (the two phases).
+//! (rule text), `pattern` (compiled globs and index keys), `matchers`
+//! (what a matcher sees), `index` (candidate rules per frame), `apply`
+//! (the two phases).
 
 mod apply;
+mod index;
 mod matchers;
 mod parse;
 mod pattern;
@@ -37,6 +44,8 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::protocol::{Exception, Frame};
+
+use self::apply::Phase;
 
 pub use self::parse::ParseError;
 pub use self::rule::{Action, FlagKind, Matcher, MatcherKey, Position, Range, Rule};
@@ -49,9 +58,10 @@ const BASE_RULES: &str = include_str!("../rules/enhancements/newstyle@2023-01-11
 pub struct Enhancements {
     rules: Vec<Arc<Rule>>,
     /// The rules phase one runs, in order.
-    modifiers: Vec<Arc<Rule>>,
-    /// The rules phase two runs, in order.
-    updaters: Vec<Arc<Rule>>,
+    modifiers: Phase,
+    /// The rules phase two runs, in order (without those that could only
+    /// run actions without effect).
+    updaters: Phase,
 }
 
 impl Enhancements {
@@ -91,11 +101,12 @@ impl Enhancements {
 
     fn from_rules(rules: impl Iterator<Item = Arc<Rule>>) -> Self {
         let rules: Vec<Arc<Rule>> = rules.collect();
-        let select =
-            |keep: fn(&Rule) -> bool| rules.iter().filter(|rule| keep(rule)).cloned().collect();
+        let select = |keep: fn(&Rule) -> bool| {
+            Phase::new(rules.iter().filter(|rule| keep(rule)).cloned().collect())
+        };
         Self {
             modifiers: select(Rule::has_modifier_actions),
-            updaters: select(Rule::has_updater_actions),
+            updaters: select(Rule::updates_something),
             rules,
         }
     }
@@ -136,33 +147,24 @@ impl Enhancements {
         event_platform: Option<&str>,
         exception: Option<&ExceptionData>,
     ) {
-        let rules = self.modifiers.iter().map(|rule| &**rule);
-        apply::apply_modifications(rules, frames, event_platform, exception);
+        apply::apply_modifications(&self.modifiers, frames, event_platform, exception);
     }
 
-    /// Phase two for one stack trace variant (spec 4 step 4, 12.3).
+    /// Phase two for one stack trace (spec 4 step 4, 12.3): finds what the
+    /// `+group`/`-group`, `+app`/`-app`, `max-frames` and `min-frames`
+    /// rules match. Matching does not depend on the variant, so it runs
+    /// once per stack trace; [`StackUpdates::apply`] then acts on each
+    /// variant's frame components.
     ///
-    /// `frames` are the stack trace's frames after phase one;
-    /// `contributions` holds, per frame and in the same order, whether the
-    /// frame component contributes after the frame-level checks (recursion,
-    /// `non app frame`, JavaScript rules) and its hint. They are updated in
-    /// place: `+group`/`-group` switch frames (a `+group` also re-enables a
-    /// frame switched off before), `+app`/`-app` only set hints, and
-    /// `max-frames=N` then keeps the N contributing frames nearest the
-    /// crash. With `min-frames=N` and between 1 and N-1 contributing
-    /// frames, the outcome says the whole stack trace is discarded.
-    ///
-    /// The two slices should have the same length; extra entries of the
-    /// longer one are ignored.
-    pub fn assemble(
+    /// `frames` are the stack trace's frames after phase one; `exception`
+    /// is as for [`Enhancements::apply_modifications`].
+    pub fn updates(
         &self,
         frames: &[Frame],
         event_platform: Option<&str>,
         exception: Option<&ExceptionData>,
-        contributions: &mut [FrameContribution],
-    ) -> StacktraceOutcome {
-        let rules = self.updaters.iter().map(|rule| &**rule);
-        apply::assemble(rules, frames, event_platform, exception, contributions)
+    ) -> StackUpdates<'_> {
+        apply::updates(&self.updaters, frames, event_platform, exception)
     }
 }
 
@@ -201,23 +203,193 @@ impl From<&Exception> for ExceptionData {
     }
 }
 
+/// What phase-two rules match in one stack trace, from
+/// [`Enhancements::updates`]; [`StackUpdates::apply`] runs it on a variant.
+#[derive(Debug, Clone, Default)]
+pub struct StackUpdates<'r> {
+    /// The number of frames.
+    len: usize,
+    /// The matches of rules with `+/-group` or `+/-app`, in the order they
+    /// act: by rule, then by frame.
+    matches: Vec<(usize, &'r Rule)>,
+    /// Per frame, for `+app`/`-app` hints (see `apply::in_app_changed`);
+    /// empty when no such rule matched.
+    in_app_changed: Vec<Option<bool>>,
+    /// The last matching `max-frames` value and its rule.
+    max_frames: Option<(usize, &'r Rule)>,
+    /// The last matching `min-frames` value and its rule.
+    min_frames: Option<(usize, &'r Rule)>,
+}
+
+impl<'r> StackUpdates<'r> {
+    /// Runs the rules on one variant of the stack trace.
+    ///
+    /// `contributions` holds, per frame and in the same order, whether the
+    /// frame component contributes after the frame-level checks (recursion,
+    /// `non app frame`, JavaScript rules). They are updated in place:
+    /// `+group`/`-group` switch frames (a `+group` also re-enables a frame
+    /// switched off before), `+app`/`-app` only set hints, and
+    /// `max-frames=N` then keeps the N contributing frames nearest the
+    /// crash. A frame's hint is set when a rule explains it and left alone
+    /// otherwise. With `min-frames=N` and between 1 and N-1 contributing
+    /// frames, the outcome says the whole stack trace is discarded.
+    ///
+    /// `contributions` must have one entry per frame; otherwise nothing is
+    /// changed.
+    pub fn apply(&self, contributions: &mut [FrameContribution<'r>]) -> StacktraceOutcome<'r> {
+        if contributions.len() != self.len {
+            return StacktraceOutcome::default();
+        }
+        self.replay(contributions);
+        self.limit(contributions)
+    }
+}
+
 /// The grouping state of one frame component during phase two.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FrameContribution {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameContribution<'r> {
     /// Whether the frame counts for grouping.
     pub contributes: bool,
-    /// Why, when something switched it; rules overwrite it when they act.
-    pub hint: Option<String>,
+    /// Why, when a rule switched or explained it; the last rule to act
+    /// wins. `None` when no rule did, so the caller's own hint stands.
+    pub hint: Option<Hint<'r>>,
+}
+
+impl FrameContribution<'_> {
+    /// A frame that does or does not contribute, without a rule hint.
+    pub fn new(contributes: bool) -> Self {
+        Self {
+            contributes,
+            hint: None,
+        }
+    }
 }
 
 /// What phase two decided for the whole stack trace.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StacktraceOutcome {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StacktraceOutcome<'r> {
     /// Whether `min-frames` switched the whole stack trace off.
     pub discarded: bool,
     /// The hint for the stack trace component when discarded.
-    pub hint: Option<String>,
+    pub hint: Option<Hint<'r>>,
 }
+
+/// Why a stack trace rule switched or marked a frame or stack trace.
+///
+/// Hints are kept as the rule and the facts, and only rendered into text
+/// (`Display`, or `String::from`) when a caller keeps them.
+#[derive(Debug, Clone, Copy)]
+pub enum Hint<'r> {
+    /// `+group`/`-group`: `un-ignored`/`ignored by stack trace rule (...)`.
+    Group {
+        /// The new contribution.
+        contributes: bool,
+        /// The rule.
+        rule: &'r Rule,
+    },
+    /// `+app`/`-app`: `marked in-app`/`out of app by stack trace rule (...)`.
+    App {
+        /// The flag the rule set.
+        in_app: bool,
+        /// The rule.
+        rule: &'r Rule,
+    },
+    /// `max-frames`: `ignored because only N frames are considered ...`.
+    MaxFrames {
+        /// The number of frames kept.
+        limit: usize,
+        /// The rule.
+        rule: &'r Rule,
+    },
+    /// `min-frames`: `discarded because stack trace only contains ...`.
+    MinFrames {
+        /// The number of contributing frames.
+        contributing: usize,
+        /// The rule.
+        rule: &'r Rule,
+    },
+}
+
+impl<'r> Hint<'r> {
+    /// The text before and after the number (if any), and the rule.
+    fn parts(&self) -> (&'static str, Option<usize>, &'static str, &'r Rule) {
+        match *self {
+            Self::Group {
+                contributes: true,
+                rule,
+            } => ("un-ignored", None, "", rule),
+            Self::Group {
+                contributes: false,
+                rule,
+            } => ("ignored", None, "", rule),
+            Self::App { in_app: true, rule } => ("marked in-app", None, "", rule),
+            Self::App {
+                in_app: false,
+                rule,
+            } => ("marked out of app", None, "", rule),
+            Self::MaxFrames { limit, rule } => (
+                "ignored because only ",
+                Some(limit),
+                if limit == 1 {
+                    " frame is considered"
+                } else {
+                    " frames are considered"
+                },
+                rule,
+            ),
+            Self::MinFrames { contributing, rule } => (
+                "discarded because stack trace only contains ",
+                Some(contributing),
+                if contributing == 1 {
+                    " frame which is under the configured threshold"
+                } else {
+                    " frames which is under the configured threshold"
+                },
+                rule,
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Hint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (before, number, after, rule) = self.parts();
+        f.write_str(before)?;
+        if let Some(number) = number {
+            write!(f, "{number}")?;
+        }
+        write!(f, "{after} by stack trace rule ({})", rule.as_str())
+    }
+}
+
+/// Renders the hint with one allocation (hints of kept components are
+/// rendered for every event).
+impl From<Hint<'_>> for String {
+    fn from(hint: Hint<'_>) -> Self {
+        const BY_RULE: &str = " by stack trace rule (";
+        let (before, number, after, rule) = hint.parts();
+        let number = number.map(|n| n.to_string()).unwrap_or_default();
+        let rule = rule.as_str();
+        let len = before.len() + number.len() + after.len() + BY_RULE.len() + rule.len() + 1;
+        let mut text = String::with_capacity(len);
+        for part in [before, &number, after, BY_RULE, rule, ")"] {
+            text.push_str(part);
+        }
+        text
+    }
+}
+
+/// Hints are equal when they render the same.
+impl PartialEq for Hint<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (before, number, after, rule) = self.parts();
+        let (other_before, other_number, other_after, other_rule) = other.parts();
+        (before, number, after) == (other_before, other_number, other_after)
+            && rule.as_str() == other_rule.as_str()
+    }
+}
+
+impl Eq for Hint<'_> {}
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use std::fmt;
 
 use crate::grouping::platform::Family;
 
-use super::pattern::{PathPattern, PathValue, TextPattern};
+use super::pattern::{Anchor, PathPattern, PathValue, TextPattern};
 
 /// What a matcher tests, by its canonical (short) key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -216,6 +216,70 @@ impl Matcher {
         }
     }
 
+    /// The index key every frame this (frame-position) matcher matches
+    /// has, with the field it is taken from; `None` for negated matchers and
+    /// patterns without a usable literal.
+    pub(crate) fn anchor(&self) -> Option<(Field, Anchor)> {
+        if self.negated {
+            return None;
+        }
+        let field = match self.key {
+            MatcherKey::Function => Field::Function,
+            MatcherKey::Module => Field::Module,
+            MatcherKey::Path => Field::Path,
+            MatcherKey::Package => Field::Package,
+            _ => return None,
+        };
+        let anchor = match &self.test {
+            Test::Text(Some(pattern)) => pattern.anchor(),
+            Test::Path(Some(pattern)) => pattern.anchor(),
+            _ => None,
+        }?;
+        Some((field, anchor))
+    }
+
+    /// A literal that the value of every frame this (frame-position)
+    /// matcher matches contains (folded for paths and packages), with the
+    /// field; `None` for other matchers.
+    fn required_literal(&self) -> Option<(Field, &str)> {
+        if self.negated {
+            return None;
+        }
+        match (&self.test, self.key) {
+            (Test::Path(Some(pattern)), MatcherKey::Path) => {
+                Some((Field::Path, pattern.required()))
+            }
+            (Test::Path(Some(pattern)), MatcherKey::Package) => {
+                Some((Field::Package, pattern.required()))
+            }
+            (Test::Text(Some(pattern)), MatcherKey::Function) => {
+                Some((Field::Function, pattern.required()))
+            }
+            (Test::Text(Some(pattern)), MatcherKey::Module) => {
+                Some((Field::Module, pattern.required()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The category every frame this (frame-position) matcher matches
+    /// has: the pattern of a positive `category:` matcher without
+    /// wildcards.
+    fn exact_category(&self) -> Option<&str> {
+        match &self.test {
+            Test::Text(Some(pattern)) if self.key == MatcherKey::Category && !self.negated => {
+                pattern.exact()
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether only frames with a category can match (a positive
+    /// `category:` matcher; a missing category never matches one).
+    fn needs_category(&self) -> bool {
+        self.key == MatcherKey::Category && !self.negated
+    }
+
     /// Tests a value of the matcher's field (`None` = field missing, which
     /// counts as no match before negation, as in Sentry).
     pub(crate) fn matches_value(&self, value: Option<&str>) -> bool {
@@ -290,6 +354,29 @@ fn write_pattern(f: &mut fmt::Formatter<'_>, pattern: &str) -> fmt::Result {
         f.write_str("\"")?;
     }
     Ok(())
+}
+
+/// The shortest required literal worth a search over a whole stack trace.
+const MIN_REQUIRED_LITERAL: usize = 3;
+
+/// A frame field the rule index looks values up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Field {
+    /// The (trimmed) function name.
+    Function,
+    /// The module.
+    Module,
+    /// `abs_path`, else `filename`.
+    Path,
+    /// The package.
+    Package,
+}
+
+impl Field {
+    /// The field's position in per-field arrays.
+    pub(crate) fn slot(self) -> usize {
+        self as usize
+    }
 }
 
 /// Reads Sentry's boolean words.
@@ -387,6 +474,16 @@ impl Action {
     pub fn is_updater(&self) -> bool {
         !matches!(self, Self::Category(_))
     }
+
+    /// Whether running it in phase two changes anything: `prefix`,
+    /// `sentinel` and `invert-stacktrace` have no effect in this config.
+    fn updates_something(&self) -> bool {
+        match self {
+            Self::Flag { kind, .. } => matches!(kind, FlagKind::App | FlagKind::Group),
+            Self::MaxFrames(_) | Self::MinFrames(_) => true,
+            Self::Category(_) | Self::InvertStacktrace(_) => false,
+        }
+    }
 }
 
 impl fmt::Display for Action {
@@ -435,6 +532,20 @@ pub struct Rule {
     /// Indices into `frame_matchers` to test, cheapest first, without the
     /// `family:` ones (covered by `families`).
     check_order: Vec<usize>,
+    /// The most selective index key of the frame matchers (see
+    /// `index::RuleIndex`); `None` when the rule must be tried on every
+    /// frame of its families.
+    anchor: Option<(Field, Anchor)>,
+    /// Without an anchor: a literal that a field of a matching frame
+    /// contains (folded for paths and packages), so that the rule can be
+    /// skipped for stack traces without it.
+    required_literal: Option<(Field, String)>,
+    /// Without an anchor: the category every matching frame has, so that
+    /// the rule is only tried on frames with that category.
+    category: Option<String>,
+    /// Whether the rule can only match in a stack trace where some frame
+    /// has a category.
+    needs_category: bool,
     /// The canonical text, kept for hints.
     text: String,
 }
@@ -472,6 +583,29 @@ impl Rule {
             })
             .collect();
         check_order.sort_by_key(|&i| frame_matchers.get(i).map_or(u8::MAX, |m| m.key.cost()));
+        // Longest literal wins; on a tie, function and module (one lookup
+        // per frame) before path and package (one per segment).
+        let anchor = frame_matchers
+            .iter()
+            .filter_map(Matcher::anchor)
+            .min_by_key(|(field, anchor)| (std::cmp::Reverse(anchor.strength), *field));
+        let required_literal = frame_matchers
+            .iter()
+            .filter(|_| anchor.is_none())
+            .filter_map(Matcher::required_literal)
+            .max_by_key(|(_, literal)| literal.len())
+            .filter(|(_, literal)| literal.len() >= MIN_REQUIRED_LITERAL)
+            .map(|(field, literal)| (field, literal.to_owned()));
+        let category = frame_matchers
+            .iter()
+            .filter(|_| anchor.is_none())
+            .find_map(Matcher::exact_category)
+            .map(str::to_owned);
+        let needs_category = frame_matchers
+            .iter()
+            .chain(&caller)
+            .chain(&callee)
+            .any(Matcher::needs_category);
         let mut rule = Self {
             exception_matchers,
             caller,
@@ -480,6 +614,10 @@ impl Rule {
             actions,
             families,
             check_order,
+            anchor,
+            required_literal,
+            category,
+            needs_category,
             text: String::new(),
         };
         rule.text = rule.canonical_text();
@@ -512,6 +650,33 @@ impl Rule {
     /// Whether phase two runs this rule (it has any action but `category=`).
     pub fn has_updater_actions(&self) -> bool {
         self.actions.iter().any(Action::is_updater)
+    }
+
+    /// Whether phase two has anything to do for this rule: an action other
+    /// than `category=`, `+/-prefix`, `+/-sentinel`, `invert-stacktrace`.
+    pub(crate) fn updates_something(&self) -> bool {
+        self.actions.iter().any(Action::updates_something)
+    }
+
+    /// See the field.
+    pub(crate) fn anchor(&self) -> Option<(Field, Anchor)> {
+        self.anchor
+    }
+
+    /// See the field.
+    pub(crate) fn required_literal(&self) -> Option<(Field, &str)> {
+        let (field, literal) = self.required_literal.as_ref()?;
+        Some((*field, literal))
+    }
+
+    /// See the field.
+    pub(crate) fn category(&self) -> Option<&str> {
+        self.category.as_deref()
+    }
+
+    /// See the field.
+    pub(crate) fn needs_category(&self) -> bool {
+        self.needs_category
     }
 
     /// Returns the canonical text (the same as `Display`).

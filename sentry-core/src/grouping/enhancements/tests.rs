@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::matchers::{MatchException, match_frames, stack_families};
-use super::rule::FamilySet;
+use super::matchers::{FoldedPaths, MatchException, match_frames};
+use super::rule::{Field, parse_bool};
 use super::*;
 
 fn frames(value: Value) -> Vec<Frame> {
@@ -24,9 +24,10 @@ fn matching(
     platform: &str,
     exception: Option<&ExceptionData>,
 ) -> Vec<usize> {
-    let views = match_frames(frames, Some(platform));
+    let folded = FoldedPaths::new(frames);
+    let views = match_frames(frames, &folded, Some(platform));
     let exception = MatchException::new(exception);
-    if !rule.applies_to_stack(stack_families(&views), &exception) {
+    if !rule.matches_exception(&exception) {
         return Vec::new();
     }
     (0..views.len())
@@ -46,18 +47,59 @@ fn exception(ty: Option<&str>, value: Option<&str>, mechanism: Option<&str>) -> 
     }
 }
 
-fn contributions(flags: &[bool]) -> Vec<FrameContribution> {
+/// A frame's state after phase two, with the rule hint rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Contribution {
+    contributes: bool,
+    hint: Option<String>,
+}
+
+/// The stack trace's outcome, with the hint rendered.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Outcome {
+    discarded: bool,
+    hint: Option<String>,
+}
+
+fn contributions(flags: &[bool]) -> Vec<Contribution> {
     flags
         .iter()
-        .map(|&contributes| FrameContribution {
+        .map(|&contributes| Contribution {
             contributes,
             hint: None,
         })
         .collect()
 }
 
-fn contributing(contributions: &[FrameContribution]) -> Vec<bool> {
+fn contributing(contributions: &[Contribution]) -> Vec<bool> {
     contributions.iter().map(|c| c.contributes).collect()
+}
+
+/// Phase two through `updates` and `apply`, as `stacktrace_variants` runs
+/// it: rule hints replace the caller's.
+fn run_phase_two(
+    enhancements: &Enhancements,
+    frames: &[Frame],
+    platform: Option<&str>,
+    exception: Option<&ExceptionData>,
+    flags: &mut [Contribution],
+) -> Outcome {
+    let updates = enhancements.updates(frames, platform, exception);
+    let mut states: Vec<FrameContribution<'_>> = flags
+        .iter()
+        .map(|flag| FrameContribution::new(flag.contributes))
+        .collect();
+    let outcome = updates.apply(&mut states);
+    for (flag, state) in flags.iter_mut().zip(states) {
+        flag.contributes = state.contributes;
+        if let Some(hint) = state.hint {
+            flag.hint = Some(hint.into());
+        }
+    }
+    Outcome {
+        discarded: outcome.discarded,
+        hint: outcome.hint.map(String::from),
+    }
 }
 
 fn functions(names: &[&str]) -> Vec<Frame> {
@@ -187,7 +229,7 @@ fn corpus_mechanism_matcher_matches_without_frames() {
     // Sentry's test also asserts the exception matcher alone matches.
     let rule = rule("error.mechanism:NSError -app");
     let exception = exception(None, None, Some("NSError"));
-    assert!(rule.applies_to_stack(FamilySet::ALL, &MatchException::new(Some(&exception))));
+    assert!(rule.matches_exception(&MatchException::new(Some(&exception))));
 }
 
 #[test]
@@ -313,7 +355,7 @@ fn base_rules_mark_rust_std_out_of_app_and_ignore_thread_bases() {
     assert_eq!(frames[0].data.as_ref().unwrap()["category"], "threadbase");
     assert_eq!(frames[4].data.as_ref().unwrap()["category"], "throw");
     let mut flags = contributions(&[true; 5]);
-    let outcome = base.assemble(&frames, Some("native"), None, &mut flags);
+    let outcome = run_phase_two(base, &frames, Some("native"), None, &mut flags);
     assert!(!outcome.discarded);
     // Thread base (and callers) off; begin_panic and everything after off.
     assert_eq!(contributing(&flags), [false, true, true, false, false]);
@@ -685,11 +727,48 @@ fn exception_matchers() {
 }
 
 #[test]
-fn literal_fast_path_agrees_with_globs() {
+fn text_fast_path_agrees_with_globs() {
     use crate::grouping::glob::{Glob, GlobKind};
-    let patterns = [
-        "std::*", "*::new", "*lambda*", "malloc", "*", "**", "", "a*b", "x?y", "*.cold.1",
-    ];
+    let mut patterns: Vec<String> = Enhancements::base()
+        .rules()
+        .flat_map(|rule| rule.matchers().map(|(_, m)| m.clone()).collect::<Vec<_>>())
+        .filter(|m| matches!(m.key(), MatcherKey::Function | MatcherKey::Module))
+        .map(|m| m.pattern().to_owned())
+        .collect();
+    patterns.extend(
+        [
+            "std::*",
+            "*::new",
+            "*lambda*",
+            "malloc",
+            "*",
+            "**",
+            "",
+            "a*b",
+            "x?y",
+            "*.cold.1",
+            "a*b*c",
+            "*a*b*",
+            "ab*b",
+            "a*ab",
+            "??",
+            "?",
+            "?*",
+            "?a*",
+            "[]]x",
+            "[!a]x",
+            "[^a]x",
+            "[ab]x",
+            "[a]x",
+            "[[]",
+            "\\*x",
+            "x\\",
+            "{a,b}",
+            "a}b,c]",
+            "?[[]KSCrash*",
+        ]
+        .map(str::to_owned),
+    );
     let values = [
         "std::vec::Vec",
         "Foo::new",
@@ -697,20 +776,42 @@ fn literal_fast_path_agrees_with_globs() {
         "malloc",
         "",
         "ab",
+        "abab",
         "axb",
+        "axbyc",
+        "abc",
         "xzy",
         "f.cold.1",
         "STD::x",
+        "ü",
+        "üa",
+        "]x",
+        "ax",
+        "bx",
+        "*x",
+        "[",
+        "a}b,c]",
+        "-[KSCrash foo]",
+        "+[SentrySDK start]",
+        "__47-[SentryCrash install]_block_invoke",
+        "Foo::~Foo::{dtor}",
+        "std::__1::allocator_traits<x>::deallocate",
+        "io.sentry.Hub",
+        "node_modules/@babel/runtime",
     ];
-    for pattern in patterns {
-        let fast = Matcher::new(MatcherKey::Function, false, pattern.to_owned());
-        let glob = Glob::new(
-            pattern,
-            GlobKind::Text {
-                case_insensitive: false,
-            },
-        )
-        .unwrap();
+    for pattern in &patterns {
+        let fast = Matcher::new(MatcherKey::Function, false, pattern.clone());
+        let kind = GlobKind::Text {
+            case_insensitive: false,
+        };
+        let Ok(glob) = Glob::new(pattern, kind) else {
+            // Invalid globs never match (see `broken_globs_never_match`).
+            assert!(
+                values.iter().all(|v| !fast.matches_value(Some(v))),
+                "{pattern}"
+            );
+            continue;
+        };
         for value in values {
             assert_eq!(
                 fast.matches_value(Some(value)),
@@ -723,7 +824,7 @@ fn literal_fast_path_agrees_with_globs() {
 
 #[test]
 fn path_literal_pre_check_agrees_with_globs() {
-    use super::pattern::PathValue;
+    use super::pattern::{PathValue, fold_into};
     use crate::grouping::glob::{Glob, GlobKind};
     let mut patterns: Vec<String> = Enhancements::base()
         .rules()
@@ -762,10 +863,312 @@ fn path_literal_pre_check_agrees_with_globs() {
         let matcher = Matcher::new(MatcherKey::Path, false, pattern.clone());
         let glob = Glob::new(pattern, GlobKind::Path).unwrap();
         for value in values {
-            let fast = matcher.matches_path(Some(&PathValue::new(value)));
+            let mut folded = Vec::new();
+            let _ = fold_into(&mut folded, value);
+            let folded = String::from_utf8(folded).unwrap();
+            let path = PathValue::new(value, value.is_ascii().then_some(folded.as_str()));
+            let fast = matcher.matches_path(Some(&path));
             assert_eq!(fast, glob.is_match(value), "{pattern} / {value}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// The rule index
+
+/// A value for a glob: `**` becomes `a/b`, `*` `x`, `?` `q`, a class its
+/// first member, an alternation its first alternative.
+fn value_for(pattern: &str, text: bool) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut index = 0;
+    while let Some(&c) = chars.get(index) {
+        match c {
+            '\\' if text => out.extend(chars.get(index + 1).inspect(|_| index += 1)),
+            '*' if chars.get(index + 1) == Some(&'*') => {
+                out.push_str("a/b");
+                index += 1;
+            }
+            '*' => out.push('x'),
+            '?' => out.push('q'),
+            '[' => {
+                let end = (index + 2..chars.len()).find(|&e| chars[e] == ']');
+                let first = chars.get(index + 1).copied().unwrap_or('#');
+                out.push(if matches!(first, '!' | '^') {
+                    '#'
+                } else {
+                    first
+                });
+                index = end.unwrap_or(chars.len());
+            }
+            '{' => {
+                let end = (index..chars.len()).find(|&e| chars[e] == '}');
+                let end = end.unwrap_or(chars.len());
+                let inner: String = chars[index + 1..end].iter().collect();
+                out.push_str(inner.split(',').next().unwrap_or(""));
+                index = end;
+            }
+            other => out.push(other),
+        }
+        index += 1;
+    }
+    out
+}
+
+/// Makes `frame` match a (positive) matcher.
+fn satisfy(matcher: &Matcher, frame: &mut Value) {
+    if matcher.is_negated() {
+        return;
+    }
+    let pattern = matcher.pattern();
+    let value = |text| json!(value_for(pattern, text));
+    match matcher.key() {
+        MatcherKey::Function => frame["function"] = value(true),
+        MatcherKey::Module => frame["module"] = value(true),
+        MatcherKey::Path => frame["abs_path"] = value(false),
+        MatcherKey::Package => frame["package"] = value(false),
+        MatcherKey::Category => frame["data"] = json!({"category": value_for(pattern, true)}),
+        MatcherKey::App => frame["in_app"] = json!(parse_bool(pattern) == Some(true)),
+        MatcherKey::Family => {
+            let platform = match pattern.split(',').next() {
+                Some("native") => "native",
+                Some("javascript") => "javascript",
+                _ => "python",
+            };
+            frame["platform"] = json!(platform);
+        }
+        MatcherKey::Type | MatcherKey::Value | MatcherKey::Mechanism => {}
+    }
+}
+
+/// Stacks of frames made to match each built-in rule (with caller and
+/// callee), also with paths upper-cased with `\\`, relative, or not ASCII.
+fn stacks_for_base_rules() -> Vec<Vec<Frame>> {
+    let mut frames = Vec::new();
+    for rule in Enhancements::base().rules() {
+        let mut slots = [
+            json!({"function": "caller"}),
+            json!({}),
+            json!({"function": "callee"}),
+        ];
+        for (position, matcher) in rule.matchers() {
+            let slot = match position {
+                Position::Caller => 0,
+                Position::Frame => 1,
+                Position::Callee => 2,
+                Position::Exception => continue,
+            };
+            satisfy(matcher, &mut slots[slot]);
+        }
+        frames.extend(slots);
+    }
+    let mutations: [fn(&str) -> String; 3] = [
+        |path| path.to_uppercase().replace('/', "\\\\"),
+        |path| path.trim_start_matches('/').to_owned(),
+        |path| format!("ü/{path}"),
+    ];
+    let mut stacks: Vec<Vec<Value>> = frames.chunks(9).map(<[Value]>::to_vec).collect();
+    for mutation in mutations {
+        for chunk in frames.chunks(9) {
+            let mutated = chunk.iter().cloned().map(|mut frame| {
+                for key in ["abs_path", "package"] {
+                    if let Some(path) = frame.get(key).and_then(Value::as_str) {
+                        frame[key] = json!(mutation(path));
+                    }
+                }
+                frame
+            });
+            stacks.push(mutated.collect());
+        }
+    }
+    stacks
+        .into_iter()
+        .map(|stack| self::frames(json!(stack)))
+        .collect()
+}
+
+/// The stack traces of the grouping corpus, prepared as for grouping.
+fn corpus_stacks() -> Vec<Vec<Frame>> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/grouping/variants/newstyle-2023-01-11"
+    );
+    let config = crate::grouping::GroupingConfig::default();
+    let mut stacks = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let case: Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        let Ok(mut event) = serde_json::from_value::<crate::protocol::Event>(case["input"].clone())
+        else {
+            continue;
+        };
+        crate::grouping::prepare(&mut event, &config);
+        let exceptions = event.exception.iter().flat_map(|e| &e.values);
+        let threads = event.threads.iter().flat_map(|t| &t.values);
+        stacks.extend(
+            exceptions
+                .filter_map(|e| e.stacktrace.as_ref())
+                .chain(event.stacktrace.as_ref())
+                .chain(threads.filter_map(|t| t.stacktrace.as_ref()))
+                .map(|stacktrace| stacktrace.frames.clone()),
+        );
+    }
+    stacks
+}
+
+#[test]
+fn index_keys_and_segments() {
+    use super::pattern::{common_prefix_len, key, segments};
+    assert_eq!(key(b"site-packages"), key(b"site"));
+    assert_eq!(key(b"go"), u32::from_le_bytes(*b"go\0\0"));
+    assert_ne!(key(b"go"), key(b"gox"));
+    assert_eq!(key(b""), 0);
+    let path = b"/usr//lib/python3.12/site-packages/x.py";
+    let mut found = Vec::new();
+    segments(path, 0, |end, key| found.push((end, key)));
+    let expected: Vec<(usize, u32)> = [(4, "usr"), (9, "lib"), (20, "python3.12")]
+        .into_iter()
+        .chain([(34, "site-packages"), (39, "x.py")])
+        .map(|(end, segment)| (end, key(segment.as_bytes())))
+        .collect();
+    assert_eq!(found, expected);
+    found.clear();
+    segments(path, 21, |end, key| found.push((end, key)));
+    assert_eq!(found, expected[3..]);
+    for (a, b, len) in [
+        ("", "", 0),
+        ("abc", "abd", 2),
+        ("/usr/local/lib/python", "/usr/local/lib/perl", 16),
+        (
+            "/usr/local/lib/python3.12/a",
+            "/usr/local/lib/python3.12/a",
+            27,
+        ),
+        ("/usr/local/lib", "/usr/local/lib/python", 14),
+    ] {
+        assert_eq!(
+            common_prefix_len(a.as_bytes(), b.as_bytes()),
+            len,
+            "{a} / {b}"
+        );
+    }
+}
+
+#[test]
+fn rule_anchors() {
+    let anchor = |text: &str| {
+        rule(text)
+            .anchor()
+            .map(|(field, anchor)| (field, anchor.strength))
+    };
+    assert_eq!(anchor("module:java.* -app"), Some((Field::Module, 5)));
+    assert_eq!(anchor("function:abc -app"), Some((Field::Function, 3)));
+    // A prefix shorter than a key is no anchor; neither is a negated matcher.
+    assert_eq!(anchor("function:abc* -app"), None);
+    assert_eq!(anchor("!module:java.* -app"), None);
+    assert_eq!(
+        anchor("path:**/site-packages/** -app"),
+        Some((Field::Path, 13))
+    );
+    assert_eq!(anchor("path:**/go/pkg/mod/** -app"), Some((Field::Path, 3)));
+    assert_eq!(anchor("path:linux-gate.so* -app"), Some((Field::Path, 13)));
+    assert_eq!(anchor("path:**/*newrelic*/** -app"), None);
+    // The longest literal wins.
+    assert_eq!(
+        anchor("package:/usr/lib/** function:pthread_start -app"),
+        Some((Field::Function, 13))
+    );
+    let literal = |text: &str| {
+        rule(text)
+            .required_literal()
+            .map(|(f, l)| (f, l.to_owned()))
+    };
+    assert_eq!(
+        literal("path:**/*newrelic*/** -app"),
+        Some((Field::Path, "newrelic".to_owned()))
+    );
+    assert_eq!(
+        literal("function:?[[]KSCrash* -app"),
+        Some((Field::Function, "[KSCrash".to_owned()))
+    );
+    assert_eq!(rule("category:throw ^-group").category(), Some("throw"));
+    assert_eq!(rule("category:thr* ^-group").category(), None);
+}
+
+#[test]
+fn hints_render_as_sentry_words_them() {
+    let rule = rule("function:a -group");
+    let hints = [
+        (
+            Hint::Group {
+                contributes: false,
+                rule: &rule,
+            },
+            "ignored by stack trace rule (function:a -group)",
+        ),
+        (
+            Hint::Group {
+                contributes: true,
+                rule: &rule,
+            },
+            "un-ignored by stack trace rule (function:a -group)",
+        ),
+        (
+            Hint::App {
+                in_app: false,
+                rule: &rule,
+            },
+            "marked out of app by stack trace rule (function:a -group)",
+        ),
+        (
+            Hint::MaxFrames {
+                limit: 1,
+                rule: &rule,
+            },
+            "ignored because only 1 frame is considered by stack trace rule (function:a -group)",
+        ),
+        (
+            Hint::MinFrames {
+                contributing: 2,
+                rule: &rule,
+            },
+            "discarded because stack trace only contains 2 frames which is under the configured threshold by stack trace rule (function:a -group)",
+        ),
+    ];
+    for (hint, text) in hints {
+        assert_eq!(hint.to_string(), text);
+        assert_eq!(String::from(hint), text);
+    }
+}
+
+/// The index may only leave out frames a rule does not match: then
+/// testing the candidates gives the same matches as testing everything.
+#[test]
+fn index_finds_every_match() {
+    let base = Enhancements::base();
+    let mut checked = 0;
+    for frames in stacks_for_base_rules().into_iter().chain(corpus_stacks()) {
+        for platform in ["native", "cocoa", "javascript", "python", ""] {
+            let folded = FoldedPaths::new(&frames);
+            let views = match_frames(&frames, &folded, Some(platform));
+            for phase in [&base.modifiers, &base.updaters] {
+                let candidates = phase.index.candidates(&views, &folded);
+                let listed: Vec<usize> = candidates.rules().collect();
+                for (number, rule) in phase.rules.iter().enumerate() {
+                    for index in (0..views.len()).filter(|&i| rule.matches_frame(&views, i)) {
+                        checked += 1;
+                        let found = listed.contains(&number)
+                            && match phase.index.category_of(number) {
+                                Some(_) => views[index].category() == rule.category(),
+                                None => candidates.frames(number).any(|f| f == index),
+                            };
+                        assert!(found, "{rule} misses {:?} ({platform})", frames[index]);
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "only {checked} matches checked");
 }
 
 #[test]
@@ -899,17 +1302,11 @@ fn project_rules_run_after_base_rules() {
 // ---------------------------------------------------------------------------
 // Phase two
 
-fn assemble(
-    text: &str,
-    names: &[&str],
-    flags: &[bool],
-) -> (Vec<FrameContribution>, StacktraceOutcome) {
+fn assemble(text: &str, names: &[&str], flags: &[bool]) -> (Vec<Contribution>, Outcome) {
     let frames = functions(names);
     let mut flags = contributions(flags);
-    let outcome =
-        Enhancements::parse(text)
-            .unwrap()
-            .assemble(&frames, Some("native"), None, &mut flags);
+    let enhancements = Enhancements::parse(text).unwrap();
+    let outcome = run_phase_two(&enhancements, &frames, Some("native"), None, &mut flags);
     (flags, outcome)
 }
 
@@ -936,7 +1333,7 @@ fn group_actions_with_ranges() {
         Some("ignored by stack trace rule (function:c v-group -group)")
     );
     assert_eq!(flags[3].hint, None);
-    assert_eq!(outcome, StacktraceOutcome::default());
+    assert_eq!(outcome, Outcome::default());
 }
 
 #[test]
@@ -963,7 +1360,7 @@ fn app_actions_only_hint_in_phase_two() {
     let enhancements = Enhancements::parse("function:a +app").unwrap();
     enhancements.apply_modifications(&mut frames, Some("native"), None);
     let mut flags = contributions(&[false, true]);
-    enhancements.assemble(&frames, Some("native"), None, &mut flags);
+    run_phase_two(&enhancements, &frames, Some("native"), None, &mut flags);
     assert_eq!(contributing(&flags), [false, true]);
     assert_eq!(
         flags[0].hint.as_deref(),
@@ -1042,10 +1439,16 @@ fn phase_two_sees_exception_and_phase_one_results() {
     let boom = exception(Some("Boom"), None, None);
     enhancements.apply_modifications(&mut frames, Some("python"), Some(&boom));
     let mut flags = contributions(&[true, true]);
-    enhancements.assemble(&frames, Some("python"), Some(&boom), &mut flags);
+    run_phase_two(
+        &enhancements,
+        &frames,
+        Some("python"),
+        Some(&boom),
+        &mut flags,
+    );
     assert_eq!(contributing(&flags), [false, false]);
     let mut flags = contributions(&[true, true]);
-    enhancements.assemble(&frames, Some("python"), None, &mut flags);
+    run_phase_two(&enhancements, &frames, Some("python"), None, &mut flags);
     assert_eq!(contributing(&flags), [true, false]);
 }
 
@@ -1057,7 +1460,7 @@ fn prefix_sentinel_and_invert_stacktrace_have_no_effect() {
         &[true, false],
     );
     assert_eq!(flags, contributions(&[true, false]));
-    assert_eq!(outcome, StacktraceOutcome::default());
+    assert_eq!(outcome, Outcome::default());
 }
 
 #[test]
@@ -1065,7 +1468,7 @@ fn mismatched_lengths_do_not_panic() {
     let frames = functions(&["a", "b", "c"]);
     let mut flags = contributions(&[true]);
     let enhancements = Enhancements::parse("function:* ^-group v-group max-frames=1").unwrap();
-    enhancements.assemble(&frames, None, None, &mut flags);
-    enhancements.assemble(&[], None, None, &mut flags);
+    run_phase_two(&enhancements, &frames, None, None, &mut flags);
+    run_phase_two(&enhancements, &[], None, None, &mut flags);
     assert_eq!(contributing(&flags), [true]);
 }

@@ -1,0 +1,363 @@
+//! Issues: filing events under them, reading and listing them.
+//!
+//! [`record`] stays exact when many tasks and processes file events with
+//! the same hashes at once. In one `READ COMMITTED` transaction it looks the
+//! hashes up; if one names an issue, an `UPDATE` (which locks the issue row,
+//! so concurrent updates queue up) bumps its counters in place. If none
+//! does, it reserves an issue id and claims every hash for it with
+//! `INSERT ... ON CONFLICT DO NOTHING` inside a savepoint: the unique key of
+//! `issue_hashes` makes a second claimer wait for the first to commit and
+//! then find nothing to insert, so it rolls back to the savepoint and looks
+//! again, now seeing the winner's issue. Hashes are always inserted in
+//! sorted order so that two writers never wait on each other in a cycle.
+
+use deadpool_postgres::{GenericClient, Object, Transaction};
+use sentry_core::protocol::Level;
+use sentry_core::store::{Issue, IssueEvent, IssueQuery, IssueStatus, Page};
+use sentry_core::{IssueId, ProjectId};
+use tokio_postgres::{IsolationLevel, Row};
+
+use super::error::PgError;
+use super::metadata::{project_key, required_project_key, timestamp, unsigned};
+use super::sql;
+
+/// The columns [`issue_row`] reads, in its order.
+macro_rules! issue_columns {
+    () => {
+        "id, project_id, short_number, title, culprit, level, type, metadata, status, \
+         first_seen, last_seen, times_seen, user_count, grouping_config, platform"
+    };
+}
+
+const SELECT_ISSUE: &str = concat!("SELECT ", issue_columns!(), " FROM issues WHERE id = $1");
+
+/// The first of the hashes, in their order, that names an issue.
+const FIND_ISSUE: &str = "SELECT known.issue_id \
+     FROM unnest($2::text[]) WITH ORDINALITY AS wanted (hash, position) \
+     JOIN issue_hashes AS known ON known.project_id = $1 AND known.hash = wanted.hash \
+     ORDER BY wanted.position LIMIT 1";
+
+/// Files hashes under an issue unless they name one already; in sorted order.
+const ATTACH_HASHES: &str = "INSERT INTO issue_hashes (project_id, hash, issue_id) \
+     SELECT $1::bigint, hash, $3::bigint FROM unnest($2::text[]) AS hash ORDER BY hash \
+     ON CONFLICT DO NOTHING";
+
+const NEXT_ISSUE_ID: &str = "SELECT nextval(pg_get_serial_sequence('issues', 'id'))";
+
+/// Counts an event; title, culprit, level and metadata follow the latest event.
+const UPDATE_ISSUE: &str = "UPDATE issues SET times_seen = times_seen + 1, \
+     first_seen = LEAST(first_seen, $2), \
+     last_seen = GREATEST(last_seen, $2), \
+     level = CASE WHEN $2 >= last_seen THEN $3 ELSE level END, \
+     culprit = CASE WHEN $2 >= last_seen THEN $4 ELSE culprit END, \
+     title = CASE WHEN $2 >= last_seen THEN $5 ELSE title END, \
+     metadata = CASE WHEN $2 >= last_seen THEN $6 ELSE metadata END, \
+     status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END \
+     WHERE id = $1";
+
+/// Creates an issue with the project's next short number.
+const INSERT_ISSUE: &str = "WITH number AS ( \
+         UPDATE projects SET next_short_number = next_short_number + 1 WHERE id = $2 \
+         RETURNING next_short_number - 1 AS short_number) \
+     INSERT INTO issues (id, project_id, short_number, title, culprit, level, type, metadata, \
+         status, first_seen, last_seen, times_seen, user_count, grouping_config, platform) \
+     SELECT $1::bigint, $2::bigint, short_number, $3::text, $4::text, $5::text, $6::text, \
+         $7::text, 'unresolved', $8::bigint, $8::bigint, 1, 0, $9::text, $10::text FROM number";
+
+/// Counts a user once per issue.
+const ADD_USER: &str = "WITH added AS ( \
+         INSERT INTO issue_users (issue_id, \"user\") VALUES ($1, $2) \
+         ON CONFLICT DO NOTHING RETURNING issue_id) \
+     UPDATE issues SET user_count = user_count + 1 WHERE id IN (SELECT issue_id FROM added)";
+
+const SET_STATUS: &str = concat!(
+    "UPDATE issues SET status = $2 WHERE id = $1 RETURNING ",
+    issue_columns!()
+);
+
+/// Issues of some projects, optionally of one status, whose title or
+/// culprit contains every pattern; most recently seen first.
+const LIST_ISSUES: &str = concat!(
+    "SELECT ",
+    issue_columns!(),
+    r" FROM issues
+     WHERE project_id = ANY($1)
+       AND ($2::text IS NULL OR status = $2::text)
+       AND NOT EXISTS (
+         SELECT 1 FROM unnest($3::text[]) AS pattern
+         WHERE NOT (title ILIKE pattern ESCAPE E'\\' OR culprit ILIKE pattern ESCAPE E'\\'))
+     ORDER BY last_seen DESC, id DESC LIMIT $4 OFFSET $5"
+);
+
+/// How often a transaction that hit a serialization failure or deadlock is run again.
+const TRANSACTION_ATTEMPTS: usize = 3;
+/// How often a new issue's hashes are claimed before giving up; the second
+/// attempt always finds the winner's issue, more are for safety.
+const CLAIM_ATTEMPTS: usize = 3;
+
+fn issue_row(row: &Row) -> Result<Issue, PgError> {
+    let level: String = row.try_get(5)?;
+    let metadata: String = row.try_get(7)?;
+    let status: String = row.try_get(8)?;
+    Ok(Issue {
+        id: IssueId(row.try_get(0)?),
+        project_id: ProjectId(unsigned("project_id", row.try_get(1)?)?),
+        short_number: unsigned("short_number", row.try_get(2)?)?,
+        title: row.try_get(3)?,
+        culprit: row.try_get(4)?,
+        level: Level::parse(&level).ok_or_else(|| invalid("level", level.clone()))?,
+        ty: row.try_get(6)?,
+        metadata: serde_json::from_str(&metadata).map_err(|_| invalid("metadata", metadata))?,
+        status: IssueStatus::parse(&status).ok_or_else(|| invalid("status", status.clone()))?,
+        first_seen: timestamp("first_seen", row.try_get(9)?)?,
+        last_seen: timestamp("last_seen", row.try_get(10)?)?,
+        times_seen: unsigned("times_seen", row.try_get(11)?)?,
+        user_count: unsigned("user_count", row.try_get(12)?)?,
+        grouping_config: row.try_get(13)?,
+        platform: row.try_get(14)?,
+    })
+}
+
+fn invalid(column: &'static str, value: String) -> PgError {
+    PgError::Value { column, value }
+}
+
+/// Returns an issue by id.
+pub(super) async fn select<C: GenericClient>(
+    client: &C,
+    id: i64,
+) -> Result<Option<Issue>, PgError> {
+    let row = sql::query_opt(client, SELECT_ISSUE, &[&id]).await?;
+    row.as_ref().map(issue_row).transpose()
+}
+
+/// Sets the status of an issue; returns it, or `None` if missing.
+pub(super) async fn set_status<C: GenericClient>(
+    client: &C,
+    id: i64,
+    status: IssueStatus,
+) -> Result<Option<Issue>, PgError> {
+    let row = sql::query_opt(client, SET_STATUS, &[&id, &status.as_str()]).await?;
+    row.as_ref().map(issue_row).transpose()
+}
+
+/// Escapes `%`, `_` and `\` for an `ILIKE ... ESCAPE '\'` pattern that
+/// matches text containing `word`.
+fn like_pattern(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Lists issues, most recently seen first.
+pub(super) async fn list<C: GenericClient>(
+    client: &C,
+    query: &IssueQuery,
+) -> Result<Page<Issue>, PgError> {
+    // Ids beyond i64 name no project, so they select nothing.
+    let project_ids: Vec<i64> = query
+        .project_ids
+        .iter()
+        .filter_map(|id| project_key(*id))
+        .collect();
+    if project_ids.is_empty() {
+        return Ok(Page {
+            items: Vec::new(),
+            has_more: false,
+        });
+    }
+    let status = query.status.map(|status| status.as_str());
+    let patterns: Vec<String> = query.text.iter().map(|word| like_pattern(word)).collect();
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let rows = sql::query(
+        client,
+        LIST_ISSUES,
+        &[
+            &project_ids,
+            &status,
+            &patterns,
+            &limit.saturating_add(1),
+            &offset,
+        ],
+    )
+    .await?;
+    let mut items = rows.iter().map(issue_row).collect::<Result<Vec<_>, _>>()?;
+    let has_more = items.len() as u64 > query.limit;
+    items.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
+    Ok(Page { items, has_more })
+}
+
+/// An event to file, in the form the statements take.
+struct Filing<'a> {
+    event: &'a IssueEvent,
+    project_id: i64,
+    metadata: String,
+    /// The event's hashes in order, each once.
+    hashes: Vec<&'a str>,
+}
+
+impl<'a> Filing<'a> {
+    fn new(event: &'a IssueEvent) -> Result<Self, PgError> {
+        let mut hashes: Vec<&str> = Vec::with_capacity(event.hashes.len());
+        for hash in &event.hashes {
+            if !hashes.contains(&hash.as_str()) {
+                hashes.push(hash.as_str());
+            }
+        }
+        Ok(Self {
+            event,
+            project_id: required_project_key(event.project_id)?,
+            metadata: serde_json::to_string(&event.metadata)?,
+            hashes,
+        })
+    }
+}
+
+/// Files an event under its issue, creating the issue if needed, in one
+/// transaction; runs it again after a serialization failure or deadlock.
+pub(super) async fn record(client: &mut Object, event: &IssueEvent) -> Result<Issue, PgError> {
+    let filing = Filing::new(event)?;
+    let mut attempt = 1;
+    loop {
+        match record_once(client, &filing).await {
+            Err(error) if error.is_transient() && attempt < TRANSACTION_ATTEMPTS => {
+                tracing::debug!(attempt, %error, "retrying issue transaction");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn record_once(client: &mut Object, filing: &Filing<'_>) -> Result<Issue, PgError> {
+    let mut transaction = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await?;
+    let issue_id = file(&mut transaction, filing).await?;
+    if let Some(user) = &filing.event.user {
+        sql::execute(&transaction, ADD_USER, &[&issue_id, user]).await?;
+    }
+    let issue = select(&transaction, issue_id)
+        .await?
+        .ok_or(PgError::Vanished("issue"))?;
+    transaction.commit().await?;
+    Ok(issue)
+}
+
+/// Counts the event on the issue its hashes name, or on a new issue;
+/// returns the issue's id.
+async fn file(transaction: &mut Transaction<'_>, filing: &Filing<'_>) -> Result<i64, PgError> {
+    for _ in 0..CLAIM_ATTEMPTS {
+        if let Some(issue_id) = find(transaction, filing).await? {
+            update(transaction, issue_id, filing).await?;
+            return Ok(issue_id);
+        }
+        if let Some(issue_id) = claim(transaction, filing).await? {
+            insert(transaction, issue_id, filing).await?;
+            return Ok(issue_id);
+        }
+    }
+    Err(PgError::Contended(CLAIM_ATTEMPTS))
+}
+
+async fn find(transaction: &Transaction<'_>, filing: &Filing<'_>) -> Result<Option<i64>, PgError> {
+    let row = sql::query_opt(
+        transaction,
+        FIND_ISSUE,
+        &[&filing.project_id, &filing.hashes],
+    )
+    .await?;
+    Ok(row.map(|row| row.try_get(0)).transpose()?)
+}
+
+/// Counts the event on an existing issue and attaches its other hashes.
+async fn update(
+    transaction: &Transaction<'_>,
+    issue_id: i64,
+    filing: &Filing<'_>,
+) -> Result<(), PgError> {
+    let event = filing.event;
+    let updated = sql::execute(
+        transaction,
+        UPDATE_ISSUE,
+        &[
+            &issue_id,
+            &event.timestamp.as_unix_micros(),
+            &event.level.as_str(),
+            &event.culprit,
+            &event.title,
+            &filing.metadata,
+        ],
+    )
+    .await?;
+    if updated == 0 {
+        return Err(PgError::MissingIssue(issue_id));
+    }
+    if filing.hashes.len() > 1 {
+        let params: sql::Params<'_> = &[&filing.project_id, &filing.hashes, &issue_id];
+        sql::execute(transaction, ATTACH_HASHES, params).await?;
+    }
+    Ok(())
+}
+
+/// Reserves an issue id and files all the hashes under it; returns `None`,
+/// having undone the claim, when another writer got one of them first.
+async fn claim(
+    transaction: &mut Transaction<'_>,
+    filing: &Filing<'_>,
+) -> Result<Option<i64>, PgError> {
+    let issue_id: i64 = sql::query_one(&*transaction, NEXT_ISSUE_ID, &[])
+        .await?
+        .try_get(0)?;
+    let savepoint = transaction.savepoint("claim_hashes").await?;
+    let params: sql::Params<'_> = &[&filing.project_id, &filing.hashes, &issue_id];
+    let claimed = sql::execute(&savepoint, ATTACH_HASHES, params).await?;
+    if usize::try_from(claimed).is_ok_and(|claimed| claimed == filing.hashes.len()) {
+        savepoint.commit().await?;
+        Ok(Some(issue_id))
+    } else {
+        savepoint.rollback().await?;
+        Ok(None)
+    }
+}
+
+/// Creates the issue whose hashes were just claimed.
+async fn insert(
+    transaction: &Transaction<'_>,
+    issue_id: i64,
+    filing: &Filing<'_>,
+) -> Result<(), PgError> {
+    let event = filing.event;
+    let seen = event.timestamp.as_unix_micros();
+    let inserted = sql::execute(
+        transaction,
+        INSERT_ISSUE,
+        &[
+            &issue_id,
+            &filing.project_id,
+            &event.title,
+            &event.culprit,
+            &event.level.as_str(),
+            &event.ty,
+            &filing.metadata,
+            &seen,
+            &event.grouping_config,
+            &event.platform,
+        ],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(PgError::MissingProject(filing.project_id));
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The PostgreSQL backend, for metadata only: organizations, projects, keys,
+//! tokens and issues, shared by several server processes. Event payloads go
+//! to another backend.
+//!
+//! Connections come from a pool of tokio-postgres clients without TLS: the
+//! database is expected on loopback or a private network. The schema mirrors
+//! the SQLite backend's table for table, timestamps included (`BIGINT` unix
+//! microseconds), and is migrated on open. Writers that race, in one process
+//! or several, stay exact (see [`PostgresStore`]).
+
+mod error;
+mod issues;
+mod metadata;
+mod migrations;
+mod sql;
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use sentry_core::store::StoreError;
+use tokio_postgres::NoTls;
+
+use self::error::PgError;
+
+/// How long to wait for a free pooled connection or a new one.
+const POOL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for the server when the URL does not say.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A PostgreSQL database holding metadata, reached through a connection pool.
+///
+/// Cloning is cheap and shares the pool. Any number of stores, in one
+/// process or several, may write to one database at once: `record_issue_event`
+/// counts every event exactly once, creates one issue per hash however many
+/// writers race to create it, and numbers each project's issues without gaps
+/// or repeats; opening migrates the schema once however many open together.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at a `postgres://` or `postgresql://` URL
+    /// (libpq's URL or `key=value` form) and migrates it.
+    ///
+    /// # Errors
+    ///
+    /// Fails with [`InvalidLocation`] for a URL that cannot be read, and with
+    /// [`Unavailable`] when the server cannot be reached or migrated.
+    ///
+    /// [`InvalidLocation`]: sentry_core::store::StoreErrorKind::InvalidLocation
+    /// [`Unavailable`]: sentry_core::store::StoreErrorKind::Unavailable
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self { pool: pool(url)? };
+        let mut client = store.client().await?;
+        migrations::migrate(&mut client).await?;
+        Ok(store)
+    }
+
+    /// Takes a connection from the pool.
+    async fn client(&self) -> Result<Object, PgError> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// Builds a pool for a URL; connects lazily.
+fn pool(url: &str) -> Result<Pool, PgError> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(PgError::Url)?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("sentry-rs");
+    }
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Ok(Pool::builder(manager)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(POOL_TIMEOUT))
+        .create_timeout(Some(POOL_TIMEOUT))
+        .build()?)
+}
