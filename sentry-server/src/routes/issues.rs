@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::auth::{ApiAuth, form_pairs};
 use crate::error::ApiError;
 use crate::routes::model::issue_json;
+use crate::routes::projects::visible_project;
 use crate::search::IssueSearch;
 use crate::state::AppState;
 
@@ -79,21 +80,6 @@ fn link_header(
     )
 }
 
-async fn org_and_project(
-    state: &AppState,
-    auth: &ApiAuth,
-    org: &str,
-    project: &str,
-) -> Result<(Organization, Project), ApiError> {
-    let org = auth.organization(state, org).await?;
-    let project = state
-        .metadata
-        .project_by_slug(org.id, project)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok((org, project))
-}
-
 /// `GET /api/0/projects/{org}/{project}/issues/`.
 pub async fn list_project_issues(
     State(state): State<AppState>,
@@ -102,7 +88,7 @@ pub async fn list_project_issues(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     auth.require_scope("event:read")?;
-    let (org, project) = org_and_project(&state, &auth, &org, &project).await?;
+    let (org, project) = visible_project(&state, &auth, &org, &project).await?;
     let params = form_pairs(query.as_deref().unwrap_or_default());
     let param = |name: &str| {
         params

@@ -6,19 +6,7 @@ use std::process::Command;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::common::{Init, TestServer, binary, next_link};
-
-async fn send_event(server: &TestServer, init: &Init, event: Value) -> Result<String> {
-    let (status, answer) = server
-        .post(
-            &format!("/api/{}/store/?sentry_key={}", init.project_id, init.key()),
-            &[],
-            event.to_string(),
-        )
-        .await?;
-    assert_eq!(status, 200, "{answer}");
-    Ok(answer["id"].as_str().unwrap_or_default().to_owned())
-}
+use crate::common::{TestServer, binary, next_link};
 
 fn error(ty: &str, value: &str) -> Value {
     json!({
@@ -52,8 +40,8 @@ async fn init_twice_prints_the_same_and_creates_nothing() -> Result<()> {
 async fn status_filters_default_to_unresolved() -> Result<()> {
     let server = TestServer::start()?;
     let init = server.init("status")?;
-    send_event(&server, &init, error("KeyError", "a")).await?;
-    send_event(&server, &init, error("TypeError", "b")).await?;
+    server.send_event(&init, &error("KeyError", "a")).await?;
+    server.send_event(&init, &error("TypeError", "b")).await?;
     let issues = server.all_issues(&init).await?;
     assert_eq!(issues.len(), 2);
     let resolved_id = issues[0]["id"].as_str().unwrap_or_default().to_owned();
@@ -101,7 +89,9 @@ async fn status_filters_default_to_unresolved() -> Result<()> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    send_event(&server, &init, error(&reopened_type, &reopened_value)).await?;
+    server
+        .send_event(&init, &error(&reopened_type, &reopened_value))
+        .await?;
     let (_, detail) = server
         .get(
             &init.token,
@@ -120,7 +110,7 @@ async fn pages_follow_link_cursors() -> Result<()> {
     // Distinct words: numbers would be parameterized into one issue.
     for (n, word) in ["zero", "one", "two", "three", "four"].iter().enumerate() {
         let event = json!({"message": format!("message {word}"), "timestamp": 1_700_000_000 + n});
-        send_event(&server, &init, event).await?;
+        server.send_event(&init, &event).await?;
     }
     let url = format!(
         "{}/api/0/projects/{}/{}/issues/?query=&limit=2",
@@ -160,18 +150,18 @@ async fn pages_follow_link_cursors() -> Result<()> {
 async fn events_are_found_by_id_and_by_issue() -> Result<()> {
     let server = TestServer::start()?;
     let init = server.init("events")?;
-    let first = send_event(
-        &server,
-        &init,
-        json!({"message": "same", "timestamp": 1_700_000_000}),
-    )
-    .await?;
-    let last = send_event(
-        &server,
-        &init,
-        json!({"message": "same", "timestamp": 1_700_000_100}),
-    )
-    .await?;
+    let first = server
+        .send_event(
+            &init,
+            &json!({"message": "same", "timestamp": 1_700_000_000}),
+        )
+        .await?;
+    let last = server
+        .send_event(
+            &init,
+            &json!({"message": "same", "timestamp": 1_700_000_100}),
+        )
+        .await?;
     let (status, event) = server
         .get(
             &init.token,
@@ -223,7 +213,9 @@ async fn a_token_never_sees_another_organization() -> Result<()> {
     let ours = server.init_in("ours", "app")?;
     let theirs = server.init_in("theirs", "app")?;
     assert_ne!(ours.token, theirs.token);
-    send_event(&server, &ours, json!({"message": "private"})).await?;
+    server
+        .send_event(&ours, &json!({"message": "private"}))
+        .await?;
     let issue_id = server.all_issues(&ours).await?[0]["id"]
         .as_str()
         .unwrap_or_default()

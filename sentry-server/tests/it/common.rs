@@ -157,6 +157,14 @@ impl TestServer {
         Ok(event)
     }
 
+    /// Sends an event to `/store/` with the project's DSN key; returns its id.
+    pub async fn send_event(&self, init: &Init, event: &Value) -> Result<String> {
+        let path = format!("/api/{}/store/?sentry_key={}", init.project_id, init.key());
+        let (status, answer) = self.post(&path, &[], event.to_string()).await?;
+        anyhow::ensure!(status == 200, "store answered {status}: {answer}");
+        Ok(answer["id"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// POSTs raw bytes to an ingest path.
     pub async fn post(
         &self,

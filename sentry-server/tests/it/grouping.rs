@@ -25,18 +25,6 @@ async fn put_project(server: &TestServer, init: &Init, body: Value) -> Result<(u
     Ok((status, response.json().await?))
 }
 
-async fn send(server: &TestServer, init: &Init, event: &Value) -> Result<String> {
-    let (status, answer) = server
-        .post(
-            &format!("/api/{}/store/?sentry_key={}", init.project_id, init.key()),
-            &[],
-            event.to_string(),
-        )
-        .await?;
-    assert_eq!(status, 200, "{answer}");
-    Ok(answer["id"].as_str().unwrap_or_default().to_owned())
-}
-
 fn error(ty: &str, function: &str) -> Value {
     json!({
         "platform": "python",
@@ -104,13 +92,19 @@ async fn project_rules_apply_at_ingest() -> Result<()> {
     assert_eq!(project["groupingEnhancements"], enhancements);
 
     // Two KeyErrors from different places: one issue, named by the rule.
-    send(&server, &init, &error("KeyError", "load")).await?;
-    send(&server, &init, &error("KeyError", "save")).await?;
+    server.send_event(&init, &error("KeyError", "load")).await?;
+    server.send_event(&init, &error("KeyError", "save")).await?;
     // Two ValueErrors that differ only in a frame the stack trace rule ignores: one issue.
-    send(&server, &init, &error("ValueError", "helper_a")).await?;
-    send(&server, &init, &error("ValueError", "helper_b")).await?;
+    server
+        .send_event(&init, &error("ValueError", "helper_a"))
+        .await?;
+    server
+        .send_event(&init, &error("ValueError", "helper_b"))
+        .await?;
     // A ValueError from another function: its own issue.
-    send(&server, &init, &error("ValueError", "compute")).await?;
+    server
+        .send_event(&init, &error("ValueError", "compute"))
+        .await?;
 
     let issues = server.all_issues(&init).await?;
     let mut summary: Vec<(String, String)> = issues
@@ -137,7 +131,7 @@ async fn grouping_info_agrees_with_explain() -> Result<()> {
     let server = TestServer::start()?;
     let init = server.init("explain")?;
     let event = error("TypeError", "compute");
-    let event_id = send(&server, &init, &event).await?;
+    let event_id = server.send_event(&init, &event).await?;
     let (status, info) = server
         .get(
             &init.token,
