@@ -241,10 +241,20 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
 async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<AppState> {
     let metadata = sentry_store::open_metadata(&stores.metadata_url)
         .await
-        .with_context(|| format!("opening metadata store {}", stores.metadata_url))?;
+        .with_context(|| {
+            format!(
+                "opening metadata store {}",
+                redact_password(&stores.metadata_url)
+            )
+        })?;
     let events = sentry_store::open_events(&stores.events_url)
         .await
-        .with_context(|| format!("opening event store {}", stores.events_url))?;
+        .with_context(|| {
+            format!(
+                "opening event store {}",
+                redact_password(&stores.events_url)
+            )
+        })?;
     Ok(AppState {
         metadata,
         events,
@@ -264,13 +274,33 @@ async fn serve(stores: &StoreConfig, args: &ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
     let state = open_state(stores, &public_url).await?;
-    tracing::info!(%address, metadata = %stores.metadata_url, events = %stores.events_url, "listening");
+    tracing::info!(
+        %address,
+        metadata = %redact_password(&stores.metadata_url),
+        events = %redact_password(&stores.events_url),
+        "listening"
+    );
     axum::serve(listener, crate::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Hides the password of a store URL (`postgres://user:secret@host/db`)
+/// before it is logged.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, location)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{location}"),
+        None => url.to_owned(),
+    }
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
@@ -290,5 +320,26 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_passwords_are_not_logged() {
+        assert_eq!(
+            redact_password("postgres://sentry:hunter2@db:5432/sentry"),
+            "postgres://sentry:***@db:5432/sentry"
+        );
+        assert_eq!(
+            redact_password("postgres://sentry@db/sentry"),
+            "postgres://sentry@db/sentry"
+        );
+        assert_eq!(
+            redact_password("sqlite://data/metadata.sqlite"),
+            "sqlite://data/metadata.sqlite"
+        );
     }
 }
