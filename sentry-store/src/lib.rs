@@ -21,6 +21,8 @@ mod location;
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod text_search;
 
 pub use crate::any::{AnyEventStore, AnyMetadataStore, open_events, open_metadata};
 pub use crate::location::{Location, ParseLocationError};

@@ -141,21 +141,6 @@ pub(super) async fn set_status<C: GenericClient>(
     row.as_ref().map(issue_row).transpose()
 }
 
-/// Escapes `%`, `_` and `\` for an `ILIKE ... ESCAPE '\'` pattern that
-/// matches text containing `word`.
-fn like_pattern(word: &str) -> String {
-    let mut pattern = String::with_capacity(word.len() + 2);
-    pattern.push('%');
-    for c in word.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// Lists issues, most recently seen first.
 pub(super) async fn list<C: GenericClient>(
     client: &C,
@@ -174,7 +159,11 @@ pub(super) async fn list<C: GenericClient>(
         });
     }
     let status = query.status.map(|status| status.as_str());
-    let patterns: Vec<String> = query.text.iter().map(|word| like_pattern(word)).collect();
+    let patterns: Vec<String> = query
+        .text
+        .iter()
+        .map(|word| crate::text_search::contains_pattern(word))
+        .collect();
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
     let rows = sql::query(

@@ -102,20 +102,6 @@ fn select_issue(connection: &rusqlite::Connection, id: i64) -> Result<Option<Iss
         .map_err(unavailable)
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-fn like_pattern(word: &str) -> String {
-    let mut pattern = String::with_capacity(word.len() + 2);
-    pattern.push('%');
-    for c in word.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 impl MetadataStore for SqliteStore {
     async fn ensure_organization(&self, slug: &str) -> Result<Organization, StoreError> {
         let slug = slug.to_owned();
@@ -460,7 +446,7 @@ impl MetadataStore for SqliteStore {
             }
             for word in &query.text {
                 sql.push_str(" AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')");
-                let pattern = like_pattern(word);
+                let pattern = crate::text_search::contains_pattern(word);
                 values.push(rusqlite::types::Value::Text(pattern.clone()));
                 values.push(rusqlite::types::Value::Text(pattern));
             }
