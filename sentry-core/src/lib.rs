@@ -23,6 +23,7 @@ pub mod normalize;
 pub mod protocol;
 pub mod store;
 pub mod summary;
+pub mod tags;
 
 pub use crate::auth::{AuthError, ClientAuth};
 pub use crate::dsn::{Dsn, ParseDsnError};

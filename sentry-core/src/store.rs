@@ -15,6 +15,7 @@ use crate::grouping::{Grouping, GroupingHash};
 use crate::ids::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
 use crate::protocol::{Event, Level, Timestamp};
 use crate::summary::{EventMetadata, summarize};
+use crate::tags::event_tags;
 
 /// A failure of a storage backend.
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +297,8 @@ pub struct StoredEvent {
     pub hash: GroupingHash,
     /// The grouping config that produced the hash.
     pub grouping_config: String,
+    /// Its tags, each key once (see [`crate::tags::event_tags`]).
+    pub tags: Vec<(String, String)>,
     /// The normalized event as JSON.
     pub payload: Vec<u8>,
 }
@@ -321,6 +324,7 @@ impl StoredEvent {
             received,
             hash: grouping.hash.clone(),
             grouping_config: grouping.config.clone(),
+            tags: event_tags(event),
             payload: serde_json::to_vec(event)?,
         })
     }
@@ -333,6 +337,129 @@ pub enum EventPick {
     Latest,
     /// The oldest by timestamp.
     Oldest,
+}
+
+/// Which events a query covers: all conditions hold at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only events of these projects; must not be empty.
+    pub project_ids: Vec<ProjectId>,
+    /// Only events of these issues; empty for all.
+    pub issue_ids: Vec<IssueId>,
+    /// Only events at or after this time.
+    pub start: Option<Timestamp>,
+    /// Only events before this time.
+    pub end: Option<Timestamp>,
+    /// Conditions on tags.
+    pub tags: Vec<TagFilter>,
+}
+
+impl EventFilter {
+    /// Covers every event of one issue of a project.
+    pub fn issue(project_id: ProjectId, issue_id: IssueId) -> Self {
+        Self {
+            project_ids: vec![project_id],
+            issue_ids: vec![issue_id],
+            ..Self::default()
+        }
+    }
+
+    /// Covers every event of some projects.
+    pub fn projects(project_ids: impl IntoIterator<Item = ProjectId>) -> Self {
+        Self {
+            project_ids: project_ids.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A condition on a tag: the event has the tag with this value or, when
+/// negated, does not (which includes lacking the tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagFilter {
+    /// The tag key.
+    pub key: String,
+    /// The value it must (or must not) have.
+    pub value: String,
+    /// Whether the condition is negated (`!key:value`).
+    pub negated: bool,
+}
+
+/// Where a listing of events, newest first, goes on: after the event with
+/// this timestamp and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCursor {
+    /// The timestamp of the last event of the previous page.
+    pub timestamp: Timestamp,
+    /// Its id, which orders events with the same timestamp (descending).
+    pub event_id: EventId,
+}
+
+impl EventCursor {
+    /// The cursor after an event.
+    pub fn after(event: &StoredEvent) -> Self {
+        Self {
+            timestamp: event.timestamp,
+            event_id: event.event_id,
+        }
+    }
+}
+
+/// Counts over a set of events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventCounts {
+    /// How many events.
+    pub events: u64,
+    /// How many distinct `user` tag values.
+    pub users: u64,
+    /// The oldest event's timestamp, if any.
+    pub first_seen: Option<Timestamp>,
+    /// The newest event's timestamp, if any.
+    pub last_seen: Option<Timestamp>,
+}
+
+/// Counts over the events of one issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssueCounts {
+    /// The issue.
+    pub issue_id: IssueId,
+    /// Its counts among the events that matched.
+    pub counts: EventCounts,
+}
+
+/// One bucket of a time series: the events from `start` for the series' interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesBucket {
+    /// The start of the bucket, a multiple of the interval since the Unix epoch.
+    pub start: Timestamp,
+    /// How many events fell into it.
+    pub events: u64,
+}
+
+/// The values of one tag key over a set of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagFacet {
+    /// The tag key.
+    pub key: String,
+    /// How many events have the tag.
+    pub total: u64,
+    /// How many distinct values it has.
+    pub distinct: u64,
+    /// The most frequent values, most frequent first, ties by value.
+    pub top: Vec<TagValueCount>,
+}
+
+/// How often a tag value occurs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagValueCount {
+    /// The value.
+    pub value: String,
+    /// How many events have it.
+    pub count: u64,
+    /// The oldest of those events' timestamps.
+    pub first_seen: Timestamp,
+    /// The newest of those events' timestamps.
+    pub last_seen: Timestamp,
 }
 
 /// Organizations, projects, keys, tokens and issues.
@@ -348,6 +475,9 @@ pub trait MetadataStore: Send + Sync {
         &self,
         slug: &str,
     ) -> impl Future<Output = Result<Option<Organization>, StoreError>> + Send;
+
+    /// Returns every organization, by slug.
+    fn organizations(&self) -> impl Future<Output = Result<Vec<Organization>, StoreError>> + Send;
 
     /// Returns an organization by id.
     fn organization(
@@ -482,4 +612,63 @@ pub trait EventStore: Send + Sync {
         issue_id: IssueId,
         pick: EventPick,
     ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
+
+    /// Lists the events that match a filter, newest first (ties by event id,
+    /// descending), starting after a cursor; at most `limit`.
+    fn list_events(
+        &self,
+        filter: &EventFilter,
+        after: Option<EventCursor>,
+        limit: u64,
+    ) -> impl Future<Output = Result<Page<StoredEvent>, StoreError>> + Send;
+
+    /// Counts the events that match a filter.
+    fn count_events(
+        &self,
+        filter: &EventFilter,
+    ) -> impl Future<Output = Result<EventCounts, StoreError>> + Send;
+
+    /// Counts the events that match a filter per issue, in no set order.
+    fn count_by_issue(
+        &self,
+        filter: &EventFilter,
+    ) -> impl Future<Output = Result<Vec<IssueCounts>, StoreError>> + Send;
+
+    /// Counts the events that match a filter per bucket of `interval_seconds`
+    /// (aligned to the Unix epoch), oldest first; empty buckets are left out.
+    fn event_series(
+        &self,
+        filter: &EventFilter,
+        interval_seconds: u64,
+    ) -> impl Future<Output = Result<Vec<SeriesBucket>, StoreError>> + Send;
+
+    /// Returns the tag facets of the events that match a filter: every key
+    /// (or only `keys` when not empty), most frequent first (ties by key),
+    /// each with its `top` most frequent values.
+    fn tag_facets(
+        &self,
+        filter: &EventFilter,
+        keys: &[String],
+        top: u64,
+    ) -> impl Future<Output = Result<Vec<TagFacet>, StoreError>> + Send;
+
+    /// Deletes a project's events older than `before`; returns how many went.
+    fn delete_events_before(
+        &self,
+        project_id: ProjectId,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes all but the newest `keep` events of a project; returns how many went.
+    fn trim_events(
+        &self,
+        project_id: ProjectId,
+        keep: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Gives the space of deleted events back, for engines that do not do
+    /// so by themselves; the others keep this default, which does nothing.
+    fn compact(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
 }

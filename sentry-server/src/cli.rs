@@ -16,6 +16,7 @@ use sentry_core::grouping::{
 };
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
+use sentry_store::AnyMetadataStore;
 
 use crate::config::{IngestLimits, StoreConfig, default_data_dir};
 use crate::state::AppState;
@@ -42,7 +43,8 @@ pub struct StoreArgs {
     /// (default: sqlite://DATA_DIR/metadata.sqlite).
     #[arg(long, global = true, env = "SENTRY_METADATA_URL")]
     pub metadata_url: Option<String>,
-    /// Event store URL (default: sqlite://DATA_DIR/events.sqlite).
+    /// Event store URL: duckdb://PATH, clickhouse://HOST:HTTP_PORT/DB or
+    /// sqlite://PATH (default: duckdb://DATA_DIR/events.duckdb).
     #[arg(long, global = true, env = "SENTRY_EVENTS_URL")]
     pub events_url: Option<String>,
 }
@@ -64,6 +66,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Creates what is missing (organization, project, DSN key, admin token) and prints it.
     Init(InitArgs),
+    /// Applies every project's retention once and prints what it deleted.
+    /// With the embedded DuckDB event store, stop the server first (it
+    /// holds the file and runs the same cleanup on its interval).
+    Cleanup,
     /// Grouping tools.
     #[command(subcommand)]
     Grouping(GroupingCommand),
@@ -116,6 +122,10 @@ pub struct ServeArgs {
     /// URL clients use to reach the server (default: http://BIND).
     #[arg(long, env = "SENTRY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds between retention cleanups; 0 turns them off (then run
+    /// `sentry-server cleanup` from cron).
+    #[arg(long, env = "SENTRY_CLEANUP_INTERVAL", default_value_t = 3600)]
+    pub cleanup_interval: u64,
 }
 
 impl Default for ServeArgs {
@@ -123,6 +133,7 @@ impl Default for ServeArgs {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 9000)),
             public_url: None,
+            cleanup_interval: 3600,
         }
     }
 }
@@ -165,9 +176,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Cleanup => {
+            let state = open_state(&stores, "http://127.0.0.1").await?;
+            let report =
+                crate::cleanup::cleanup(&state.metadata, &state.events, Timestamp::now()).await?;
+            #[allow(clippy::print_stdout, reason = "cleanup prints its report for scripts")]
+            {
+                println!("{}", serde_json::to_string(&report)?);
+            }
+            Ok(())
+        }
         Command::Init(args) => {
-            let state = open_state(&stores, &args.public_url).await?;
-            let created = crate::init::init(&state, &args.org, &args.project).await?;
+            // Only the metadata: an embedded event store (DuckDB) is held
+            // by a running server, and init must work beside it.
+            let metadata = open_metadata(&stores).await?;
+            let created =
+                crate::init::init(&metadata, &args.public_url, &args.org, &args.project).await?;
             let line = if args.json {
                 serde_json::to_string(&created)?
             } else {
@@ -238,15 +262,19 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&grouping.to_json())?)
 }
 
-async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<AppState> {
-    let metadata = sentry_store::open_metadata(&stores.metadata_url)
+async fn open_metadata(stores: &StoreConfig) -> anyhow::Result<AnyMetadataStore> {
+    sentry_store::open_metadata(&stores.metadata_url)
         .await
         .with_context(|| {
             format!(
                 "opening metadata store {}",
                 redact_password(&stores.metadata_url)
             )
-        })?;
+        })
+}
+
+async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<AppState> {
+    let metadata = open_metadata(stores).await?;
     let events = sentry_store::open_events(&stores.events_url)
         .await
         .with_context(|| {
@@ -280,10 +308,21 @@ async fn serve(stores: &StoreConfig, args: &ServeArgs) -> anyhow::Result<()> {
         events = %redact_password(&stores.events_url),
         "listening"
     );
-    axum::serve(listener, crate::app(state))
+    let cleanup = (args.cleanup_interval > 0).then(|| {
+        tokio::spawn(crate::cleanup::run_periodically(
+            state.metadata.clone(),
+            state.events.clone(),
+            std::time::Duration::from_secs(args.cleanup_interval),
+        ))
+    });
+    let served = axum::serve(listener, crate::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving")?;
+        .context("serving");
+    if let Some(cleanup) = cleanup {
+        cleanup.abort();
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -13,16 +13,25 @@ pub struct StoreConfig {
 }
 
 impl StoreConfig {
-    /// Resolves store URLs: given ones win, else files in the data directory.
+    /// Resolves store URLs: given ones win, else files in the data
+    /// directory: SQLite for metadata, and DuckDB for events (SQLite when
+    /// built without the `duckdb` feature).
     pub fn resolve(
         data_dir: &Path,
         metadata_url: Option<String>,
         events_url: Option<String>,
     ) -> Self {
-        let in_data_dir = |file: &str| format!("sqlite://{}", data_dir.join(file).display());
+        let in_data_dir =
+            |scheme: &str, file: &str| format!("{scheme}://{}", data_dir.join(file).display());
         Self {
-            metadata_url: metadata_url.unwrap_or_else(|| in_data_dir("metadata.sqlite")),
-            events_url: events_url.unwrap_or_else(|| in_data_dir("events.sqlite")),
+            metadata_url: metadata_url.unwrap_or_else(|| in_data_dir("sqlite", "metadata.sqlite")),
+            events_url: events_url.unwrap_or_else(|| {
+                if cfg!(feature = "duckdb") {
+                    in_data_dir("duckdb", "events.duckdb")
+                } else {
+                    in_data_dir("sqlite", "events.sqlite")
+                }
+            }),
         }
     }
 }
@@ -63,5 +72,12 @@ mod tests {
         );
         assert_eq!(config.metadata_url, "sqlite:///srv/data/metadata.sqlite");
         assert_eq!(config.events_url, "sqlite::memory:");
+        let config = StoreConfig::resolve(Path::new("/srv/data"), None, None);
+        let expected = if cfg!(feature = "duckdb") {
+            "duckdb:///srv/data/events.duckdb"
+        } else {
+            "sqlite:///srv/data/events.sqlite"
+        };
+        assert_eq!(config.events_url, expected);
     }
 }

@@ -6,7 +6,7 @@ use sentry_core::store::{ApiToken, KeyRecord, MetadataStore};
 use sentry_core::{Dsn, ProjectKey};
 use serde::Serialize;
 
-use crate::state::AppState;
+use sentry_store::AnyMetadataStore;
 
 /// The scopes of the token `init` creates: everything.
 pub const ADMIN_SCOPES: &[&str] = &[
@@ -53,19 +53,14 @@ fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
 ///
 /// Fails when a store fails or the public URL is not http(s).
 pub async fn init(
-    state: &AppState,
+    metadata: &AnyMetadataStore,
+    public_url: &str,
     org_slug: &str,
     project_slug: &str,
 ) -> anyhow::Result<Initialized> {
-    let org = state.metadata.ensure_organization(org_slug).await?;
-    let project = state.metadata.ensure_project(org.id, project_slug).await?;
-    let key = match state
-        .metadata
-        .project_keys(project.id)
-        .await?
-        .into_iter()
-        .next()
-    {
+    let org = metadata.ensure_organization(org_slug).await?;
+    let project = metadata.ensure_project(org.id, project_slug).await?;
+    let key = match metadata.project_keys(project.id).await?.into_iter().next() {
         Some(key) => key,
         None => {
             let key = KeyRecord {
@@ -75,11 +70,11 @@ pub async fn init(
                 is_active: true,
                 date_created: Timestamp::now(),
             };
-            state.metadata.insert_key(&key).await?;
+            metadata.insert_key(&key).await?;
             key
         }
     };
-    let token = match state.metadata.org_tokens(org.id).await?.into_iter().next() {
+    let token = match metadata.org_tokens(org.id).await?.into_iter().next() {
         Some(token) => token,
         None => {
             let hex: String = random_bytes::<32>()?
@@ -96,11 +91,11 @@ pub async fn init(
                 name: "admin (created by init)".to_owned(),
                 date_created: Timestamp::now(),
             };
-            state.metadata.insert_token(&token).await?;
+            metadata.insert_token(&token).await?;
             token
         }
     };
-    let dsn = Dsn::new(&state.public_url, key.public_key, project.id)
+    let dsn = Dsn::new(public_url.trim_end_matches('/'), key.public_key, project.id)
         .context("building the DSN from the public URL")?;
     Ok(Initialized {
         org: org.slug,

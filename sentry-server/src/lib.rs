@@ -26,6 +26,7 @@
 //! Errors become JSON `{"detail": ...}` answers in one place, [`error`].
 
 pub mod auth;
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod error;

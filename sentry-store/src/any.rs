@@ -1,12 +1,18 @@
 //! One enum per store role, with a variant per compiled-in backend, so the
 //! server holds a concrete type and never a trait object.
 
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ApiToken, EventPick, EventStore, Issue, IssueEvent, IssueQuery, IssueStatus, KeyRecord,
-    MetadataStore, Organization, Page, Project, StoreError, StoreErrorKind, StoredEvent,
+    ApiToken, EventCounts, EventCursor, EventFilter, EventPick, EventStore, Issue, IssueCounts,
+    IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Organization, Page, Project,
+    SeriesBucket, StoreError, StoreErrorKind, StoredEvent, TagFacet,
 };
 use sentry_core::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
 
+#[cfg(feature = "clickhouse")]
+use crate::clickhouse::ClickhouseStore;
+#[cfg(feature = "duckdb")]
+use crate::duckdb::DuckdbStore;
 use crate::location::Location;
 #[cfg(feature = "postgres")]
 use crate::postgres::PostgresStore;
@@ -32,6 +38,12 @@ pub enum AnyEventStore {
     /// SQLite.
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteStore),
+    /// DuckDB.
+    #[cfg(feature = "duckdb")]
+    Duckdb(DuckdbStore),
+    /// ClickHouse.
+    #[cfg(feature = "clickhouse")]
+    Clickhouse(ClickhouseStore),
 }
 
 fn invalid(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -41,8 +53,8 @@ fn invalid(error: impl std::error::Error + Send + Sync + 'static) -> StoreError 
 /// A URL of a backend that holds metadata only, given for events.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "`{0}` stores metadata only; give the event store a sqlite:// URL \
-     (DuckDB and ClickHouse are planned)"
+    "`{0}` stores metadata only; give the event store a duckdb://, clickhouse:// \
+     or sqlite:// URL"
 )]
 struct MetadataOnly(&'static str);
 
@@ -61,10 +73,17 @@ pub async fn open_metadata(url: &str) -> Result<AnyMetadataStore, StoreError> {
         )),
         #[cfg(feature = "postgres")]
         Location::Postgres(url) => Ok(AnyMetadataStore::Postgres(PostgresStore::open(&url).await?)),
+        Location::DuckdbFile(_) | Location::DuckdbMemory => Err(invalid(EventsOnly("duckdb"))),
+        Location::Clickhouse(_) => Err(invalid(EventsOnly("clickhouse"))),
         #[allow(unreachable_patterns)]
         _ => Err(StoreError::from_kind(StoreErrorKind::InvalidLocation)),
     }
 }
+
+/// A URL of a backend that holds events only, given for metadata.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` stores events only; give the metadata store a sqlite:// or postgres:// URL")]
+struct EventsOnly(&'static str);
 
 /// Opens the event store at a URL, creating and migrating it as needed.
 ///
@@ -78,6 +97,14 @@ pub async fn open_events(url: &str) -> Result<AnyEventStore, StoreError> {
         Location::SqliteFile(path) => Ok(AnyEventStore::Sqlite(SqliteStore::open(&path).await?)),
         #[cfg(feature = "sqlite")]
         Location::SqliteMemory => Ok(AnyEventStore::Sqlite(SqliteStore::open_in_memory().await?)),
+        #[cfg(feature = "duckdb")]
+        Location::DuckdbFile(path) => Ok(AnyEventStore::Duckdb(DuckdbStore::open(&path).await?)),
+        #[cfg(feature = "duckdb")]
+        Location::DuckdbMemory => Ok(AnyEventStore::Duckdb(DuckdbStore::open_in_memory().await?)),
+        #[cfg(feature = "clickhouse")]
+        Location::Clickhouse(url) => Ok(AnyEventStore::Clickhouse(
+            ClickhouseStore::open(&url).await?,
+        )),
         Location::Postgres(_) => Err(invalid(MetadataOnly("postgres"))),
         #[allow(unreachable_patterns)]
         _ => Err(StoreError::from_kind(StoreErrorKind::InvalidLocation)),
@@ -102,6 +129,10 @@ macro_rules! dispatch_events {
         match *$self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(ref $store) => $call.await,
+            #[cfg(feature = "duckdb")]
+            Self::Duckdb(ref $store) => $call.await,
+            #[cfg(feature = "clickhouse")]
+            Self::Clickhouse(ref $store) => $call.await,
         }
     };
 }
@@ -118,6 +149,10 @@ impl MetadataStore for AnyMetadataStore {
 
     async fn organization_by_slug(&self, slug: &str) -> Result<Option<Organization>, StoreError> {
         dispatch!(self, s => s.organization_by_slug(slug))
+    }
+
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        dispatch!(self, s => s.organizations())
     }
 
     async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
@@ -207,7 +242,10 @@ impl MetadataStore for AnyMetadataStore {
 }
 
 // Without an event backend the enum is empty and the arguments go unused.
-#[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "duckdb", feature = "clickhouse")),
+    allow(unused_variables)
+)]
 impl EventStore for AnyEventStore {
     async fn insert_events(&self, events: &[StoredEvent]) -> Result<u64, StoreError> {
         dispatch_events!(self, s => s.insert_events(events))
@@ -235,5 +273,55 @@ impl EventStore for AnyEventStore {
         pick: EventPick,
     ) -> Result<Option<StoredEvent>, StoreError> {
         dispatch_events!(self, s => s.issue_event(issue_id, pick))
+    }
+
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+        after: Option<EventCursor>,
+        limit: u64,
+    ) -> Result<Page<StoredEvent>, StoreError> {
+        dispatch_events!(self, s => s.list_events(filter, after, limit))
+    }
+
+    async fn count_events(&self, filter: &EventFilter) -> Result<EventCounts, StoreError> {
+        dispatch_events!(self, s => s.count_events(filter))
+    }
+
+    async fn count_by_issue(&self, filter: &EventFilter) -> Result<Vec<IssueCounts>, StoreError> {
+        dispatch_events!(self, s => s.count_by_issue(filter))
+    }
+
+    async fn event_series(
+        &self,
+        filter: &EventFilter,
+        interval_seconds: u64,
+    ) -> Result<Vec<SeriesBucket>, StoreError> {
+        dispatch_events!(self, s => s.event_series(filter, interval_seconds))
+    }
+
+    async fn tag_facets(
+        &self,
+        filter: &EventFilter,
+        keys: &[String],
+        top: u64,
+    ) -> Result<Vec<TagFacet>, StoreError> {
+        dispatch_events!(self, s => s.tag_facets(filter, keys, top))
+    }
+
+    async fn delete_events_before(
+        &self,
+        project_id: ProjectId,
+        before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        dispatch_events!(self, s => s.delete_events_before(project_id, before))
+    }
+
+    async fn trim_events(&self, project_id: ProjectId, keep: u64) -> Result<u64, StoreError> {
+        dispatch_events!(self, s => s.trim_events(project_id, keep))
+    }
+
+    async fn compact(&self) -> Result<(), StoreError> {
+        dispatch_events!(self, s => s.compact())
     }
 }

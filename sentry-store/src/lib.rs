@@ -7,15 +7,25 @@
 //! | feature | URL | stores |
 //! | --- | --- | --- |
 //! | `sqlite` | `sqlite://PATH`, `sqlite::memory:` | metadata and events |
+//! | `duckdb` | `duckdb://PATH`, `duckdb::memory:` | events |
 //! | `postgres` | `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, `postgresql://…` | metadata |
+//! | `clickhouse` | `clickhouse://[USER[:PASSWORD]@]HOST:HTTP_PORT/DB` | events |
 //!
 //! # Features
 //!
 //! - `sqlite` (default): SQLite through rusqlite, bundled.
+//! - `duckdb`: DuckDB through the duckdb crate, bundled, no extensions.
 //! - `postgres`: PostgreSQL through tokio-postgres and a deadpool pool, without TLS.
+//! - `clickhouse`: ClickHouse over its HTTP interface (18.16 and later).
 #![warn(missing_docs)]
 
 mod any;
+#[cfg(feature = "clickhouse")]
+pub mod clickhouse;
+#[cfg(feature = "duckdb")]
+pub mod duckdb;
+#[cfg(any(feature = "sqlite", feature = "duckdb"))]
+mod event_sql;
 mod location;
 #[cfg(feature = "postgres")]
 pub mod postgres;

@@ -30,12 +30,19 @@ pub enum Location {
     SqliteMemory,
     /// A PostgreSQL database, by its `postgres://` or `postgresql://` URL as given.
     Postgres(String),
+    /// A DuckDB database file.
+    DuckdbFile(PathBuf),
+    /// A private in-memory DuckDB database.
+    DuckdbMemory,
+    /// A ClickHouse database over HTTP: `clickhouse://[USER[:PASSWORD]@]HOST:HTTP_PORT/DB`, as given.
+    Clickhouse(String),
 }
 
 impl Location {
     /// Parses `sqlite://PATH` (relative or absolute: `sqlite:///abs/path`),
-    /// `sqlite::memory:`, or a `postgres://` or `postgresql://` URL (kept
-    /// whole; the backend reads it when it connects).
+    /// `sqlite::memory:`, `duckdb://PATH`, `duckdb::memory:`, or a
+    /// `postgres://`, `postgresql://` or `clickhouse://` URL (kept whole; the
+    /// backend reads it when it connects).
     ///
     /// # Errors
     ///
@@ -43,7 +50,10 @@ impl Location {
     /// missing path.
     pub fn parse(url: &str) -> Result<Self, ParseLocationError> {
         if url == "sqlite::memory:" {
-            return Self::require_sqlite(Location::SqliteMemory);
+            return Self::require("sqlite", Location::SqliteMemory);
+        }
+        if url == "duckdb::memory:" {
+            return Self::require("duckdb", Location::DuckdbMemory);
         }
         let (scheme, rest) = url
             .split_once(':')
@@ -54,33 +64,42 @@ impl Location {
                 if path.is_empty() {
                     return Err(ParseLocationError::MissingPath(url.to_owned()));
                 }
-                Self::require_sqlite(Location::SqliteFile(PathBuf::from(path)))
+                Self::require("sqlite", Location::SqliteFile(PathBuf::from(path)))
             }
-            "duckdb" => Err(ParseLocationError::NotCompiled("duckdb")),
+            "duckdb" => {
+                if path.is_empty() {
+                    return Err(ParseLocationError::MissingPath(url.to_owned()));
+                }
+                Self::require("duckdb", Location::DuckdbFile(PathBuf::from(path)))
+            }
             "postgres" | "postgresql" => {
                 if path.is_empty() {
                     return Err(ParseLocationError::MissingPath(url.to_owned()));
                 }
-                Self::require_postgres(Location::Postgres(url.to_owned()))
+                Self::require("postgres", Location::Postgres(url.to_owned()))
             }
-            "clickhouse" => Err(ParseLocationError::NotCompiled("clickhouse")),
+            "clickhouse" => {
+                if path.is_empty() {
+                    return Err(ParseLocationError::MissingPath(url.to_owned()));
+                }
+                Self::require("clickhouse", Location::Clickhouse(url.to_owned()))
+            }
             other => Err(ParseLocationError::UnknownScheme(other.to_owned())),
         }
     }
 
-    fn require_sqlite(location: Location) -> Result<Self, ParseLocationError> {
-        if cfg!(feature = "sqlite") {
+    /// Returns the location if the backend's feature is compiled in.
+    fn require(feature: &'static str, location: Location) -> Result<Self, ParseLocationError> {
+        const COMPILED: [(&str, bool); 4] = [
+            ("sqlite", cfg!(feature = "sqlite")),
+            ("duckdb", cfg!(feature = "duckdb")),
+            ("postgres", cfg!(feature = "postgres")),
+            ("clickhouse", cfg!(feature = "clickhouse")),
+        ];
+        if COMPILED.contains(&(feature, true)) {
             Ok(location)
         } else {
-            Err(ParseLocationError::NotCompiled("sqlite"))
-        }
-    }
-
-    fn require_postgres(location: Location) -> Result<Self, ParseLocationError> {
-        if cfg!(feature = "postgres") {
-            Ok(location)
-        } else {
-            Err(ParseLocationError::NotCompiled("postgres"))
+            Err(ParseLocationError::NotCompiled(feature))
         }
     }
 }
@@ -133,12 +152,35 @@ mod tests {
             Err(ParseLocationError::UnknownScheme("mysql".to_owned()))
         );
         assert!(matches!(
-            Location::parse("clickhouse://h:1/db"),
-            Err(ParseLocationError::NotCompiled("clickhouse"))
-        ));
-        assert!(matches!(
             Location::parse("nothing"),
             Err(ParseLocationError::MissingScheme(_))
         ));
+    }
+
+    #[test]
+    fn reads_duckdb_and_clickhouse_urls_when_compiled_in() {
+        let duckdb = Location::parse("duckdb://data/events.duckdb");
+        let clickhouse = Location::parse("clickhouse://127.0.0.1:8123/sentry");
+        if cfg!(feature = "duckdb") {
+            assert_eq!(
+                duckdb,
+                Ok(Location::DuckdbFile(PathBuf::from("data/events.duckdb")))
+            );
+        } else {
+            assert_eq!(duckdb, Err(ParseLocationError::NotCompiled("duckdb")));
+        }
+        if cfg!(feature = "clickhouse") {
+            assert_eq!(
+                clickhouse,
+                Ok(Location::Clickhouse(
+                    "clickhouse://127.0.0.1:8123/sentry".to_owned()
+                ))
+            );
+        } else {
+            assert_eq!(
+                clickhouse,
+                Err(ParseLocationError::NotCompiled("clickhouse"))
+            );
+        }
     }
 }

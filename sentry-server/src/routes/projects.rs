@@ -1,5 +1,6 @@
 //! Projects in Sentry's web API: detail and update, including the grouping
-//! settings `fingerprintingRules` and `groupingEnhancements`.
+//! settings `fingerprintingRules` and `groupingEnhancements` and the
+//! retention settings `retentionDays` and `maxEvents`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::ApiAuth;
+use crate::cleanup::{MAX_EVENTS, MAX_RETENTION_DAYS, RETENTION_DAYS, Retention};
 use crate::error::ApiError;
 use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
 use crate::state::AppState;
@@ -38,6 +40,7 @@ async fn project_json(
     let option = |key| state.metadata.project_option(project.id, key);
     let fingerprinting = option(FINGERPRINTING_RULES).await?.unwrap_or_default();
     let enhancements = option(GROUPING_ENHANCEMENTS).await?.unwrap_or_default();
+    let retention = Retention::of_project(&state.metadata, project.id).await?;
     Ok(json!({
         "id": project.id.to_string(),
         "slug": project.slug,
@@ -48,6 +51,8 @@ async fn project_json(
         "groupingConfig": sentry_core::grouping::NEWSTYLE_2023_01_11,
         "fingerprintingRules": fingerprinting,
         "groupingEnhancements": enhancements,
+        "retentionDays": retention.days,
+        "maxEvents": retention.max_events,
     }))
 }
 
@@ -68,6 +73,8 @@ pub async fn get_project(
 pub struct ProjectUpdate {
     fingerprinting_rules: Option<String>,
     grouping_enhancements: Option<String>,
+    retention_days: Option<Value>,
+    max_events: Option<Value>,
 }
 
 /// A field-level validation error, as Sentry answers: the message under the
@@ -97,9 +104,46 @@ pub async fn update_project(
     if let Some(rules) = &update.grouping_enhancements {
         Enhancements::parse(rules).map_err(|e| invalid(GROUPING_ENHANCEMENTS, e.to_string()))?;
     }
+    // `null` (or 0 events) goes back to the default; anything else must be in range.
+    let retention_days = update
+        .retention_days
+        .as_ref()
+        .map(|value| match value {
+            Value::Null => Ok(String::new()),
+            value => value
+                .as_u64()
+                .filter(|days| (1..=u64::from(MAX_RETENTION_DAYS)).contains(days))
+                .map(|days| days.to_string())
+                .ok_or_else(|| {
+                    invalid(
+                        RETENTION_DAYS,
+                        format!("must be a whole number of days from 1 to {MAX_RETENTION_DAYS}"),
+                    )
+                }),
+        })
+        .transpose()?;
+    let max_events = update
+        .max_events
+        .as_ref()
+        .map(|value| match value {
+            Value::Null => Ok(String::new()),
+            value => value
+                .as_u64()
+                .map(|max| {
+                    if max == 0 {
+                        String::new()
+                    } else {
+                        max.to_string()
+                    }
+                })
+                .ok_or_else(|| invalid(MAX_EVENTS, "must be a whole number or null".to_owned())),
+        })
+        .transpose()?;
     for (key, value) in [
         (FINGERPRINTING_RULES, &update.fingerprinting_rules),
         (GROUPING_ENHANCEMENTS, &update.grouping_enhancements),
+        (RETENTION_DAYS, &retention_days),
+        (MAX_EVENTS, &max_events),
     ] {
         if let Some(value) = value {
             let value = Some(value.as_str()).filter(|text| !text.trim().is_empty());

@@ -7,7 +7,8 @@ use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
 use crate::common::{
-    Init, TestServer, clients_dir, exception_values, functions, issue_titled, scripts_dir, titles,
+    Backend, Init, TestServer, clients_dir, exception_values, functions, issue_titled, scripts_dir,
+    titles,
 };
 
 fn run(command: &mut Command) -> Result<String> {
@@ -113,8 +114,18 @@ async fn check_chain(
 
 #[tokio::test]
 async fn python_sdk_events_become_the_expected_issues() -> Result<()> {
+    python_sdk(Backend::Embedded).await
+}
+
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+#[tokio::test]
+async fn python_sdk_events_become_the_expected_issues_on_postgres_and_clickhouse() -> Result<()> {
+    python_sdk(Backend::ScaleOut).await
+}
+
+async fn python_sdk(backend: Backend) -> Result<()> {
     let clients = clients_dir();
-    let server = TestServer::start()?;
+    let server = TestServer::start_on(backend)?;
     let init = server.init("python")?;
     run(Command::new(clients.join("venv/bin/python"))
         .arg(scripts_dir().join("python_scenarios.py"))
@@ -169,8 +180,18 @@ async fn python_sdk_events_become_the_expected_issues() -> Result<()> {
 
 #[tokio::test]
 async fn node_sdk_events_become_the_expected_issues() -> Result<()> {
+    node_sdk(Backend::Embedded).await
+}
+
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+#[tokio::test]
+async fn node_sdk_events_become_the_expected_issues_on_postgres_and_clickhouse() -> Result<()> {
+    node_sdk(Backend::ScaleOut).await
+}
+
+async fn node_sdk(backend: Backend) -> Result<()> {
     let clients = clients_dir();
-    let server = TestServer::start()?;
+    let server = TestServer::start_on(backend)?;
     let init = server.init("node")?;
     run(Command::new("node")
         .arg(scripts_dir().join("node_scenarios.cjs"))
@@ -228,8 +249,18 @@ async fn node_sdk_events_become_the_expected_issues() -> Result<()> {
 
 #[tokio::test]
 async fn sentry_cli_lists_issues_and_sends_events() -> Result<()> {
+    sentry_cli(Backend::Embedded).await
+}
+
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+#[tokio::test]
+async fn sentry_cli_lists_issues_and_sends_events_on_postgres_and_clickhouse() -> Result<()> {
+    sentry_cli(Backend::ScaleOut).await
+}
+
+async fn sentry_cli(backend: Backend) -> Result<()> {
     let clients = clients_dir();
-    let server = TestServer::start()?;
+    let server = TestServer::start_on(backend)?;
     let init = server.init("cli")?;
     let cli = clients.join("node/node_modules/.bin/sentry-cli");
     let with_env = |command: &mut Command| {

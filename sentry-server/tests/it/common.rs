@@ -28,9 +28,60 @@ impl Init {
     }
 }
 
+/// The stores a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The default: SQLite and DuckDB files in the data directory.
+    Embedded,
+    /// PostgreSQL and ClickHouse, as `scripts/test-services` starts them.
+    #[cfg_attr(
+        not(all(feature = "postgres", feature = "clickhouse")),
+        allow(dead_code)
+    )]
+    ScaleOut,
+}
+
+impl Backend {
+    /// The environment that points `serve` and `init` at the stores.
+    fn env(self) -> Result<Vec<(&'static str, String)>> {
+        Ok(match self {
+            Backend::Embedded => Vec::new(),
+            Backend::ScaleOut => {
+                let service = |variable: &str| {
+                    std::env::var(variable).with_context(|| {
+                        format!(
+                            "{variable} is not set; run the tests through scripts/test-services, \
+                             which starts the servers and sets it"
+                        )
+                    })
+                };
+                vec![
+                    ("SENTRY_METADATA_URL", service("TEST_POSTGRES_URL")?),
+                    ("SENTRY_EVENTS_URL", service("TEST_CLICKHOUSE_URL")?),
+                ]
+            }
+        })
+    }
+
+    /// The organization tests use: servers on shared databases get one of their own.
+    fn org(self) -> String {
+        match self {
+            Backend::Embedded => "sentry".to_owned(),
+            Backend::ScaleOut => {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.as_nanos());
+                format!("sentry-{:x}", nanos ^ u128::from(std::process::id()))
+            }
+        }
+    }
+}
+
 pub struct TestServer {
     child: Child,
     data_dir: tempfile::TempDir,
+    store_env: Vec<(&'static str, String)>,
+    org: String,
     pub url: String,
     pub http: reqwest::Client,
 }
@@ -40,13 +91,20 @@ pub fn binary() -> &'static str {
 }
 
 impl TestServer {
-    /// Starts `sentry-server serve` on a free loopback port.
+    /// Starts `sentry-server serve` on a free loopback port, on the embedded stores.
     pub fn start() -> Result<Self> {
+        Self::start_on(Backend::Embedded)
+    }
+
+    /// Starts `sentry-server serve` on a free loopback port, on some stores.
+    pub fn start_on(backend: Backend) -> Result<Self> {
         let data_dir = tempfile::tempdir()?;
+        let store_env = backend.env()?;
         let mut child = Command::new(binary())
             .args(["--data-dir"])
             .arg(data_dir.path())
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .envs(store_env.iter().map(|(name, value)| (name, value)))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -73,6 +131,8 @@ impl TestServer {
         Ok(Self {
             child,
             data_dir,
+            store_env,
+            org: backend.org(),
             url: format!("http://{address}"),
             http: reqwest::Client::new(),
         })
@@ -82,14 +142,15 @@ impl TestServer {
         self.data_dir.path()
     }
 
-    /// Runs `init --json` for a project of the default organization.
+    /// Runs `init --json` for a project of the test's organization.
     pub fn init(&self, project: &str) -> Result<Init> {
-        self.init_in("sentry", project)
+        self.init_in(&self.org, project)
     }
 
     /// Runs `init --json` for a project of an organization.
     pub fn init_in(&self, org: &str, project: &str) -> Result<Init> {
         let output = Command::new(binary())
+            .envs(self.store_env.iter().map(|(name, value)| (name, value)))
             .arg("--data-dir")
             .arg(self.data_dir())
             .args([

@@ -137,6 +137,13 @@ impl MetadataStore for PostgresStore {
         Ok(self.select_organization("slug", &slug).await?)
     }
 
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        let client = self.client().await?;
+        let sql = format!("{ORGANIZATION_COLUMNS} ORDER BY slug");
+        let found = sql::query(&client, &sql, &[]).await?;
+        Ok(rows(&found, organization_row)?)
+    }
+
     async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
         Ok(self.select_organization("id", &id.0).await?)
     }

@@ -138,6 +138,19 @@ impl MetadataStore for SqliteStore {
         .await
     }
 
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        self.run(move |connection| {
+            let mut statement = connection
+                .prepare("SELECT id, slug, name, date_created FROM organizations ORDER BY slug")
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([], organization_row)
+                .map_err(unavailable)?;
+            rows.collect::<Result<_, _>>().map_err(unavailable)
+        })
+        .await
+    }
+
     async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
         self.run(move |connection| {
             connection

@@ -13,6 +13,8 @@ use super::unavailable;
 /// 1: organizations, projects, keys, tokens, issues and their hashes and
 ///    users; events with lz4 payloads.
 /// 2: per-project settings (`project_options`).
+/// 3: event tags: a JSON copy on the event and one `event_tags` row each,
+///    for filters and facets; events by project and time.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -95,6 +97,21 @@ CREATE TABLE project_options (
     value TEXT NOT NULL,
     PRIMARY KEY (project_id, key)
 ) WITHOUT ROWID;
+"#,
+    r#"
+ALTER TABLE events ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX events_project_time ON events(project_id, timestamp);
+CREATE TABLE event_tags (
+    project_id INTEGER NOT NULL,
+    event_id BLOB NOT NULL,
+    issue_id INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (project_id, event_id, key)
+) WITHOUT ROWID;
+CREATE INDEX event_tags_issue ON event_tags(issue_id, key, value);
+CREATE INDEX event_tags_project ON event_tags(project_id, key, value, timestamp);
 "#,
 ];
 

@@ -35,6 +35,10 @@ impl SqliteStore {
                     .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?;
             }
             let connection = Connection::open(&path).map_err(unavailable)?;
+            // Takes effect on a new file only; `compact` frees deleted pages.
+            connection
+                .pragma_update(None, "auto_vacuum", "INCREMENTAL")
+                .map_err(unavailable)?;
             connection
                 .pragma_update(None, "journal_mode", "WAL")
                 .map_err(unavailable)?;

@@ -3,3 +3,5 @@
 #![allow(clippy::unwrap_used, reason = "tests may unwrap")]
 
 mod conformance;
+#[cfg(any(feature = "sqlite", feature = "duckdb"))]
+mod retention;

@@ -1,0 +1,339 @@
+//! Statements on the events table that the [`EventStore`] methods share:
+//! id lookups, batched inserts, reads of keys then rows, and mutations.
+//!
+//! [`EventStore`]: sentry_core::store::EventStore
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use sentry_core::protocol::Timestamp;
+use sentry_core::store::StoredEvent;
+use sentry_core::{EventId, GroupingHash, IssueId, ProjectId};
+
+use super::Inner;
+use super::error::ChError;
+use super::rowbinary::{RowReader, RowWriter};
+use super::schema::EVENTS_TABLE;
+use super::sql::{date_literal, day, ids_condition, string_literal};
+
+/// The columns [`read_event`] reads, in its order.
+const SELECT_COLUMNS: &str = "project_id, event_id, issue_id, timestamp, received, hash, \
+                              grouping_config, tag_keys, tag_values, payload";
+/// The columns [`write_event`] writes, in its order.
+const INSERT_COLUMNS: &str = "project_id, issue_id, timestamp, event_id, date, received, hash, \
+                              grouping_config, tag_keys, tag_values, payload";
+/// The most ids looked up in one statement, to stay far below `max_query_size`.
+const LOOKUP_CHUNK: usize = 1000;
+/// The most days in one insert: ClickHouse refuses a block that spans more
+/// than `max_partitions_per_insert_block` (100) partitions.
+const DAYS_PER_INSERT: usize = 50;
+/// How long a delete waits for its mutation.
+const MUTATION_TIMEOUT: Duration = Duration::from_secs(600);
+/// The longest pause between two looks at `system.mutations`.
+const MUTATION_POLL_MAX: Duration = Duration::from_millis(500);
+
+/// Where an event is, and its place in time order.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct EventKey {
+    pub(super) project_id: ProjectId,
+    pub(super) event_id: EventId,
+    pub(super) timestamp: i64,
+}
+
+/// Reads unix microseconds of a column.
+pub(super) fn micros(value: i64, column: &'static str) -> Result<Timestamp, ChError> {
+    Timestamp::from_unix_micros(value).ok_or(ChError::Value { column })
+}
+
+/// Reads the columns of [`SELECT_COLUMNS`].
+fn read_event(row: &mut RowReader<'_>) -> Result<StoredEvent, ChError> {
+    let project_id = ProjectId(row.u64()?);
+    let event_id = EventId::from_bytes(row.fixed::<16>()?);
+    let issue_id = IssueId(row.i64()?);
+    let timestamp = micros(row.i64()?, "timestamp")?;
+    let received = micros(row.i64()?, "received")?;
+    let hash = GroupingHash::from_hex(row.string()?);
+    let grouping_config = row.string()?;
+    let keys = row.strings()?;
+    let values = row.strings()?;
+    if keys.len() != values.len() {
+        return Err(ChError::Value {
+            column: "tag_values",
+        });
+    }
+    let payload = row.bytes()?.to_vec();
+    Ok(StoredEvent {
+        project_id,
+        event_id,
+        issue_id,
+        timestamp,
+        received,
+        hash,
+        grouping_config,
+        tags: keys.into_iter().zip(values).collect(),
+        payload,
+    })
+}
+
+/// Writes the columns of [`INSERT_COLUMNS`].
+fn write_event(writer: &mut RowWriter, event: &StoredEvent) {
+    writer.u64(event.project_id.0);
+    writer.i64(event.issue_id.0);
+    writer.i64(event.timestamp.as_unix_micros());
+    writer.fixed(event.event_id.as_bytes());
+    writer.u16(day(event.timestamp));
+    writer.i64(event.received.as_unix_micros());
+    writer.string(event.hash.as_str().as_bytes());
+    writer.string(event.grouping_config.as_bytes());
+    writer.strings(event.tags.iter().map(|(key, _)| key.as_str()));
+    writer.strings(event.tags.iter().map(|(_, value)| value.as_str()));
+    writer.string(&event.payload);
+}
+
+impl Inner {
+    /// Returns the `(project, id)` pairs of `events` that are stored.
+    pub(super) async fn existing_ids(
+        &self,
+        events: &[&StoredEvent],
+    ) -> Result<HashSet<(ProjectId, EventId)>, ChError> {
+        let mut existing = HashSet::new();
+        for chunk in events.chunks(LOOKUP_CHUNK) {
+            let Some(ids) =
+                ids_condition(chunk.iter().map(|event| (event.project_id, event.event_id)))
+            else {
+                continue;
+            };
+            let answer = self
+                .http
+                .select(&format!(
+                    "SELECT project_id, event_id FROM {events} WHERE {ids} FORMAT RowBinary",
+                    events = self.events,
+                ))
+                .await?;
+            let found = RowReader::new(&answer).rows(|row| {
+                Ok((
+                    ProjectId(row.u64()?),
+                    EventId::from_bytes(row.fixed::<16>()?),
+                ))
+            })?;
+            existing.extend(found);
+        }
+        Ok(existing)
+    }
+
+    /// Inserts events, at most [`DAYS_PER_INSERT`] days per statement.
+    pub(super) async fn write(&self, events: &[&StoredEvent]) -> Result<(), ChError> {
+        let mut by_day: BTreeMap<u16, Vec<&StoredEvent>> = BTreeMap::new();
+        for event in events {
+            by_day.entry(day(event.timestamp)).or_default().push(event);
+        }
+        let days: Vec<Vec<&StoredEvent>> = by_day.into_values().collect();
+        let statement = format!(
+            "INSERT INTO {events} ({INSERT_COLUMNS}) FORMAT RowBinary",
+            events = self.events
+        );
+        for group in days.chunks(DAYS_PER_INSERT) {
+            let size: usize = group
+                .iter()
+                .flatten()
+                .map(|event| event.payload.len() + 256)
+                .sum();
+            let mut writer = RowWriter::with_capacity(size);
+            for event in group.iter().flatten() {
+                write_event(&mut writer, event);
+            }
+            self.http.insert(&statement, writer.into_bytes()).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a select and reads every row with `row`.
+    pub(super) async fn rows<T>(
+        &self,
+        sql: &str,
+        row: impl FnMut(&mut RowReader<'_>) -> Result<T, ChError>,
+    ) -> Result<Vec<T>, ChError> {
+        let answer = self.http.select(sql).await?;
+        RowReader::new(&answer).rows(row)
+    }
+
+    /// Runs a select of events.
+    pub(super) async fn events(
+        &self,
+        condition: &str,
+        tail: &str,
+    ) -> Result<Vec<StoredEvent>, ChError> {
+        self.rows(
+            &format!(
+                "SELECT {SELECT_COLUMNS} FROM {events} WHERE {condition} {tail} FORMAT RowBinary",
+                events = self.events
+            ),
+            read_event,
+        )
+        .await
+    }
+
+    /// Returns the keys of the first `limit` events that match a condition,
+    /// by timestamp and then id in `order` (`ASC` or `DESC`), each event
+    /// once. Only the narrow key columns are read and sorted, with a
+    /// partial sort that keeps `limit` rows: 18.16 cannot read in the
+    /// table's order, and would otherwise read and sort every payload.
+    pub(super) async fn keys(
+        &self,
+        condition: &str,
+        order: &str,
+        limit: u64,
+    ) -> Result<Vec<EventKey>, ChError> {
+        let mut asked = limit;
+        loop {
+            let rows = self
+                .rows(
+                    &format!(
+                        "SELECT project_id, event_id, timestamp FROM {events} WHERE {condition} \
+                         ORDER BY timestamp {order}, event_id {order} LIMIT {asked} \
+                         FORMAT RowBinary",
+                        events = self.events
+                    ),
+                    |row| {
+                        Ok(EventKey {
+                            project_id: ProjectId(row.u64()?),
+                            event_id: EventId::from_bytes(row.fixed::<16>()?),
+                            timestamp: row.i64()?,
+                        })
+                    },
+                )
+                .await?;
+            let complete = (rows.len() as u64) < asked || asked == u64::MAX;
+            let mut seen = HashSet::with_capacity(rows.len());
+            let mut keys: Vec<EventKey> = rows
+                .into_iter()
+                .filter(|key| seen.insert((key.project_id, key.event_id)))
+                .collect();
+            if keys.len() as u64 >= limit || complete {
+                keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                return Ok(keys);
+            }
+            // Duplicates (see the module docs) took places: ask for more.
+            asked = asked.saturating_mul(2);
+        }
+    }
+
+    /// Fetches whole events by key, in the keys' order; an event deleted
+    /// since its key was read is left out.
+    pub(super) async fn fetch(&self, keys: &[EventKey]) -> Result<Vec<StoredEvent>, ChError> {
+        let mut found: HashMap<(ProjectId, EventId), StoredEvent> = HashMap::new();
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let (Some(oldest), Some(newest)) = (
+                chunk.iter().map(|key| key.timestamp).min(),
+                chunk.iter().map(|key| key.timestamp).max(),
+            ) else {
+                continue;
+            };
+            let Some(ids) = ids_condition(chunk.iter().map(|key| (key.project_id, key.event_id)))
+            else {
+                continue;
+            };
+            let mut condition =
+                format!("{ids} AND timestamp >= {oldest} AND timestamp <= {newest}");
+            if let (Some(first), Some(last)) = (
+                Timestamp::from_unix_micros(oldest),
+                Timestamp::from_unix_micros(newest),
+            ) {
+                condition = format!(
+                    "{condition} AND date >= {} AND date <= {}",
+                    date_literal(day(first)),
+                    date_literal(day(last))
+                );
+            }
+            let events = self
+                .events(&condition, "LIMIT 1 BY project_id, event_id")
+                .await?;
+            found.extend(
+                events
+                    .into_iter()
+                    .map(|event| ((event.project_id, event.event_id), event)),
+            );
+        }
+        Ok(keys
+            .iter()
+            .filter_map(|key| found.remove(&(key.project_id, key.event_id)))
+            .collect())
+    }
+
+    /// Counts the events (of one project) that match a condition; a row
+    /// duplicated by racing processes and not yet merged counts once.
+    async fn count_one_project(&self, condition: &str) -> Result<u64, ChError> {
+        let counts = self
+            .rows(
+                &format!(
+                    "SELECT toUInt64(uniqExact(event_id)) FROM {events} WHERE {condition} \
+                     FORMAT RowBinary",
+                    events = self.events
+                ),
+                |row| row.u64(),
+            )
+            .await?;
+        counts
+            .first()
+            .copied()
+            .ok_or(ChError::Decode("a count has no row"))
+    }
+
+    /// Deletes the events (of one project) that match a condition; returns
+    /// how many there were.
+    pub(super) async fn delete_where(&self, condition: &str) -> Result<u64, ChError> {
+        let count = self.count_one_project(condition).await?;
+        if count == 0 {
+            return Ok(0);
+        }
+        self.mutate(&format!("DELETE WHERE {condition}")).await?;
+        Ok(count)
+    }
+
+    /// Runs `ALTER TABLE events <command>` and waits until the mutations
+    /// that appeared meanwhile (ours, and any another process started) are
+    /// done, so that the next read sees the result.
+    async fn mutate(&self, command: &str) -> Result<(), ChError> {
+        let mutations = format!(
+            "SELECT mutation_id, toUInt8(is_done) FROM system.mutations \
+             WHERE database = {} AND table = {} FORMAT RowBinary",
+            string_literal(&self.database),
+            string_literal(EVENTS_TABLE)
+        );
+        let read = |row: &mut RowReader<'_>| Ok((row.string()?, row.u8()? != 0));
+        let earlier: HashSet<String> = self
+            .rows(&mutations, read)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        self.http
+            .execute(&format!("ALTER TABLE {} {command}", self.events))
+            .await?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let pending = self
+                .rows(&mutations, read)
+                .await?
+                .into_iter()
+                .filter(|(id, done)| !done && !earlier.contains(id))
+                .count();
+            if pending == 0 {
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "clickhouse mutation done"
+                );
+                return Ok(());
+            }
+            if started.elapsed() > MUTATION_TIMEOUT {
+                return Err(ChError::MutationTimeout {
+                    table: EVENTS_TABLE,
+                    waited: MUTATION_TIMEOUT,
+                });
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(MUTATION_POLL_MAX);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The DuckDB backend: events in one DuckDB file (columnar, compressed),
+//! the embedded default for events.
+//!
+//! The duckdb crate is synchronous, so calls run on tokio's blocking pool.
+//! Writes go through one connection and reads through another to the same
+//! database, so a large batch being appended does not hold up the API.
+//! Batches are appended with DuckDB's Appender inside a transaction.
+//! DuckDB is compiled in (`bundled`) with no extensions, and nothing is
+//! downloaded at run time.
+
+mod events;
+mod migrations;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use duckdb::Connection;
+use sentry_core::store::{StoreError, StoreErrorKind};
+
+/// A DuckDB database holding events.
+#[derive(Clone)]
+pub struct DuckdbStore {
+    writer: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl DuckdbStore {
+    /// Opens (creating if missing) and migrates a database file.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the file cannot be opened (another process holding it
+    /// among the causes) or migrated.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let path = path.to_owned();
+        blocking(move || {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?;
+            }
+            Self::from_connection(Connection::open(&path).map_err(unavailable)?)
+        })
+        .await
+    }
+
+    /// Opens a private in-memory database.
+    ///
+    /// # Errors
+    ///
+    /// Fails when DuckDB cannot allocate it.
+    pub async fn open_in_memory() -> Result<Self, StoreError> {
+        blocking(|| Self::from_connection(Connection::open_in_memory().map_err(unavailable)?)).await
+    }
+
+    fn from_connection(mut writer: Connection) -> Result<Self, StoreError> {
+        migrations::migrate(&mut writer)?;
+        let reader = writer.try_clone().map_err(unavailable)?;
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    /// Runs a closure with the write connection on the blocking pool.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        with_connection(Arc::clone(&self.writer), work).await
+    }
+
+    /// Runs a closure with the read connection on the blocking pool.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        with_connection(Arc::clone(&self.reader), work).await
+    }
+}
+
+async fn with_connection<T, F>(connection: Arc<Mutex<Connection>>, work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    blocking(move || {
+        let mut guard = connection
+            .lock()
+            .map_err(|_| StoreError::from_kind(StoreErrorKind::Unavailable))?;
+        work(&mut guard)
+    })
+    .await
+}
+
+async fn blocking<T, F>(work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?
+}
+
+/// Maps a duckdb error: constraint violations are conflicts, the rest unavailability.
+fn unavailable(error: duckdb::Error) -> StoreError {
+    let kind = match &error {
+        duckdb::Error::DuckDBFailure(failure, _)
+            if failure.code == duckdb::ErrorCode::ConstraintViolation =>
+        {
+            StoreErrorKind::Conflict
+        }
+        _ => StoreErrorKind::Unavailable,
+    };
+    StoreError::new(kind, error)
+}
+
+fn corrupt(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    StoreError::new(StoreErrorKind::Corrupt, error)
+}

@@ -1,0 +1,369 @@
+//! SQL shared by the SQL event backends (SQLite, DuckDB): the `WHERE`
+//! conditions of an [`EventFilter`], the queries built on them, and the
+//! encoding of the columns both store the same way.
+//!
+//! Both backends have an `events` table (`project_id`, `event_id` as 16
+//! bytes, `issue_id`, `timestamp` in microseconds, `tags` as a JSON array of
+//! pairs, ...) and an `event_tags` table with one row per tag (`project_id`,
+//! `event_id`, `issue_id`, `timestamp`, `key`, `value`), so that every
+//! condition applies to either table under an alias.
+
+use std::fmt::Write as _;
+
+use sentry_core::protocol::Timestamp;
+use sentry_core::store::{
+    EventCounts, EventCursor, EventFilter, StoreError, StoreErrorKind, TagFacet, TagValueCount,
+};
+
+/// A bound parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SqlValue {
+    /// An integer.
+    Int(i64),
+    /// A string.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// A SQL fragment with its `?` parameters, in order.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Sql {
+    pub(crate) text: String,
+    pub(crate) params: Vec<SqlValue>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn bind(&mut self, value: SqlValue) {
+        self.text.push('?');
+        self.params.push(value);
+    }
+
+    fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
+        self.text.push('(');
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.text.push(')');
+    }
+
+    /// Appends another fragment and its parameters.
+    fn extend(&mut self, other: Sql) {
+        self.text.push_str(&other.text);
+        self.params.extend(other.params);
+    }
+}
+
+fn corrupt(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    StoreError::new(StoreErrorKind::Corrupt, error)
+}
+
+/// A project id as the signed integer the SQL engines store.
+pub(crate) fn project_param(project_id: sentry_core::ProjectId) -> Result<i64, StoreError> {
+    i64::try_from(project_id.0).map_err(corrupt)
+}
+
+/// Reads a stored timestamp in microseconds.
+pub(crate) fn timestamp_from_micros(micros: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_unix_micros(micros).ok_or_else(|| corrupt("timestamp out of range"))
+}
+
+/// Encodes tags as a JSON array of pairs, which keeps their order.
+pub(crate) fn encode_tags(tags: &[(String, String)]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Decodes tags stored by [`encode_tags`].
+pub(crate) fn decode_tags(json: &str) -> Result<Vec<(String, String)>, StoreError> {
+    serde_json::from_str(json).map_err(corrupt)
+}
+
+/// The conditions of a filter on a table aliased `alias` (either `events`
+/// or `event_tags`).
+pub(crate) fn conditions(filter: &EventFilter, alias: &str) -> Result<Sql, StoreError> {
+    let mut sql = Sql::default();
+    if filter.project_ids.is_empty() {
+        sql.push("1 = 0");
+        return Ok(sql);
+    }
+    // With issues given, the unary plus keeps SQLite from picking a
+    // project index over the (far narrower) issue index.
+    let plus = if filter.issue_ids.is_empty() { "" } else { "+" };
+    let _ = write!(sql.text, "{plus}{alias}.project_id IN ");
+    sql.bind_list(
+        filter
+            .project_ids
+            .iter()
+            .map(|id| project_param(*id).map(SqlValue::Int))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
+    if !filter.issue_ids.is_empty() {
+        let _ = write!(sql.text, " AND {alias}.issue_id IN ");
+        sql.bind_list(filter.issue_ids.iter().map(|id| SqlValue::Int(id.0)));
+    }
+    if let Some(start) = filter.start {
+        let _ = write!(sql.text, " AND {alias}.timestamp >= ");
+        sql.bind(SqlValue::Int(start.as_unix_micros()));
+    }
+    if let Some(end) = filter.end {
+        let _ = write!(sql.text, " AND {alias}.timestamp < ");
+        sql.bind(SqlValue::Int(end.as_unix_micros()));
+    }
+    for tag in &filter.tags {
+        let not = if tag.negated { "NOT " } else { "" };
+        let _ = write!(
+            sql.text,
+            " AND {not}EXISTS (SELECT 1 FROM event_tags f WHERE f.project_id = {alias}.project_id \
+             AND f.event_id = {alias}.event_id AND f.key = "
+        );
+        sql.bind(SqlValue::Text(tag.key.clone()));
+        sql.push(" AND f.value = ");
+        sql.bind(SqlValue::Text(tag.value.clone()));
+        sql.push(")");
+    }
+    Ok(sql)
+}
+
+/// `SELECT {columns} FROM events e WHERE <filter> AND <after cursor>
+/// ORDER BY timestamp DESC, event_id DESC LIMIT ?`, asking one row more
+/// than `limit` to learn whether more follow.
+pub(crate) fn list_events(
+    columns: &str,
+    filter: &EventFilter,
+    after: Option<EventCursor>,
+    limit: u64,
+) -> Result<Sql, StoreError> {
+    let mut sql = Sql::default();
+    let _ = write!(sql.text, "SELECT {columns} FROM events e WHERE ");
+    sql.extend(conditions(filter, "e")?);
+    if let Some(cursor) = after {
+        let micros = cursor.timestamp.as_unix_micros();
+        sql.push(" AND (e.timestamp < ");
+        sql.bind(SqlValue::Int(micros));
+        sql.push(" OR (e.timestamp = ");
+        sql.bind(SqlValue::Int(micros));
+        sql.push(" AND e.event_id < ");
+        sql.bind(SqlValue::Blob(cursor.event_id.as_bytes().to_vec()));
+        sql.push("))");
+    }
+    sql.push(" ORDER BY e.timestamp DESC, e.event_id DESC LIMIT ");
+    sql.bind(SqlValue::Int(
+        i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX),
+    ));
+    Ok(sql)
+}
+
+/// One row: the number of events, the oldest and newest timestamps
+/// (`NULL` when none), and the number of distinct `user` tag values.
+pub(crate) fn count_events(filter: &EventFilter) -> Result<Sql, StoreError> {
+    let mut sql = Sql::default();
+    sql.push("SELECT (SELECT count(*) FROM events e WHERE ");
+    sql.extend(conditions(filter, "e")?);
+    sql.push("), (SELECT min(e.timestamp) FROM events e WHERE ");
+    sql.extend(conditions(filter, "e")?);
+    sql.push("), (SELECT max(e.timestamp) FROM events e WHERE ");
+    sql.extend(conditions(filter, "e")?);
+    sql.push("), (SELECT count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ");
+    sql.extend(conditions(filter, "t")?);
+    sql.push(")");
+    Ok(sql)
+}
+
+/// Rows of issue id, event count, oldest and newest timestamp.
+pub(crate) fn count_by_issue(filter: &EventFilter) -> Result<Sql, StoreError> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT e.issue_id, count(*), min(e.timestamp), max(e.timestamp) FROM events e WHERE ",
+    );
+    sql.extend(conditions(filter, "e")?);
+    sql.push(" GROUP BY e.issue_id");
+    Ok(sql)
+}
+
+/// Rows of issue id and distinct `user` tag values.
+pub(crate) fn users_by_issue(filter: &EventFilter) -> Result<Sql, StoreError> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT t.issue_id, count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ",
+    );
+    sql.extend(conditions(filter, "t")?);
+    sql.push(" GROUP BY t.issue_id");
+    Ok(sql)
+}
+
+/// Rows of bucket start (microseconds, rounded down, also before 1970)
+/// and event count, oldest first.
+pub(crate) fn event_series(filter: &EventFilter, interval_seconds: u64) -> Result<Sql, StoreError> {
+    // Longer intervals than about 285,000 years put everything in one bucket anyway.
+    let seconds = i64::try_from(interval_seconds.clamp(1, 9_000_000_000_000)).unwrap_or(1);
+    let micros = seconds * 1_000_000;
+    let mut sql = Sql::default();
+    let _ = write!(
+        sql.text,
+        "SELECT e.timestamp - (((e.timestamp % {micros}) + {micros}) % {micros}) AS bucket, \
+         count(*) FROM events e WHERE "
+    );
+    sql.extend(conditions(filter, "e")?);
+    sql.push(" GROUP BY bucket ORDER BY bucket");
+    Ok(sql)
+}
+
+/// Rows of key, value, count, oldest and newest timestamp, the key's total
+/// and its number of distinct values, for the `top` most frequent values
+/// of each key.
+pub(crate) fn tag_facets(
+    filter: &EventFilter,
+    keys: &[String],
+    top: u64,
+) -> Result<Sql, StoreError> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT key, value, n, first_seen, last_seen, total, distinct_values FROM (\
+         SELECT key, value, n, first_seen, last_seen, \
+         sum(n) OVER (PARTITION BY key) AS total, \
+         count(*) OVER (PARTITION BY key) AS distinct_values, \
+         row_number() OVER (PARTITION BY key ORDER BY n DESC, value ASC) AS rank \
+         FROM (SELECT t.key AS key, t.value AS value, count(*) AS n, \
+         min(t.timestamp) AS first_seen, max(t.timestamp) AS last_seen \
+         FROM event_tags t WHERE ",
+    );
+    sql.extend(conditions(filter, "t")?);
+    if !keys.is_empty() {
+        sql.push(" AND t.key IN ");
+        sql.bind_list(keys.iter().map(|key| SqlValue::Text(key.clone())));
+    }
+    sql.push(" GROUP BY t.key, t.value) grouped) ranked WHERE rank <= ");
+    sql.bind(SqlValue::Int(i64::try_from(top).unwrap_or(i64::MAX)));
+    Ok(sql)
+}
+
+/// The newest event of a project beyond the newest `keep`: one row of
+/// timestamp and event id, or none when the project has at most `keep`.
+pub(crate) const TRIM_CUTOFF: &str = "SELECT timestamp, event_id FROM events WHERE project_id = ? \
+     ORDER BY timestamp DESC, event_id DESC LIMIT 1 OFFSET ?";
+
+/// Deletes from `table` (`events` or `event_tags`) a project's rows at or
+/// before a cutoff of timestamp and event id.
+pub(crate) fn delete_through(table: &str) -> String {
+    format!(
+        "DELETE FROM {table} WHERE project_id = ? AND (timestamp < ? OR (timestamp = ? AND event_id <= ?))"
+    )
+}
+
+/// Deletes from `table` (`events` or `event_tags`) a project's rows older than a time.
+pub(crate) fn delete_before(table: &str) -> String {
+    format!("DELETE FROM {table} WHERE project_id = ? AND timestamp < ?")
+}
+
+/// One row of [`tag_facets`].
+pub(crate) struct FacetRow {
+    pub(crate) key: String,
+    pub(crate) value: String,
+    pub(crate) count: i64,
+    pub(crate) first_seen: i64,
+    pub(crate) last_seen: i64,
+    pub(crate) total: i64,
+    pub(crate) distinct: i64,
+}
+
+/// Gathers facet rows into facets: keys by total (descending) then key,
+/// values by count (descending) then value.
+pub(crate) fn gather_facets(rows: Vec<FacetRow>) -> Result<Vec<TagFacet>, StoreError> {
+    let mut facets: Vec<TagFacet> = Vec::new();
+    for row in rows {
+        let value = TagValueCount {
+            value: row.value,
+            count: u64::try_from(row.count).map_err(corrupt)?,
+            first_seen: timestamp_from_micros(row.first_seen)?,
+            last_seen: timestamp_from_micros(row.last_seen)?,
+        };
+        match facets.iter_mut().find(|facet| facet.key == row.key) {
+            Some(facet) => facet.top.push(value),
+            None => facets.push(TagFacet {
+                key: row.key,
+                total: u64::try_from(row.total).map_err(corrupt)?,
+                distinct: u64::try_from(row.distinct).map_err(corrupt)?,
+                top: vec![value],
+            }),
+        }
+    }
+    for facet in &mut facets {
+        facet
+            .top
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    }
+    facets.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.key.cmp(&b.key)));
+    Ok(facets)
+}
+
+/// Reads the row of [`count_events`].
+pub(crate) fn event_counts(
+    events: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+    users: i64,
+) -> Result<EventCounts, StoreError> {
+    Ok(EventCounts {
+        events: u64::try_from(events).map_err(corrupt)?,
+        users: u64::try_from(users).map_err(corrupt)?,
+        first_seen: first.map(timestamp_from_micros).transpose()?,
+        last_seen: last.map(timestamp_from_micros).transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use sentry_core::store::TagFilter;
+    use sentry_core::{IssueId, ProjectId};
+
+    use super::*;
+
+    #[test]
+    fn conditions_bind_every_value() {
+        let filter = EventFilter {
+            project_ids: vec![ProjectId(1), ProjectId(2)],
+            issue_ids: vec![IssueId(7)],
+            start: Timestamp::from_unix_micros(10),
+            end: None,
+            tags: vec![TagFilter {
+                key: "k'".to_owned(),
+                value: "v\"".to_owned(),
+                negated: true,
+            }],
+        };
+        let sql = conditions(&filter, "e").unwrap();
+        assert_eq!(
+            sql.text,
+            "+e.project_id IN (?, ?) AND e.issue_id IN (?) AND e.timestamp >= ? AND NOT EXISTS \
+             (SELECT 1 FROM event_tags f WHERE f.project_id = e.project_id AND f.event_id = \
+             e.event_id AND f.key = ? AND f.value = ?)"
+        );
+        assert_eq!(sql.params.len(), 6);
+        assert_eq!(sql.params[4], SqlValue::Text("k'".to_owned()));
+    }
+
+    #[test]
+    fn no_project_matches_nothing() {
+        assert_eq!(
+            conditions(&EventFilter::default(), "e").unwrap().text,
+            "1 = 0"
+        );
+    }
+
+    #[test]
+    fn tags_round_trip_in_order() {
+        let tags = vec![
+            ("b".to_owned(), "2".to_owned()),
+            ("a".to_owned(), "\"1\"".to_owned()),
+        ];
+        assert_eq!(decode_tags(&encode_tags(&tags)).unwrap(), tags);
+        assert!(decode_tags("{").is_err());
+    }
+}

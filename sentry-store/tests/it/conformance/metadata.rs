@@ -1,0 +1,342 @@
+//! Behaviours of the metadata store.
+
+use sentry_core::protocol::Timestamp;
+use sentry_core::store::{ApiToken, IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore};
+use sentry_core::{EventId, GroupingHash, IssueId, ProjectKey};
+
+use super::{Stores, issue_event, project, unique};
+
+pub async fn ensure_is_idempotent(stores: &Stores) {
+    let slug = unique("org");
+    let first = stores.metadata.ensure_organization(&slug).await.unwrap();
+    let second = stores.metadata.ensure_organization(&slug).await.unwrap();
+    assert_eq!(first, second);
+    let project = stores
+        .metadata
+        .ensure_project(first.id, "web")
+        .await
+        .unwrap();
+    assert_eq!(
+        stores
+            .metadata
+            .ensure_project(first.id, "web")
+            .await
+            .unwrap(),
+        project
+    );
+    assert_eq!(
+        stores.metadata.projects(first.id).await.unwrap(),
+        vec![project.clone()]
+    );
+    assert_eq!(
+        stores.metadata.project(project.id).await.unwrap(),
+        Some(project)
+    );
+}
+
+pub async fn same_hash_joins_existing_issue(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let first = stores
+        .metadata
+        .record_issue_event(&issue_event(project_id, "a", 100.0, None))
+        .await
+        .unwrap();
+    let second = stores
+        .metadata
+        .record_issue_event(&issue_event(project_id, "a", 50.0, None))
+        .await
+        .unwrap();
+    assert_eq!(first.id, second.id);
+    assert_eq!(second.times_seen, 2);
+    assert_eq!(second.first_seen.as_unix_seconds(), 50.0);
+    assert_eq!(second.last_seen.as_unix_seconds(), 100.0);
+    assert_eq!(
+        second.culprit, "culprit 100",
+        "culprit follows the latest event"
+    );
+    let newer = IssueEvent {
+        title: "Newer title".to_owned(),
+        ..issue_event(project_id, "a", 200.0, None)
+    };
+    let third = stores.metadata.record_issue_event(&newer).await.unwrap();
+    assert_eq!(third.title, "Newer title", "title follows the latest event");
+    let other = stores
+        .metadata
+        .record_issue_event(&issue_event(project_id, "b", 10.0, None))
+        .await
+        .unwrap();
+    assert_ne!(other.id, first.id);
+    assert_eq!(other.short_number, first.short_number + 1);
+    let older = IssueEvent {
+        title: "Older title".to_owned(),
+        ..issue_event(project_id, "a", 1.0, None)
+    };
+    let fourth = stores.metadata.record_issue_event(&older).await.unwrap();
+    assert_eq!(
+        fourth.title, "Newer title",
+        "an older event does not change the title"
+    );
+}
+
+pub async fn counts_distinct_users(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    for user in [Some("id:1"), Some("id:2"), Some("id:1"), None] {
+        stores
+            .metadata
+            .record_issue_event(&issue_event(project_id, "u", 1.0, user))
+            .await
+            .unwrap();
+    }
+    let page = stores
+        .metadata
+        .list_issues(&IssueQuery {
+            project_ids: vec![project_id],
+            limit: 10,
+            ..IssueQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].user_count, 2);
+    assert_eq!(page.items[0].times_seen, 4);
+}
+
+pub async fn projects_never_share_issues(stores: &Stores) {
+    let (_, a) = project(stores).await;
+    let (_, b) = project(stores).await;
+    let in_a = stores
+        .metadata
+        .record_issue_event(&issue_event(a, "same", 1.0, None))
+        .await
+        .unwrap();
+    let in_b = stores
+        .metadata
+        .record_issue_event(&issue_event(b, "same", 1.0, None))
+        .await
+        .unwrap();
+    assert_ne!(in_a.id, in_b.id);
+    assert_eq!(in_b.times_seen, 1);
+}
+
+pub async fn lists_issues_by_last_seen_with_pages(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    for (index, hash) in ["p1", "p2", "p3"].iter().enumerate() {
+        stores
+            .metadata
+            .record_issue_event(&issue_event(project_id, hash, index as f64, None))
+            .await
+            .unwrap();
+    }
+    let query = IssueQuery {
+        project_ids: vec![project_id],
+        limit: 2,
+        ..IssueQuery::default()
+    };
+    let first = stores.metadata.list_issues(&query).await.unwrap();
+    assert!(first.has_more);
+    let titles: Vec<_> = first
+        .items
+        .iter()
+        .map(|issue| issue.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Error p3", "Error p2"]);
+    let second = stores
+        .metadata
+        .list_issues(&IssueQuery { offset: 2, ..query })
+        .await
+        .unwrap();
+    assert!(!second.has_more);
+    assert_eq!(second.items[0].title, "Error p1");
+}
+
+pub async fn filters_by_status_and_text(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let kept = stores
+        .metadata
+        .record_issue_event(&issue_event(project_id, "needle_1", 1.0, None))
+        .await
+        .unwrap();
+    let resolved = stores
+        .metadata
+        .record_issue_event(&issue_event(project_id, "hay", 2.0, None))
+        .await
+        .unwrap();
+    stores
+        .metadata
+        .set_issue_status(resolved.id, IssueStatus::Resolved)
+        .await
+        .unwrap();
+    let query = |status, text: &[&str]| IssueQuery {
+        project_ids: vec![project_id],
+        status,
+        text: text.iter().map(|word| (*word).to_owned()).collect(),
+        limit: 10,
+        offset: 0,
+    };
+    let unresolved = stores
+        .metadata
+        .list_issues(&query(Some(IssueStatus::Unresolved), &[]))
+        .await
+        .unwrap();
+    assert_eq!(unresolved.items.len(), 1);
+    assert_eq!(unresolved.items[0].id, kept.id);
+    let all = stores
+        .metadata
+        .list_issues(&query(None, &[]))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 2);
+    let text = stores
+        .metadata
+        .list_issues(&query(None, &["NEEDLE_1"]))
+        .await
+        .unwrap();
+    assert_eq!(text.items.len(), 1);
+    let wildcard = stores
+        .metadata
+        .list_issues(&query(None, &["needle%"]))
+        .await
+        .unwrap();
+    assert!(
+        wildcard.items.is_empty(),
+        "LIKE wildcards in search text are literal"
+    );
+}
+
+pub async fn new_event_reopens_resolved_issue(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let issue = stores
+        .metadata
+        .record_issue_event(&issue_event(project_id, "r", 1.0, None))
+        .await
+        .unwrap();
+    let resolved = stores
+        .metadata
+        .set_issue_status(issue.id, IssueStatus::Resolved)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resolved.status, IssueStatus::Resolved);
+    let again = stores
+        .metadata
+        .record_issue_event(&issue_event(project_id, "r", 2.0, None))
+        .await
+        .unwrap();
+    assert_eq!(again.status, IssueStatus::Unresolved);
+    assert_eq!(
+        stores
+            .metadata
+            .set_issue_status(IssueId(i64::MAX), IssueStatus::Resolved)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn keys_and_tokens_are_found(stores: &Stores) {
+    let (org_id, project_id) = project(stores).await;
+    let public_key = ProjectKey::from_random_bytes(*EventId::new_random().as_bytes());
+    let key = KeyRecord {
+        public_key: public_key.clone(),
+        project_id,
+        label: "Default".to_owned(),
+        is_active: true,
+        date_created: Timestamp::now(),
+    };
+    stores.metadata.insert_key(&key).await.unwrap();
+    let found = stores.metadata.key(&public_key).await.unwrap().unwrap();
+    assert_eq!(found.project_id, project_id);
+    assert_eq!(
+        stores
+            .metadata
+            .project_keys(project_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let token = ApiToken {
+        token: unique("sntryu"),
+        org_id,
+        scopes: vec!["org:read".to_owned(), "project:read".to_owned()],
+        name: "test".to_owned(),
+        date_created: Timestamp::now(),
+    };
+    stores.metadata.insert_token(&token).await.unwrap();
+    let found = stores.metadata.token(&token.token).await.unwrap().unwrap();
+    assert!(found.has_scope("project:read"));
+    assert!(!found.has_scope("project:write"));
+    assert_eq!(stores.metadata.org_tokens(org_id).await.unwrap().len(), 1);
+    assert_eq!(stores.metadata.token("nope").await.unwrap(), None);
+}
+
+pub async fn secondary_hashes_find_the_issue(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let hash = |text: &str| GroupingHash::from_values([text]);
+    let first = IssueEvent {
+        hashes: vec![hash("app-1"), hash("system")],
+        ..issue_event(project_id, "ignored", 1.0, None)
+    };
+    let issue = stores.metadata.record_issue_event(&first).await.unwrap();
+    // A later event whose primary hash is new but whose system hash is known joins it.
+    let second = IssueEvent {
+        hashes: vec![hash("app-2"), hash("system")],
+        ..issue_event(project_id, "ignored", 2.0, None)
+    };
+    let joined = stores.metadata.record_issue_event(&second).await.unwrap();
+    assert_eq!(joined.id, issue.id);
+    assert_eq!(joined.times_seen, 2);
+    // And its new hash now names the issue too.
+    let third = IssueEvent {
+        hashes: vec![hash("app-2")],
+        ..issue_event(project_id, "ignored", 3.0, None)
+    };
+    assert_eq!(
+        stores.metadata.record_issue_event(&third).await.unwrap().id,
+        issue.id
+    );
+}
+
+pub async fn project_options_are_kept(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let key = "fingerprintingRules";
+    assert_eq!(
+        stores
+            .metadata
+            .project_option(project_id, key)
+            .await
+            .unwrap(),
+        None
+    );
+    stores
+        .metadata
+        .set_project_option(project_id, key, Some("a -> b"))
+        .await
+        .unwrap();
+    stores
+        .metadata
+        .set_project_option(project_id, key, Some("c -> d"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stores
+            .metadata
+            .project_option(project_id, key)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("c -> d")
+    );
+    stores
+        .metadata
+        .set_project_option(project_id, key, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        stores
+            .metadata
+            .project_option(project_id, key)
+            .await
+            .unwrap(),
+        None
+    );
+}

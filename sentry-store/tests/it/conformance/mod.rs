@@ -1,0 +1,201 @@
+//! One suite of storage behaviours, written once and run on every backend:
+//! [`suite!`] turns each behaviour into a test per backend, so a failure
+//! names both. Each behaviour makes its own organization and project, so
+//! tests share a database (Postgres, ClickHouse) and run in parallel.
+
+mod concurrency;
+mod events;
+mod locations;
+mod metadata;
+
+use sentry_core::protocol::{Level, Timestamp};
+use sentry_core::store::{IssueEvent, MetadataStore, StoredEvent};
+use sentry_core::summary::EventMetadata;
+use sentry_core::{EventId, GroupingHash, IssueId, OrgId, ProjectId};
+use sentry_store::{AnyEventStore, AnyMetadataStore, open_events, open_metadata};
+use tempfile::TempDir;
+
+/// A metadata store and an event store, and the folder of their files.
+pub struct Stores {
+    pub metadata: AnyMetadataStore,
+    pub events: AnyEventStore,
+    _dir: Option<TempDir>,
+}
+
+impl Stores {
+    async fn open(metadata_url: &str, events_url: &str, dir: Option<TempDir>) -> Self {
+        Self {
+            metadata: open_metadata(metadata_url).await.unwrap(),
+            events: open_events(events_url).await.unwrap(),
+            _dir: dir,
+        }
+    }
+}
+
+/// SQLite in memory for both.
+async fn sqlite_memory() -> Stores {
+    Stores::open("sqlite::memory:", "sqlite::memory:", None).await
+}
+
+/// SQLite files for both.
+async fn sqlite_files() -> Stores {
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = format!("sqlite://{}", dir.path().join("metadata.sqlite").display());
+    let events = format!("sqlite://{}", dir.path().join("events.sqlite").display());
+    Stores::open(&metadata, &events, Some(dir)).await
+}
+
+/// The embedded default: SQLite metadata and DuckDB events, in files.
+#[cfg(feature = "duckdb")]
+async fn embedded() -> Stores {
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = format!("sqlite://{}", dir.path().join("metadata.sqlite").display());
+    let events = format!("duckdb://{}", dir.path().join("events.duckdb").display());
+    Stores::open(&metadata, &events, Some(dir)).await
+}
+
+/// The scale-out pair: Postgres metadata and ClickHouse events.
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+async fn scale_out() -> Stores {
+    Stores::open(&postgres_url(), &clickhouse_url(), None).await
+}
+
+/// Postgres metadata with SQLite events, when ClickHouse is not compiled in.
+#[cfg(all(feature = "postgres", not(feature = "clickhouse")))]
+async fn postgres() -> Stores {
+    Stores::open(&postgres_url(), "sqlite::memory:", None).await
+}
+
+#[cfg(any(feature = "postgres", feature = "clickhouse"))]
+fn service_url(variable: &str, service: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!(
+            "{variable} is not set; run the tests through scripts/test-services, \
+             e.g. `scripts/test-services -- cargo test -p sentry-store --all-features`, \
+             which starts a throwaway {service} server and sets it"
+        )
+    })
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_url() -> String {
+    service_url("TEST_POSTGRES_URL", "PostgreSQL")
+}
+
+#[cfg(feature = "clickhouse")]
+fn clickhouse_url() -> String {
+    service_url("TEST_CLICKHOUSE_URL", "ClickHouse")
+}
+
+/// Declares, for a backend, one test per behaviour of the suite.
+macro_rules! suite {
+    ($backend:ident, $open:ident) => {
+        mod $backend {
+            suite!(@cases $open;
+                metadata::ensure_is_idempotent,
+                metadata::same_hash_joins_existing_issue,
+                metadata::counts_distinct_users,
+                metadata::projects_never_share_issues,
+                metadata::lists_issues_by_last_seen_with_pages,
+                metadata::filters_by_status_and_text,
+                metadata::new_event_reopens_resolved_issue,
+                metadata::keys_and_tokens_are_found,
+                metadata::secondary_hashes_find_the_issue,
+                metadata::project_options_are_kept,
+                events::stores_events_once_and_picks_latest_and_oldest,
+                events::skips_duplicates_within_a_batch,
+                events::lists_events_newest_first_with_cursors,
+                events::filters_events_by_issue_time_and_tags,
+                events::counts_events_users_and_issues,
+                events::buckets_events_into_a_series,
+                events::ranks_tag_facets,
+                events::keeps_hostile_strings_intact,
+                events::deletes_events_before_a_time,
+                events::trims_to_the_newest_events,
+            );
+        }
+    };
+    (@cases $open:ident; $($group:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let stores = super::$open().await;
+                super::$group::$case(&stores).await;
+            }
+        )*
+    };
+}
+
+suite!(sqlite_in_memory, sqlite_memory);
+suite!(sqlite_in_files, sqlite_files);
+#[cfg(feature = "duckdb")]
+suite!(sqlite_and_duckdb, embedded);
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+suite!(postgres_and_clickhouse, scale_out);
+#[cfg(all(feature = "postgres", not(feature = "clickhouse")))]
+suite!(postgres_and_sqlite, postgres);
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", EventId::new_random())
+}
+
+/// Makes an organization and a project of their own.
+pub async fn project(stores: &Stores) -> (OrgId, ProjectId) {
+    let org = stores
+        .metadata
+        .ensure_organization(&unique("org"))
+        .await
+        .unwrap();
+    let project = stores
+        .metadata
+        .ensure_project(org.id, &unique("project"))
+        .await
+        .unwrap();
+    (org.id, project.id)
+}
+
+/// An event of one hash at a time given in seconds, as the metadata store sees it.
+pub fn issue_event(
+    project_id: ProjectId,
+    hash: &str,
+    seconds: f64,
+    user: Option<&str>,
+) -> IssueEvent {
+    IssueEvent {
+        project_id,
+        hashes: vec![GroupingHash::from_values([hash])],
+        grouping_config: "test".to_owned(),
+        title: format!("Error {hash}"),
+        culprit: format!("culprit {seconds}"),
+        level: Level::Error,
+        ty: "error".to_owned(),
+        platform: "python".to_owned(),
+        metadata: EventMetadata::default(),
+        timestamp: Timestamp::from_unix_seconds(seconds).unwrap(),
+        user: user.map(str::to_owned),
+    }
+}
+
+/// An event of an issue at a time given in seconds, with tags, as the event store sees it.
+pub fn stored_event(
+    project_id: ProjectId,
+    issue_id: IssueId,
+    seconds: f64,
+    tags: &[(&str, &str)],
+) -> StoredEvent {
+    StoredEvent {
+        project_id,
+        event_id: EventId::new_random(),
+        issue_id,
+        timestamp: Timestamp::from_unix_seconds(seconds).unwrap(),
+        received: Timestamp::from_unix_seconds(seconds + 1.0).unwrap(),
+        hash: GroupingHash::from_values(["x"]),
+        grouping_config: "test".to_owned(),
+        tags: tags
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect(),
+        payload: format!("{{\"seconds\":{seconds}}}").into_bytes(),
+    }
+}
