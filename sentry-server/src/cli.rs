@@ -1,7 +1,11 @@
-//! The command line: `serve` (the default), `init`.
+//! The command line: `serve` (the default), `init`, `cleanup`, `grouping
+//! explain`.
 //!
-//! Store locations are global options, so every subcommand opens the same
-//! stores the same way.
+//! Store locations and `--config` are global options, so every subcommand
+//! opens the same stores the same way. Options that have a default are
+//! `Option`s here, without clap defaults: a default would hide whether the
+//! configuration file sets the option. [`crate::config::Config::resolve`]
+//! applies the file and the defaults; the help text names the defaults.
 
 use std::io::Read as _;
 use std::net::SocketAddr;
@@ -9,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 use sentry_core::Event;
 use sentry_core::grouping::{
     self, Enhancements, FingerprintingRules, GroupingConfig, HashAlgorithm,
@@ -18,13 +22,18 @@ use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 use sentry_store::AnyMetadataStore;
 
-use crate::config::{IngestLimits, StoreConfig, default_data_dir};
+use crate::config::{Config, IngestLimits, Options, ServeConfig, ServeOptions, StoreConfig};
 use crate::state::AppState;
 
 /// A Sentry-compatible error tracking server.
 #[derive(Debug, Parser)]
 #[command(name = "sentry-server", version, about)]
 pub struct Cli {
+    /// TOML configuration file: `data_dir`, `metadata_url`, `events_url`
+    /// and a `[serve]` table with `bind`, `public_url`,
+    /// `cleanup_interval`. The command line and the environment beat it.
+    #[arg(long, global = true, env = "SENTRY_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Where stores live.
     #[command(flatten)]
     pub stores: StoreArgs,
@@ -36,9 +45,9 @@ pub struct Cli {
 /// Global store options.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// Data directory for the embedded stores.
-    #[arg(long, global = true, env = "SENTRY_DATA_DIR", default_value_os_t = default_data_dir())]
-    pub data_dir: PathBuf,
+    /// Data directory for the embedded stores (default: data).
+    #[arg(long, global = true, env = "SENTRY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Metadata store URL: sqlite://PATH or postgres://USER@HOST/DB
     /// (default: sqlite://DATA_DIR/metadata.sqlite).
     #[arg(long, global = true, env = "SENTRY_METADATA_URL")]
@@ -50,12 +59,14 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn config(&self) -> StoreConfig {
-        StoreConfig::resolve(
-            &self.data_dir,
-            self.metadata_url.clone(),
-            self.events_url.clone(),
-        )
+    /// What the command line and the environment say, `serve` options aside.
+    fn options(self) -> Options {
+        Options {
+            data_dir: self.data_dir,
+            metadata_url: self.metadata_url,
+            events_url: self.events_url,
+            serve: ServeOptions::default(),
+        }
     }
 }
 
@@ -94,9 +105,9 @@ pub enum HashChoice {
 /// Options of `grouping explain`.
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
-    /// The grouping config.
+    /// The grouping config (`--config` names the configuration file).
     #[arg(long, default_value = grouping::NEWSTYLE_2023_01_11)]
-    pub config: String,
+    pub grouping_config: String,
     /// A file of project fingerprint rules.
     #[arg(long)]
     pub fingerprint_rules: Option<PathBuf>,
@@ -116,24 +127,33 @@ pub struct ExplainArgs {
 /// Options of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "SENTRY_BIND", default_value = "127.0.0.1:9000")]
-    pub bind: SocketAddr,
+    /// Address to listen on (default: 127.0.0.1:9000).
+    #[arg(long, env = "SENTRY_BIND")]
+    pub bind: Option<SocketAddr>,
     /// URL clients use to reach the server (default: http://BIND).
     #[arg(long, env = "SENTRY_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Seconds between retention cleanups; 0 turns them off (then run
-    /// `sentry-server cleanup` from cron).
-    #[arg(long, env = "SENTRY_CLEANUP_INTERVAL", default_value_t = 3600)]
-    pub cleanup_interval: u64,
+    /// Seconds between retention cleanups (default: 3600); 0 turns them
+    /// off (then run `sentry-server cleanup` from cron).
+    #[arg(long, env = "SENTRY_CLEANUP_INTERVAL")]
+    pub cleanup_interval: Option<u64>,
 }
 
-impl Default for ServeArgs {
-    fn default() -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 9000)),
-            public_url: None,
-            cleanup_interval: 3600,
+impl ServeArgs {
+    /// The options of `serve` run as the default command: no flags were
+    /// given, so only the environment counts.
+    fn from_env() -> anyhow::Result<Self> {
+        let command = Self::augment_args(clap::Command::new("serve"));
+        let matches = command.try_get_matches_from(["serve"])?;
+        Ok(Self::from_arg_matches(&matches)?)
+    }
+
+    /// What the command line and the environment say.
+    fn options(&self) -> ServeOptions {
+        ServeOptions {
+            bind: self.bind,
+            public_url: self.public_url.clone(),
+            cleanup_interval: self.cleanup_interval,
         }
     }
 }
@@ -163,11 +183,25 @@ pub struct InitArgs {
 ///
 /// # Errors
 ///
-/// Fails when the stores cannot be opened or the server cannot listen.
+/// Fails when the configuration file cannot be used, the stores cannot be
+/// opened or the server cannot listen.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let stores = cli.stores.config();
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(args) => serve(&stores, &args).await,
+    let file = match &cli.config {
+        Some(path) => Options::from_file(path)?,
+        None => Options::default(),
+    };
+    let command = match cli.command {
+        Some(command) => command,
+        None => Command::Serve(ServeArgs::from_env()?),
+    };
+    let mut command_line = cli.stores.options();
+    if let Command::Serve(args) = &command {
+        command_line.serve = args.options();
+    }
+    let config = Config::resolve(command_line, file);
+    let stores = config.stores;
+    match command {
+        Command::Serve(_) => serve(&stores, &config.serve).await,
         Command::Grouping(GroupingCommand::Explain(args)) => {
             let output = explain(&args)?;
             #[allow(clippy::print_stdout, reason = "explain prints its result")]
@@ -211,10 +245,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Groups one event file as ingest would and renders the result.
 fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
-    if args.config != grouping::NEWSTYLE_2023_01_11 {
+    if args.grouping_config != grouping::NEWSTYLE_2023_01_11 {
         anyhow::bail!(
             "unknown grouping config `{}`; supported: {}",
-            args.config,
+            args.grouping_config,
             grouping::NEWSTYLE_2023_01_11
         );
     }
@@ -292,12 +326,12 @@ async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<Ap
     })
 }
 
-async fn serve(stores: &StoreConfig, args: &ServeArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.bind)
+async fn serve(stores: &StoreConfig, config: &ServeConfig) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .with_context(|| format!("binding {}", args.bind))?;
+        .with_context(|| format!("binding {}", config.bind))?;
     let address = listener.local_addr()?;
-    let public_url = args
+    let public_url = config
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
@@ -308,11 +342,11 @@ async fn serve(stores: &StoreConfig, args: &ServeArgs) -> anyhow::Result<()> {
         events = %redact_password(&stores.events_url),
         "listening"
     );
-    let cleanup = (args.cleanup_interval > 0).then(|| {
+    let cleanup = config.cleanup_interval.map(|interval| {
         tokio::spawn(crate::cleanup::run_periodically(
             state.metadata.clone(),
             state.events.clone(),
-            std::time::Duration::from_secs(args.cleanup_interval),
+            interval,
         ))
     });
     let served = axum::serve(listener, crate::app(state))
@@ -364,7 +398,86 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+
     use super::*;
+    use crate::config::{DEFAULT_BIND, DEFAULT_CLEANUP_INTERVAL_SECS, DEFAULT_DATA_DIR};
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_takes_a_config_file() {
+        for args in [
+            &["sentry-server", "--config", "sentry.toml"][..],
+            &["sentry-server", "--config", "sentry.toml", "serve"],
+            &["sentry-server", "serve", "--config", "sentry.toml"],
+            &["sentry-server", "init", "--config", "sentry.toml"],
+            &["sentry-server", "cleanup", "--config", "sentry.toml"],
+            &[
+                "sentry-server",
+                "grouping",
+                "explain",
+                "--config",
+                "sentry.toml",
+                "-",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.config, Some(PathBuf::from("sentry.toml")), "{args:?}");
+            // Clap would fill a subcommand's own `--config` with the same
+            // value, so `grouping explain` names its option differently.
+            if let Some(Command::Grouping(GroupingCommand::Explain(explain))) = cli.command {
+                assert_eq!(explain.grouping_config, grouping::NEWSTYLE_2023_01_11);
+            }
+        }
+    }
+
+    #[test]
+    fn given_flags_reach_the_options() {
+        let cli = Cli::try_parse_from([
+            "sentry-server",
+            "serve",
+            "--data-dir",
+            "/srv/sentry",
+            "--bind",
+            "0.0.0.0:80",
+            "--cleanup-interval",
+            "0",
+        ])
+        .unwrap();
+        let Some(Command::Serve(serve)) = &cli.command else {
+            panic!("not serve: {cli:?}");
+        };
+        assert_eq!(serve.bind, Some("0.0.0.0:80".parse().unwrap()));
+        assert_eq!(serve.cleanup_interval, Some(0));
+        assert_eq!(
+            cli.stores.options().data_dir,
+            Some(PathBuf::from("/srv/sentry"))
+        );
+    }
+
+    #[test]
+    fn the_help_names_the_defaults() {
+        let command = Cli::command();
+        let help = |command: &clap::Command, id: &str| {
+            command
+                .get_arguments()
+                .find(|arg| arg.get_id() == id)
+                .and_then(|arg| arg.get_help())
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        };
+        let serve = command.find_subcommand("serve").unwrap();
+        assert!(help(&command, "data_dir").contains(&format!("(default: {DEFAULT_DATA_DIR})")));
+        assert!(help(serve, "bind").contains(&format!("(default: {DEFAULT_BIND})")));
+        assert!(
+            help(serve, "cleanup_interval")
+                .contains(&format!("(default: {DEFAULT_CLEANUP_INTERVAL_SECS})"))
+        );
+    }
 
     #[test]
     fn store_passwords_are_not_logged() {

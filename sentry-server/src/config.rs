@@ -1,7 +1,178 @@
-//! Settings shared by every command: where the data lives, and the limits
-//! of ingest.
+//! Settings: where the data lives, how `serve` runs, and the limits of
+//! ingest.
+//!
+//! Each setting comes from the first source that has it: the command line,
+//! the environment, the configuration file named by `--config` (or
+//! `SENTRY_CONFIG`), the built-in default. Clap merges the first two into
+//! an [`Options`]; the file parses into the same type
+//! ([`Options::from_file`]); [`Config::resolve`] layers them and fills in
+//! the defaults, in one place. Without `--config` there is no file.
+//!
+//! The file is TOML, with the names of the long options:
+//!
+//! ```toml
+//! data_dir = "/var/lib/sentry"                        # default: data
+//! metadata_url = "postgres://sentry@127.0.0.1/sentry" # default: sqlite://DATA_DIR/metadata.sqlite
+//! events_url = "clickhouse://127.0.0.1:8123/sentry"   # default: duckdb://DATA_DIR/events.duckdb
+//!
+//! [serve]
+//! bind = "0.0.0.0:9000"                      # default: 127.0.0.1:9000
+//! public_url = "https://sentry.example.com"  # default: http://BIND
+//! cleanup_interval = 3600                    # seconds; 0 turns cleanups off
+//! ```
+//!
+//! Every key is optional, and an unknown key is an error, so a misspelt
+//! key cannot silently leave a default in place. A relative `data_dir` is
+//! relative to the working directory, as on the command line.
+//!
+//! Per key, not per source: a `metadata_url` in the file beats the
+//! default derived from a `--data-dir` on the command line.
 
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The data directory when none is given.
+pub const DEFAULT_DATA_DIR: &str = "data";
+
+/// The address `serve` listens on when none is given.
+pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9000));
+
+/// Seconds between retention cleanups when none is given.
+pub const DEFAULT_CLEANUP_INTERVAL_SECS: u64 = 3600;
+
+/// The settings one source gives, each of them optional: the
+/// configuration file, or the command line together with the environment.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// Data directory for the embedded stores.
+    pub data_dir: Option<PathBuf>,
+    /// URL of the metadata store.
+    pub metadata_url: Option<String>,
+    /// URL of the event store.
+    pub events_url: Option<String>,
+    /// The options of `serve`: the `[serve]` table of the file.
+    #[serde(default)]
+    pub serve: ServeOptions,
+}
+
+/// The options of `serve` one source gives, each of them optional.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub bind: Option<SocketAddr>,
+    /// URL clients use to reach the server.
+    pub public_url: Option<String>,
+    /// Seconds between retention cleanups; 0 turns them off.
+    pub cleanup_interval: Option<u64>,
+}
+
+/// Why a configuration file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read: it is missing, unreadable or not UTF-8.
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What reading it said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not TOML, or has an unknown key or a bad value; the
+    /// source names the key and its line.
+    #[error("invalid config file {}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What parsing it said.
+        #[source]
+        source: toml::de::Error,
+    },
+}
+
+impl Options {
+    /// Reads a configuration file.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the file cannot be read, or as [`Options::from_toml`].
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parses the text of a configuration file; `path` only names it in
+    /// errors.
+    ///
+    /// # Errors
+    ///
+    /// Fails on invalid TOML, an unknown key or a value of the wrong type.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Takes each setting from `self`, else from `fallback`.
+    fn or(self, fallback: Self) -> Self {
+        Self {
+            data_dir: self.data_dir.or(fallback.data_dir),
+            metadata_url: self.metadata_url.or(fallback.metadata_url),
+            events_url: self.events_url.or(fallback.events_url),
+            serve: ServeOptions {
+                bind: self.serve.bind.or(fallback.serve.bind),
+                public_url: self.serve.public_url.or(fallback.serve.public_url),
+                cleanup_interval: self
+                    .serve
+                    .cleanup_interval
+                    .or(fallback.serve.cleanup_interval),
+            },
+        }
+    }
+}
+
+/// Every setting, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the stores are.
+    pub stores: StoreConfig,
+    /// How `serve` runs.
+    pub serve: ServeConfig,
+}
+
+impl Config {
+    /// Resolves every setting: from `command_line` (the command line, else
+    /// the environment, as clap merged them), else from `file`, else the
+    /// default.
+    pub fn resolve(command_line: Options, file: Options) -> Self {
+        let options = command_line.or(file);
+        let data_dir = options
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let cleanup_interval = options
+            .serve
+            .cleanup_interval
+            .unwrap_or(DEFAULT_CLEANUP_INTERVAL_SECS);
+        Self {
+            stores: StoreConfig::resolve(&data_dir, options.metadata_url, options.events_url),
+            serve: ServeConfig {
+                bind: options.serve.bind.unwrap_or(DEFAULT_BIND),
+                public_url: options.serve.public_url,
+                cleanup_interval: (cleanup_interval > 0)
+                    .then(|| Duration::from_secs(cleanup_interval)),
+            },
+        }
+    }
+}
 
 /// Where the stores are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,11 +187,7 @@ impl StoreConfig {
     /// Resolves store URLs: given ones win, else files in the data
     /// directory: SQLite for metadata, and DuckDB for events (SQLite when
     /// built without the `duckdb` feature).
-    pub fn resolve(
-        data_dir: &Path,
-        metadata_url: Option<String>,
-        events_url: Option<String>,
-    ) -> Self {
+    fn resolve(data_dir: &Path, metadata_url: Option<String>, events_url: Option<String>) -> Self {
         let in_data_dir =
             |scheme: &str, file: &str| format!("{scheme}://{}", data_dir.join(file).display());
         Self {
@@ -36,9 +203,16 @@ impl StoreConfig {
     }
 }
 
-/// The default data directory.
-pub fn default_data_dir() -> PathBuf {
-    PathBuf::from("data")
+/// How `serve` runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// URL clients use to reach the server; `None` means `http://` and the
+    /// address the server listens on.
+    pub public_url: Option<String>,
+    /// Time between retention cleanups; `None` when they are turned off.
+    pub cleanup_interval: Option<Duration>,
 }
 
 /// Size limits of ingest, in bytes. The defaults are Relay's.
@@ -63,6 +237,27 @@ impl Default for IngestLimits {
 mod tests {
     use super::*;
 
+    const FILE: &str = "/etc/sentry/config.toml";
+
+    fn parse(text: &str) -> Result<Options, ConfigError> {
+        Options::from_toml(text, Path::new(FILE))
+    }
+
+    /// The error and its causes, as `main` prints them.
+    fn message(error: &ConfigError) -> String {
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        message
+    }
+
+    fn address(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn defaults_to_files_in_the_data_dir() {
         let config = StoreConfig::resolve(
@@ -79,5 +274,187 @@ mod tests {
             "sqlite:///srv/data/events.sqlite"
         };
         assert_eq!(config.events_url, expected);
+    }
+
+    #[test]
+    fn nothing_given_means_the_defaults() {
+        let config = Config::resolve(Options::default(), Options::default());
+        assert_eq!(
+            config.stores,
+            StoreConfig::resolve(Path::new(DEFAULT_DATA_DIR), None, None)
+        );
+        assert_eq!(config.stores.metadata_url, "sqlite://data/metadata.sqlite");
+        assert_eq!(
+            config.serve,
+            ServeConfig {
+                bind: address("127.0.0.1:9000"),
+                public_url: None,
+                cleanup_interval: Some(Duration::from_secs(3600)),
+            }
+        );
+    }
+
+    #[test]
+    fn the_file_beats_the_defaults() {
+        let file = parse(
+            r#"
+            data_dir = "/srv/sentry"
+            events_url = "sqlite::memory:"
+
+            [serve]
+            bind = "0.0.0.0:80"
+            public_url = "https://sentry.example.com"
+            cleanup_interval = 60
+            "#,
+        )
+        .unwrap();
+        let config = Config::resolve(Options::default(), file);
+        assert_eq!(
+            config.stores,
+            StoreConfig {
+                metadata_url: "sqlite:///srv/sentry/metadata.sqlite".to_owned(),
+                events_url: "sqlite::memory:".to_owned(),
+            }
+        );
+        assert_eq!(
+            config.serve,
+            ServeConfig {
+                bind: address("0.0.0.0:80"),
+                public_url: Some("https://sentry.example.com".to_owned()),
+                cleanup_interval: Some(Duration::from_secs(60)),
+            }
+        );
+    }
+
+    #[test]
+    fn the_command_line_beats_the_file_key_by_key() {
+        let file = parse(
+            r#"
+            data_dir = "/srv/sentry"
+            metadata_url = "postgres://sentry@db/sentry"
+
+            [serve]
+            bind = "0.0.0.0:80"
+            cleanup_interval = 60
+            "#,
+        )
+        .unwrap();
+        let command_line = Options {
+            data_dir: Some(PathBuf::from("/tmp/elsewhere")),
+            serve: ServeOptions {
+                bind: Some(address("127.0.0.1:9100")),
+                ..ServeOptions::default()
+            },
+            ..Options::default()
+        };
+        let config = Config::resolve(command_line, file);
+        // The file's metadata URL is explicit, so it beats the default
+        // derived from the command line's data directory; the event store
+        // has no URL anywhere and follows that directory.
+        assert_eq!(config.stores.metadata_url, "postgres://sentry@db/sentry");
+        assert!(
+            config.stores.events_url.contains("/tmp/elsewhere/events."),
+            "{}",
+            config.stores.events_url
+        );
+        assert_eq!(config.serve.bind, address("127.0.0.1:9100"));
+        assert_eq!(config.serve.cleanup_interval, Some(Duration::from_secs(60)));
+        assert_eq!(config.serve.public_url, None);
+    }
+
+    #[test]
+    fn a_zero_cleanup_interval_on_the_command_line_turns_cleanups_off() {
+        let file = parse("[serve]\ncleanup_interval = 60\n").unwrap();
+        let command_line = Options {
+            serve: ServeOptions {
+                cleanup_interval: Some(0),
+                ..ServeOptions::default()
+            },
+            ..Options::default()
+        };
+        let config = Config::resolve(command_line, file);
+        assert_eq!(config.serve.cleanup_interval, None);
+    }
+
+    #[test]
+    fn an_empty_file_sets_nothing() {
+        assert_eq!(parse("").unwrap(), Options::default());
+        assert_eq!(parse("[serve]\n").unwrap(), Options::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key_and_the_file() {
+        for (text, key) in [
+            ("data_dri = \"/srv\"\n", "data_dri"),
+            ("bind = \"0.0.0.0:80\"\n", "bind"),
+            ("[serve]\nport = 9000\n", "port"),
+            ("[server]\nbind = \"0.0.0.0:80\"\n", "server"),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(matches!(error, ConfigError::Parse { .. }), "{error:?}");
+            let message = message(&error);
+            assert!(message.contains(FILE), "{message}");
+            assert!(
+                message.contains(&format!("unknown field `{key}`")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_key_and_the_file() {
+        for (text, key) in [
+            ("[serve]\nbind = \"localhost\"\n", "bind"),
+            ("[serve]\nbind = 9000\n", "bind"),
+            ("[serve]\ncleanup_interval = -1\n", "cleanup_interval"),
+            ("[serve]\ncleanup_interval = \"1h\"\n", "cleanup_interval"),
+            ("data_dir = 3\n", "data_dir"),
+            ("serve = 1\n", "serve"),
+            ("metadata_url = \n", "metadata_url"),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(matches!(error, ConfigError::Parse { .. }), "{error:?}");
+            let message = message(&error);
+            assert!(message.contains(FILE), "{message}");
+            assert!(message.contains(key), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.toml");
+        let error = Options::from_file(&path).unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+            "{error:?}"
+        );
+        assert!(message(&error).contains(&path.display().to_string()));
+    }
+
+    #[test]
+    fn reads_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sentry.toml");
+        std::fs::write(&path, "[serve]\nbind = \"127.0.0.1:9100\"\n").unwrap();
+        let options = Options::from_file(&path).unwrap();
+        assert_eq!(options.serve.bind, Some(address("127.0.0.1:9100")));
+    }
+
+    #[test]
+    fn the_readme_example_is_valid() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split_once("## Configuration")
+            .expect("README has a Configuration section")
+            .1;
+        let example = section
+            .split_once("```toml\n")
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .expect("the Configuration section has a TOML example")
+            .0;
+        let options = parse(example).unwrap();
+        assert!(options.data_dir.is_some());
+        assert!(options.serve.bind.is_some());
     }
 }

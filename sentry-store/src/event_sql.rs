@@ -12,8 +12,10 @@ use std::fmt::Write as _;
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    EventCounts, EventCursor, EventFilter, StoreError, StoreErrorKind, TagFacet, TagValueCount,
+    EventCounts, EventCursor, EventFilter, SeriesBucket, StoreError, StoreErrorKind, StoredEvent,
+    TagFacet, TagValueCount,
 };
+use sentry_core::{EventId, GroupingHash, IssueId, ProjectId};
 
 /// A bound parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +68,7 @@ fn corrupt(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreE
 }
 
 /// A project id as the signed integer the SQL engines store.
-pub(crate) fn project_param(project_id: sentry_core::ProjectId) -> Result<i64, StoreError> {
+pub(crate) fn project_param(project_id: ProjectId) -> Result<i64, StoreError> {
     i64::try_from(project_id.0).map_err(corrupt)
 }
 
@@ -83,6 +85,80 @@ pub(crate) fn encode_tags(tags: &[(String, String)]) -> String {
 /// Decodes tags stored by [`encode_tags`].
 pub(crate) fn decode_tags(json: &str) -> Result<Vec<(String, String)>, StoreError> {
     serde_json::from_str(json).map_err(corrupt)
+}
+
+/// An event as the SQL backends store it: its columns, with the payload
+/// lz4-compressed (size prepended) and the tags as JSON.
+pub(crate) struct EventRow {
+    pub(crate) project_id: i64,
+    pub(crate) event_id: [u8; 16],
+    pub(crate) issue_id: i64,
+    pub(crate) timestamp: i64,
+    pub(crate) received: i64,
+    pub(crate) hash: String,
+    pub(crate) grouping_config: String,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) tags_json: String,
+    pub(crate) tags: Vec<(String, String)>,
+}
+
+impl EventRow {
+    /// Encodes an event.
+    pub(crate) fn new(event: &StoredEvent) -> Result<Self, StoreError> {
+        Ok(Self {
+            project_id: project_param(event.project_id)?,
+            event_id: *event.event_id.as_bytes(),
+            issue_id: event.issue_id.0,
+            timestamp: event.timestamp.as_unix_micros(),
+            received: event.received.as_unix_micros(),
+            hash: event.hash.as_str().to_owned(),
+            grouping_config: event.grouping_config.clone(),
+            payload: lz4_flex::compress_prepend_size(&event.payload),
+            tags_json: encode_tags(&event.tags),
+            tags: event.tags.clone(),
+        })
+    }
+}
+
+/// The stored columns of an event, as read.
+pub(crate) struct EventColumns {
+    pub(crate) project_id: i64,
+    pub(crate) event_id: Vec<u8>,
+    pub(crate) issue_id: i64,
+    pub(crate) timestamp: i64,
+    pub(crate) received: i64,
+    pub(crate) hash: String,
+    pub(crate) grouping_config: String,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) tags: String,
+}
+
+/// Decodes an event stored as an [`EventRow`].
+pub(crate) fn stored_event(columns: EventColumns) -> Result<StoredEvent, StoreError> {
+    let event_id: [u8; 16] = columns
+        .event_id
+        .as_slice()
+        .try_into()
+        .map_err(|_| corrupt("event id is not 16 bytes"))?;
+    Ok(StoredEvent {
+        project_id: ProjectId(u64::try_from(columns.project_id).map_err(corrupt)?),
+        event_id: EventId::from_bytes(event_id),
+        issue_id: IssueId(columns.issue_id),
+        timestamp: timestamp_from_micros(columns.timestamp)?,
+        received: timestamp_from_micros(columns.received)?,
+        hash: GroupingHash::from_hex(columns.hash),
+        grouping_config: columns.grouping_config,
+        tags: decode_tags(&columns.tags)?,
+        payload: lz4_flex::decompress_size_prepended(&columns.payload).map_err(corrupt)?,
+    })
+}
+
+/// Reads a row of [`event_series`].
+pub(crate) fn series_bucket(start: i64, events: i64) -> Result<SeriesBucket, StoreError> {
+    Ok(SeriesBucket {
+        start: timestamp_from_micros(start)?,
+        events: u64::try_from(events).map_err(corrupt)?,
+    })
 }
 
 /// The conditions of a filter on a table aliased `alias` (either `events`
@@ -164,13 +240,13 @@ pub(crate) fn list_events(
 /// (`NULL` when none), and the number of distinct `user` tag values.
 pub(crate) fn count_events(filter: &EventFilter) -> Result<Sql, StoreError> {
     let mut sql = Sql::default();
-    sql.push("SELECT (SELECT count(*) FROM events e WHERE ");
-    sql.extend(conditions(filter, "e")?);
-    sql.push("), (SELECT min(e.timestamp) FROM events e WHERE ");
-    sql.extend(conditions(filter, "e")?);
-    sql.push("), (SELECT max(e.timestamp) FROM events e WHERE ");
-    sql.extend(conditions(filter, "e")?);
-    sql.push("), (SELECT count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ");
+    sql.push("SELECT ");
+    for aggregate in ["count(*)", "min(e.timestamp)", "max(e.timestamp)"] {
+        let _ = write!(sql.text, "(SELECT {aggregate} FROM events e WHERE ");
+        sql.extend(conditions(filter, "e")?);
+        sql.push("), ");
+    }
+    sql.push("(SELECT count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ");
     sql.extend(conditions(filter, "t")?);
     sql.push(")");
     Ok(sql)
@@ -321,7 +397,6 @@ pub(crate) fn event_counts(
 #[cfg(test)]
 mod tests {
     use sentry_core::store::TagFilter;
-    use sentry_core::{IssueId, ProjectId};
 
     use super::*;
 

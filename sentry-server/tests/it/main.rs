@@ -7,4 +7,5 @@ mod api;
 mod bad_input;
 mod clients;
 mod common;
+mod config;
 mod grouping;

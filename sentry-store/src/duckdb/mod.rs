@@ -116,7 +116,3 @@ fn unavailable(error: duckdb::Error) -> StoreError {
     };
     StoreError::new(kind, error)
 }
-
-fn corrupt(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
-    StoreError::new(StoreErrorKind::Corrupt, error)
-}

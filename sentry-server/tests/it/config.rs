@@ -1,0 +1,160 @@
+//! The configuration file (`--config`): the binary listens and stores where
+//! the file says, unless the environment says otherwise.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::common::binary;
+
+/// The variables that would override the file, cleared so that the
+/// environment of the test run cannot leak into the server.
+const SETTINGS_VARIABLES: [&str; 8] = [
+    "SENTRY_CONFIG",
+    "SENTRY_DATA_DIR",
+    "SENTRY_METADATA_URL",
+    "SENTRY_EVENTS_URL",
+    "SENTRY_BIND",
+    "SENTRY_PUBLIC_URL",
+    "SENTRY_CLEANUP_INTERVAL",
+    "RUST_LOG",
+];
+
+/// A `sentry-server` process, killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The binary without the settings variables of the test run.
+fn sentry_server() -> Command {
+    let mut command = Command::new(binary());
+    for variable in SETTINGS_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// Starts the server and waits for the address it reports listening on.
+fn start(mut command: Command) -> Result<(Server, String)> {
+    let mut child = command
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("spawning sentry-server")?;
+    let stderr = child.stderr.take().context("no stderr")?;
+    let server = Server(child);
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("[server] {line}");
+            if let Some(address) = line.split("address=").nth(1) {
+                let address = address.split_whitespace().next().unwrap_or_default();
+                let _ = sender.send(address.to_owned());
+            }
+        }
+    });
+    let address = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .context("server did not report its address")?;
+    Ok((server, address))
+}
+
+/// A loopback address nothing listens on right now.
+fn free_address() -> Result<SocketAddr> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+fn write_config(dir: &Path, data_dir: &Path, bind: SocketAddr) -> Result<std::path::PathBuf> {
+    let path = dir.join("sentry.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "data_dir = '{}'\n\n[serve]\nbind = '{bind}'\ncleanup_interval = 0\n",
+            data_dir.display()
+        ),
+    )?;
+    Ok(path)
+}
+
+#[tokio::test]
+async fn serve_listens_and_stores_where_the_config_file_says() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data_dir = dir.path().join("from-file");
+    let bind = free_address()?;
+    let config = write_config(dir.path(), &data_dir, bind)?;
+
+    let mut command = sentry_server();
+    command.arg("serve").arg("--config").arg(&config);
+    let (_server, address) = start(command)?;
+
+    assert_eq!(address, bind.to_string());
+    let response = reqwest::get(format!("http://{bind}/api/0/")).await?;
+    assert_eq!(response.status(), 401, "the API answers without a token");
+    assert!(data_dir.join("metadata.sqlite").exists());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_environment_beats_the_config_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    // The file names an address that is taken: the server only starts if
+    // it listens where the environment says instead.
+    let taken = TcpListener::bind("127.0.0.1:0")?;
+    let config = write_config(
+        dir.path(),
+        &dir.path().join("from-file"),
+        taken.local_addr()?,
+    )?;
+    let bind = free_address()?;
+    let data_dir = dir.path().join("from-env");
+
+    // No subcommand: `serve` is the default and reads the environment too.
+    let mut command = sentry_server();
+    command
+        .env("SENTRY_CONFIG", &config)
+        .env("SENTRY_BIND", bind.to_string())
+        .env("SENTRY_DATA_DIR", &data_dir);
+    let (_server, address) = start(command)?;
+
+    assert_eq!(address, bind.to_string());
+    assert!(data_dir.join("metadata.sqlite").exists());
+    assert!(!dir.path().join("from-file").exists());
+    Ok(())
+}
+
+#[test]
+fn a_missing_or_invalid_config_file_stops_every_command() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("missing.toml");
+    let misspelt = dir.path().join("misspelt.toml");
+    std::fs::write(&misspelt, "[serve]\nbnid = '127.0.0.1:9000'\n")?;
+    for (config, says) in [
+        (&missing, "cannot read"),
+        (&misspelt, "unknown field `bnid`"),
+    ] {
+        let output = sentry_server()
+            .arg("--config")
+            .arg(config)
+            .args(["init", "--json"])
+            .current_dir(dir.path())
+            .output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains(&config.display().to_string()), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    // Nothing was created in the default data directory.
+    assert!(!dir.path().join("data").exists());
+    Ok(())
+}

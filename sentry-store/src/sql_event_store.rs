@@ -1,0 +1,312 @@
+//! The event store of the SQL backends whose drivers share rusqlite's API
+//! (rusqlite itself and duckdb): written once as a macro over the driver
+//! crate, since the two crates have the same names and signatures but no
+//! common traits. The SQL comes from [`crate::event_sql`].
+//!
+//! A backend provides, beside the macro call: `unavailable` and `corrupt`
+//! error mappers in scope, `ToSql` for [`crate::event_sql::SqlValue`],
+//! `read` and `write` methods that run a closure with a connection on the
+//! blocking pool, `insert_rows` (its bulk path) and `compact_files`.
+
+/// Implements `EventStore` for `$store` on the driver crate `$driver`,
+/// whose "no row is `None`" extension trait is `$optional`.
+macro_rules! sql_event_store {
+    ($store:ty, $driver:ident, $optional:path) => {
+        use $optional as _;
+
+        const EVENT_COLUMNS: &str = "e.project_id, e.event_id, e.issue_id, e.timestamp, \
+             e.received, e.hash, e.grouping_config, e.payload, e.tags";
+
+        /// Reads a row of [`EVENT_COLUMNS`].
+        fn event_row(
+            row: &$driver::Row<'_>,
+        ) -> $driver::Result<Result<sentry_core::store::StoredEvent, sentry_core::store::StoreError>>
+        {
+            Ok($crate::event_sql::stored_event($crate::event_sql::EventColumns {
+                project_id: row.get(0)?,
+                event_id: row.get(1)?,
+                issue_id: row.get(2)?,
+                timestamp: row.get(3)?,
+                received: row.get(4)?,
+                hash: row.get(5)?,
+                grouping_config: row.get(6)?,
+                payload: row.get(7)?,
+                tags: row.get(8)?,
+            }))
+        }
+
+        /// Runs a query and maps every row.
+        fn query_rows<T>(
+            connection: &$driver::Connection,
+            sql: &$crate::event_sql::Sql,
+            mut map: impl FnMut(
+                &$driver::Row<'_>,
+            ) -> $driver::Result<Result<T, sentry_core::store::StoreError>>,
+        ) -> Result<Vec<T>, sentry_core::store::StoreError> {
+            let mut statement = connection.prepare_cached(&sql.text).map_err(unavailable)?;
+            let mut rows = statement
+                .query($driver::params_from_iter(sql.params.iter()))
+                .map_err(unavailable)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(unavailable)? {
+                out.push(map(row).map_err(unavailable)??);
+            }
+            Ok(out)
+        }
+
+        impl sentry_core::store::EventStore for $store {
+            async fn insert_events(
+                &self,
+                events: &[sentry_core::store::StoredEvent],
+            ) -> Result<u64, sentry_core::store::StoreError> {
+                let mut seen = std::collections::HashSet::new();
+                let mut rows = Vec::with_capacity(events.len());
+                for event in events {
+                    if seen.insert((event.project_id, event.event_id)) {
+                        rows.push($crate::event_sql::EventRow::new(event)?);
+                    }
+                }
+                self.insert_rows(rows).await
+            }
+
+            async fn has_event(
+                &self,
+                project_id: sentry_core::ProjectId,
+                event_id: sentry_core::EventId,
+            ) -> Result<bool, sentry_core::store::StoreError> {
+                let project_id = $crate::event_sql::project_param(project_id)?;
+                self.read(move |connection| {
+                    connection
+                        .query_row(
+                            "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?",
+                            $driver::params![project_id, &event_id.as_bytes()[..]],
+                            |_| Ok(()),
+                        )
+                        .optional()
+                        .map(|found| found.is_some())
+                        .map_err(unavailable)
+                })
+                .await
+            }
+
+            async fn event(
+                &self,
+                project_id: sentry_core::ProjectId,
+                event_id: sentry_core::EventId,
+            ) -> Result<Option<sentry_core::store::StoredEvent>, sentry_core::store::StoreError>
+            {
+                let project_id = $crate::event_sql::project_param(project_id)?;
+                self.read(move |connection| {
+                    connection
+                        .query_row(
+                            &format!(
+                                "SELECT {EVENT_COLUMNS} FROM events e \
+                                 WHERE e.project_id = ? AND e.event_id = ?"
+                            ),
+                            $driver::params![project_id, &event_id.as_bytes()[..]],
+                            event_row,
+                        )
+                        .optional()
+                        .map_err(unavailable)?
+                        .transpose()
+                })
+                .await
+            }
+
+            async fn issue_event(
+                &self,
+                issue_id: sentry_core::IssueId,
+                pick: sentry_core::store::EventPick,
+            ) -> Result<Option<sentry_core::store::StoredEvent>, sentry_core::store::StoreError>
+            {
+                let order = match pick {
+                    sentry_core::store::EventPick::Latest => "DESC",
+                    sentry_core::store::EventPick::Oldest => "ASC",
+                };
+                self.read(move |connection| {
+                    connection
+                        .query_row(
+                            &format!(
+                                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.issue_id = ? \
+                                 ORDER BY e.timestamp {order}, e.event_id {order} LIMIT 1"
+                            ),
+                            [issue_id.0],
+                            event_row,
+                        )
+                        .optional()
+                        .map_err(unavailable)?
+                        .transpose()
+                })
+                .await
+            }
+
+            async fn list_events(
+                &self,
+                filter: &sentry_core::store::EventFilter,
+                after: Option<sentry_core::store::EventCursor>,
+                limit: u64,
+            ) -> Result<
+                sentry_core::store::Page<sentry_core::store::StoredEvent>,
+                sentry_core::store::StoreError,
+            > {
+                let sql = $crate::event_sql::list_events(EVENT_COLUMNS, filter, after, limit)?;
+                self.read(move |connection| {
+                    let mut items = query_rows(connection, &sql, event_row)?;
+                    let has_more = items.len() as u64 > limit;
+                    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                    Ok(sentry_core::store::Page { items, has_more })
+                })
+                .await
+            }
+
+            async fn count_events(
+                &self,
+                filter: &sentry_core::store::EventFilter,
+            ) -> Result<sentry_core::store::EventCounts, sentry_core::store::StoreError> {
+                let sql = $crate::event_sql::count_events(filter)?;
+                self.read(move |connection| {
+                    let rows = query_rows(connection, &sql, |row| {
+                        Ok($crate::event_sql::event_counts(
+                            row.get(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                        ))
+                    })?;
+                    Ok(rows.into_iter().next().unwrap_or_default())
+                })
+                .await
+            }
+
+            async fn count_by_issue(
+                &self,
+                filter: &sentry_core::store::EventFilter,
+            ) -> Result<Vec<sentry_core::store::IssueCounts>, sentry_core::store::StoreError> {
+                let events = $crate::event_sql::count_by_issue(filter)?;
+                let users = $crate::event_sql::users_by_issue(filter)?;
+                self.read(move |connection| {
+                    let users = query_rows(connection, &users, |row| {
+                        Ok(Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
+                    })?;
+                    query_rows(connection, &events, |row| {
+                        let issue_id: i64 = row.get(0)?;
+                        let user_count = users
+                            .iter()
+                            .find(|(issue, _)| *issue == issue_id)
+                            .map_or(0, |(_, count)| *count);
+                        Ok($crate::event_sql::event_counts(
+                            row.get(1)?,
+                            Some(row.get(2)?),
+                            Some(row.get(3)?),
+                            user_count,
+                        )
+                        .map(|counts| sentry_core::store::IssueCounts {
+                            issue_id: sentry_core::IssueId(issue_id),
+                            counts,
+                        }))
+                    })
+                })
+                .await
+            }
+
+            async fn event_series(
+                &self,
+                filter: &sentry_core::store::EventFilter,
+                interval_seconds: u64,
+            ) -> Result<Vec<sentry_core::store::SeriesBucket>, sentry_core::store::StoreError> {
+                let sql = $crate::event_sql::event_series(filter, interval_seconds)?;
+                self.read(move |connection| {
+                    query_rows(connection, &sql, |row| {
+                        Ok($crate::event_sql::series_bucket(row.get(0)?, row.get(1)?))
+                    })
+                })
+                .await
+            }
+
+            async fn tag_facets(
+                &self,
+                filter: &sentry_core::store::EventFilter,
+                keys: &[String],
+                top: u64,
+            ) -> Result<Vec<sentry_core::store::TagFacet>, sentry_core::store::StoreError> {
+                let sql = $crate::event_sql::tag_facets(filter, keys, top)?;
+                self.read(move |connection| {
+                    let rows = query_rows(connection, &sql, |row| {
+                        Ok(Ok($crate::event_sql::FacetRow {
+                            key: row.get(0)?,
+                            value: row.get(1)?,
+                            count: row.get(2)?,
+                            first_seen: row.get(3)?,
+                            last_seen: row.get(4)?,
+                            total: row.get(5)?,
+                            distinct: row.get(6)?,
+                        }))
+                    })?;
+                    $crate::event_sql::gather_facets(rows)
+                })
+                .await
+            }
+
+            async fn delete_events_before(
+                &self,
+                project_id: sentry_core::ProjectId,
+                before: sentry_core::protocol::Timestamp,
+            ) -> Result<u64, sentry_core::store::StoreError> {
+                let project_id = $crate::event_sql::project_param(project_id)?;
+                let before = before.as_unix_micros();
+                self.write(move |connection| {
+                    let transaction = connection.transaction().map_err(unavailable)?;
+                    let bind = $driver::params![project_id, before];
+                    transaction
+                        .execute(&$crate::event_sql::delete_before("event_tags"), bind)
+                        .map_err(unavailable)?;
+                    let deleted = transaction
+                        .execute(&$crate::event_sql::delete_before("events"), bind)
+                        .map_err(unavailable)?;
+                    transaction.commit().map_err(unavailable)?;
+                    Ok(deleted as u64)
+                })
+                .await
+            }
+
+            async fn trim_events(
+                &self,
+                project_id: sentry_core::ProjectId,
+                keep: u64,
+            ) -> Result<u64, sentry_core::store::StoreError> {
+                let project_id = $crate::event_sql::project_param(project_id)?;
+                let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+                self.write(move |connection| {
+                    let transaction = connection.transaction().map_err(unavailable)?;
+                    let cutoff: Option<(i64, Vec<u8>)> = transaction
+                        .query_row(
+                            $crate::event_sql::TRIM_CUTOFF,
+                            $driver::params![project_id, keep],
+                            |row| Ok((row.get(0)?, row.get(1)?)),
+                        )
+                        .optional()
+                        .map_err(unavailable)?;
+                    let Some((timestamp, event_id)) = cutoff else {
+                        return Ok(0);
+                    };
+                    let bind = $driver::params![project_id, timestamp, timestamp, event_id];
+                    transaction
+                        .execute(&$crate::event_sql::delete_through("event_tags"), bind)
+                        .map_err(unavailable)?;
+                    let deleted = transaction
+                        .execute(&$crate::event_sql::delete_through("events"), bind)
+                        .map_err(unavailable)?;
+                    transaction.commit().map_err(unavailable)?;
+                    Ok(deleted as u64)
+                })
+                .await
+            }
+
+            async fn compact(&self) -> Result<(), sentry_core::store::StoreError> {
+                self.compact_files().await
+            }
+        }
+    };
+}
+
+pub(crate) use sql_event_store;
