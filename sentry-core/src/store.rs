@@ -265,6 +265,8 @@ pub struct IssueQuery {
     pub status: Option<IssueStatus>,
     /// Words that must all appear in the title or culprit (case-insensitive).
     pub text: Vec<String>,
+    /// Only these issues (as found by an event search); `None` for all.
+    pub ids: Option<Vec<IssueId>>,
     /// How many issues to skip.
     pub offset: u64,
     /// How many issues to return at most.

@@ -1,9 +1,13 @@
 //! Sentry's issue search syntax, as far as the server supports it:
-//! `is:unresolved|resolved|ignored` and free text (words or "quoted
-//! phrases") matched against title and culprit. A missing query means
-//! Sentry's default, `is:unresolved`; an empty one matches every status.
+//! `is:unresolved|resolved|ignored`, tag conditions `key:value` and
+//! `!key:value` (`key:"a value"` for spaces; `level`, `environment`,
+//! `release`, `user`, `browser`, ... are tags, see
+//! [`sentry_core::tags`]) that issues must have an event matching, and free
+//! text (words or "quoted phrases") matched against title and culprit. A
+//! missing query means Sentry's default, `is:unresolved`; an empty one
+//! matches every status.
 
-use sentry_core::store::IssueStatus;
+use sentry_core::store::{IssueStatus, TagFilter};
 
 use crate::error::ApiError;
 
@@ -14,6 +18,8 @@ pub struct IssueSearch {
     pub status: Option<IssueStatus>,
     /// Text that must appear, each entry on its own.
     pub text: Vec<String>,
+    /// Tag conditions an event of the issue must meet, all at once.
+    pub tags: Vec<TagFilter>,
 }
 
 impl IssueSearch {
@@ -26,7 +32,7 @@ impl IssueSearch {
         let Some(query) = query else {
             return Ok(Self {
                 status: Some(IssueStatus::Unresolved),
-                text: Vec::new(),
+                ..Self::default()
             });
         };
         let mut search = Self::default();
@@ -40,11 +46,43 @@ impl IssueSearch {
                     })?;
                     search.status = Some(status);
                 }
-                None => search.text.push(token),
+                None => match tag_filter(&token)? {
+                    Some(filter) => search.tags.push(filter),
+                    None => search.text.push(token),
+                },
             }
         }
         Ok(search)
     }
+}
+
+/// Reads `key:value` or `!key:value` with a key of letters, digits and
+/// `_.-`; anything else is text.
+fn tag_filter(token: &str) -> Result<Option<TagFilter>, ApiError> {
+    let Some((key, value)) = token.split_once(':') else {
+        return Ok(None);
+    };
+    let (negated, key) = match key.strip_prefix('!') {
+        Some(key) => (true, key),
+        None => (false, key),
+    };
+    let is_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !is_key {
+        return Ok(None);
+    }
+    if value.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Invalid search query: `{key}:` needs a value"
+        )));
+    }
+    Ok(Some(TagFilter {
+        key: key.to_owned(),
+        value: value.to_owned(),
+        negated,
+    }))
 }
 
 /// Splits on whitespace, keeping "quoted phrases" (without their quotes) whole.
@@ -97,5 +135,35 @@ mod tests {
         assert_eq!(search.text, vec!["ValueError", "bad input"]);
         assert!(IssueSearch::parse(Some("is:sleeping")).is_err());
         assert!(IssueSearch::parse(Some("\"open")).is_err());
+    }
+
+    #[test]
+    fn reads_tag_conditions() {
+        let search = IssueSearch::parse(Some(
+            "environment:production !browser:\"Chrome 120\" Timeout",
+        ))
+        .unwrap();
+        assert_eq!(
+            search.tags,
+            vec![
+                TagFilter {
+                    key: "environment".to_owned(),
+                    value: "production".to_owned(),
+                    negated: false,
+                },
+                TagFilter {
+                    key: "browser".to_owned(),
+                    value: "Chrome 120".to_owned(),
+                    negated: true,
+                },
+            ]
+        );
+        assert_eq!(search.text, vec!["Timeout"]);
+        assert!(IssueSearch::parse(Some("release:")).is_err());
+        // Not a key: kept as text.
+        assert_eq!(
+            IssueSearch::parse(Some("a/b:c")).unwrap().text,
+            vec!["a/b:c"]
+        );
     }
 }

@@ -1,18 +1,44 @@
-//! Events in Sentry's web API: an issue's latest and oldest, and by id.
+//! Events in Sentry's web API: an issue's events (newest first, with
+//! cursors), its latest and oldest, and an event by id.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use sentry_core::grouping;
-use sentry_core::store::{EventPick, EventStore, Project, StoredEvent};
+use sentry_core::store::{
+    EventFilter, EventPick, EventStore, Issue, Organization, Project, StoredEvent, TagFilter,
+};
 use sentry_core::{Event, EventId};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::auth::ApiAuth;
+use crate::auth::{ApiAuth, form_pairs};
 use crate::error::ApiError;
 use crate::routes::issues::visible_issue;
 use crate::routes::model::event_json;
+use crate::routes::pagination::{event_cursor_after, link_header, parse_event_cursor};
 use crate::routes::projects::visible_project;
+use crate::search::IssueSearch;
 use crate::state::AppState;
+
+/// Largest page of an issue's events, as in Sentry.
+const MAX_EVENTS_PER_PAGE: u64 = 100;
+
+/// The fields of an event in a listing without `full=true`, as Sentry's
+/// simple event serializer gives them.
+const SUMMARY_FIELDS: [&str; 12] = [
+    "id",
+    "eventID",
+    "groupID",
+    "projectID",
+    "title",
+    "message",
+    "platform",
+    "dateCreated",
+    "tags",
+    "user",
+    "location",
+    "culprit",
+];
 
 fn deserialize(stored: &StoredEvent) -> Result<Event, ApiError> {
     serde_json::from_slice(&stored.payload).map_err(|e| {
@@ -33,22 +59,153 @@ async fn pick_event(
     issue_id: &str,
     pick: &str,
 ) -> Result<Json<Value>, ApiError> {
-    auth.require_scope("event:read")?;
     let pick = match pick {
         "latest" | "recommended" => EventPick::Latest,
         "oldest" => EventPick::Oldest,
         _ => return Err(ApiError::not_found()),
     };
-    let (issue, project, org_record) = visible_issue(state, auth, issue_id).await?;
-    if org.is_some_and(|slug| slug != org_record.slug) {
-        return Err(ApiError::not_found());
-    }
+    let (issue, project, _) = issue_in(state, auth, org, issue_id).await?;
     let stored = state
         .events
         .issue_event(issue.id, pick)
         .await?
         .ok_or_else(ApiError::not_found)?;
     render(&stored, &project)
+}
+
+/// An issue the token may see, checked against the organization of the
+/// path when there is one.
+pub(crate) async fn issue_in(
+    state: &AppState,
+    auth: &ApiAuth,
+    org: Option<&str>,
+    issue_id: &str,
+) -> Result<(Issue, Project, Organization), ApiError> {
+    auth.require_scope("event:read")?;
+    let (issue, project, org_record) = visible_issue(state, auth, issue_id).await?;
+    if org.is_some_and(|slug| slug != org_record.slug) {
+        return Err(ApiError::not_found());
+    }
+    Ok((issue, project, org_record))
+}
+
+/// The events of an issue that a request's `query` (tag conditions only)
+/// and `environment` parameters select.
+///
+/// # Errors
+///
+/// 400 for free text in `query` (events are searched by tag) or a bad query.
+pub fn issue_event_filter(
+    issue: &Issue,
+    params: &[(String, String)],
+) -> Result<EventFilter, ApiError> {
+    let mut filter = EventFilter::issue(issue.project_id, issue.id);
+    for (name, value) in params {
+        match name.as_str() {
+            "query" => {
+                let search = IssueSearch::parse(Some(value))?;
+                if !search.text.is_empty() || search.status.is_some() {
+                    return Err(ApiError::bad_request(
+                        "Invalid search query: events are searched by tag (key:value)",
+                    ));
+                }
+                filter.tags.extend(search.tags);
+            }
+            "environment" if !value.is_empty() => filter.tags.push(TagFilter {
+                key: "environment".to_owned(),
+                value: value.clone(),
+                negated: false,
+            }),
+            _ => {}
+        }
+    }
+    Ok(filter)
+}
+
+async fn list_issue_events(
+    state: &AppState,
+    auth: &ApiAuth,
+    org: Option<&str>,
+    issue_id: &str,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
+    let (issue, project, org_record) = issue_in(state, auth, org, issue_id).await?;
+    let params = form_pairs(query.unwrap_or_default());
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let filter = issue_event_filter(&issue, &params)?;
+    let limit = match param("limit").or(param("per_page")) {
+        Some(text) => text
+            .parse::<u64>()
+            .map_err(|_| ApiError::bad_request("limit must be a number"))?
+            .clamp(1, MAX_EVENTS_PER_PAGE),
+        None => MAX_EVENTS_PER_PAGE,
+    };
+    let full = matches!(param("full"), Some("1" | "true"));
+    let after = parse_event_cursor(param("cursor").unwrap_or_default())?;
+    let page = state.events.list_events(&filter, after, limit).await?;
+    let mut body = Vec::with_capacity(page.items.len());
+    for stored in &page.items {
+        let detail = event_json(stored, &deserialize(stored)?, &project);
+        body.push(if full { detail } else { summary(detail) });
+    }
+    let base = match org {
+        Some(_) => format!(
+            "{}/api/0/organizations/{}/issues/{}/events/",
+            state.public_url, org_record.slug, issue.id
+        ),
+        None => format!("{}/api/0/issues/{}/events/", state.public_url, issue.id),
+    };
+    let next = page
+        .items
+        .last()
+        .map(event_cursor_after)
+        .unwrap_or_default();
+    let links = link_header(&base, &params, ("", false), (&next, page.has_more));
+    Ok((links, Json(Value::Array(body))).into_response())
+}
+
+/// Keeps the fields of a listing entry, and adds `event.type`.
+fn summary(detail: Value) -> Value {
+    let Value::Object(mut fields) = detail else {
+        return detail;
+    };
+    let event_type = fields.get("type").cloned().unwrap_or(Value::Null);
+    let mut kept: Map<String, Value> = SUMMARY_FIELDS
+        .iter()
+        .filter_map(|name| {
+            fields
+                .remove(*name)
+                .map(|value| ((*name).to_owned(), value))
+        })
+        .collect();
+    kept.insert("event.type".to_owned(), event_type);
+    Value::Object(kept)
+}
+
+/// `GET /api/0/issues/{id}/events/`: newest first, 100 a page, `Link`
+/// cursors; `query` (tag conditions), `environment`, `limit`, `full`.
+pub async fn issue_events(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(issue_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    list_issue_events(&state, &auth, None, &issue_id, query.as_deref()).await
+}
+
+/// `GET /api/0/organizations/{org}/issues/{id}/events/`, as [`issue_events`].
+pub async fn org_issue_events(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, issue_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    list_issue_events(&state, &auth, Some(&org), &issue_id, query.as_deref()).await
 }
 
 /// `GET /api/0/issues/{id}/events/{latest|oldest|recommended}/`.

@@ -2,17 +2,18 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::http::header::LINK;
 use axum::response::{IntoResponse, Response};
 use sentry_core::IssueId;
-use sentry_core::store::{Issue, IssueQuery, IssueStatus, MetadataStore, Organization, Project};
+use sentry_core::store::{
+    EventFilter, EventStore, Issue, IssueQuery, IssueStatus, MetadataStore, Organization, Project,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{ApiAuth, form_pairs};
 use crate::error::ApiError;
 use crate::routes::model::issue_json;
+use crate::routes::pagination::{OffsetCursor, link_header};
 use crate::routes::projects::visible_project;
 use crate::search::IssueSearch;
 use crate::state::AppState;
@@ -29,55 +30,6 @@ pub async fn api_root(auth: ApiAuth) -> Json<Value> {
         "auth": { "scopes": auth.token.scopes },
         "user": null,
     }))
-}
-
-/// A page position: Sentry's `value:offset:is_prev` cursor, of which the offset is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cursor {
-    offset: u64,
-}
-
-impl Cursor {
-    fn parse(text: &str) -> Result<Self, ApiError> {
-        if text.is_empty() {
-            return Ok(Self { offset: 0 });
-        }
-        let mut parts = text.split(':');
-        let (Some(_value), Some(offset)) = (parts.next(), parts.next()) else {
-            return Err(ApiError::bad_request("invalid cursor"));
-        };
-        let offset = offset
-            .parse()
-            .map_err(|_| ApiError::bad_request("invalid cursor"))?;
-        Ok(Self { offset })
-    }
-}
-
-/// Builds Sentry's `Link` header with `previous` and `next` cursors.
-fn link_header(
-    base: &str,
-    params: &[(String, String)],
-    offset: u64,
-    limit: u64,
-    has_more: bool,
-) -> String {
-    let link = |cursor: &str, rel: &str, results: bool| {
-        let mut pairs: Vec<(&str, &str)> = params
-            .iter()
-            .filter(|(name, _)| name != "cursor")
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .collect();
-        pairs.push(("cursor", cursor));
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        format!("<{base}?{query}>; rel=\"{rel}\"; results=\"{results}\"; cursor=\"{cursor}\"")
-    };
-    let previous = format!("0:{}:1", offset.saturating_sub(limit));
-    let next = format!("0:{}:0", offset + limit);
-    format!(
-        "{}, {}",
-        link(&previous, "previous", offset > 0),
-        link(&next, "next", has_more)
-    )
 }
 
 /// `GET /api/0/projects/{org}/{project}/issues/`.
@@ -104,13 +56,27 @@ pub async fn list_project_issues(
             .clamp(1, MAX_LIMIT),
         None => DEFAULT_LIMIT,
     };
-    let cursor = Cursor::parse(param("cursor").unwrap_or_default())?;
+    let cursor = OffsetCursor::parse(param("cursor").unwrap_or_default())?;
+    // Tag conditions are about events: the issues are those with a match.
+    let ids = if search.tags.is_empty() {
+        None
+    } else {
+        let matched = state
+            .events
+            .count_by_issue(&EventFilter {
+                tags: search.tags,
+                ..EventFilter::projects([project.id])
+            })
+            .await?;
+        Some(matched.into_iter().map(|counts| counts.issue_id).collect())
+    };
     let page = state
         .metadata
         .list_issues(&IssueQuery {
             project_ids: vec![project.id],
             status: search.status,
             text: search.text,
+            ids,
             offset: cursor.offset,
             limit,
         })
@@ -124,12 +90,15 @@ pub async fn list_project_issues(
         "{}/api/0/projects/{}/{}/issues/",
         state.public_url, org.slug, project.slug
     );
-    let mut headers = HeaderMap::new();
-    let link = link_header(&base, &params, cursor.offset, limit, page.has_more);
-    if let Ok(value) = link.parse() {
-        headers.insert(LINK, value);
-    }
-    Ok((headers, Json(body)).into_response())
+    let previous = format!("0:{}:1", cursor.offset.saturating_sub(limit));
+    let next = format!("0:{}:0", cursor.offset + limit);
+    let link = link_header(
+        &base,
+        &params,
+        (&previous, cursor.offset > 0),
+        (&next, page.has_more),
+    );
+    Ok((link, Json(body)).into_response())
 }
 
 /// Loads an issue the token may see, with its project and organization.
@@ -261,36 +230,4 @@ pub async fn update_org_issue(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     apply_update(&state, &auth, Some(&org), &issue_id, &parse_update(&body)?).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn link_header_has_both_cursors() {
-        let params = vec![
-            ("query".to_owned(), "is:resolved".to_owned()),
-            ("cursor".to_owned(), "0:25:0".to_owned()),
-        ];
-        let link = link_header(
-            "http://h/api/0/projects/o/p/issues/",
-            &params,
-            25,
-            25,
-            false,
-        );
-        assert_eq!(
-            link,
-            "<http://h/api/0/projects/o/p/issues/?query=is%3Aresolved&cursor=0%3A0%3A1>; rel=\"previous\"; results=\"true\"; cursor=\"0:0:1\", \
-             <http://h/api/0/projects/o/p/issues/?query=is%3Aresolved&cursor=0%3A50%3A0>; rel=\"next\"; results=\"false\"; cursor=\"0:50:0\""
-        );
-    }
-
-    #[test]
-    fn cursor_reads_offset() {
-        assert_eq!(Cursor::parse("0:50:0").unwrap().offset, 50);
-        assert_eq!(Cursor::parse("").unwrap().offset, 0);
-        assert!(Cursor::parse("x").is_err());
-    }
 }

@@ -4,7 +4,9 @@ pub mod events;
 pub mod ingest;
 pub mod issues;
 pub mod model;
+pub mod pagination;
 pub mod projects;
+pub mod tags;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -36,6 +38,32 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/",
             get(issues::get_org_issue).put(issues::update_org_issue),
+        )
+        .route(
+            "/api/0/issues/{issue_id}/events/",
+            get(events::issue_events),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/events/",
+            get(events::org_issue_events),
+        )
+        .route("/api/0/issues/{issue_id}/tags/", get(tags::issue_tags))
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/tags/",
+            get(tags::org_issue_tags),
+        )
+        .route("/api/0/issues/{issue_id}/tags/{key}/", get(tags::issue_tag))
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/",
+            get(tags::org_issue_tag),
+        )
+        .route(
+            "/api/0/issues/{issue_id}/tags/{key}/values/",
+            get(tags::issue_tag_values),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/values/",
+            get(tags::org_issue_tag_values),
         )
         .route(
             "/api/0/issues/{issue_id}/events/{pick}/",

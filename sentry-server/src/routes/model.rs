@@ -75,10 +75,10 @@ pub fn issue_json(issue: &Issue, project: &Project, org_slug: &str, public_url: 
 /// An event as Sentry's event detail returns it.
 pub fn event_json(stored: &StoredEvent, event: &Event, project: &Project) -> Value {
     let summary = summarize(event);
-    let tags: Vec<Value> = event
-        .tags
-        .iter()
-        .flat_map(|tags| tags.0.iter())
+    let mut tags: Vec<&(String, String)> = stored.tags.iter().collect();
+    tags.sort();
+    let tags: Vec<Value> = tags
+        .into_iter()
         .map(|(key, value)| json!({ "key": key, "value": value }))
         .collect();
     let event_id = stored.event_id.to_string();

@@ -9,3 +9,4 @@ mod clients;
 mod common;
 mod config;
 mod grouping;
+mod issue_events;

@@ -86,6 +86,7 @@ const LIST_ISSUES: &str = concat!(
        AND NOT EXISTS (
          SELECT 1 FROM unnest($3::text[]) AS pattern
          WHERE NOT (title ILIKE pattern ESCAPE E'\\' OR culprit ILIKE pattern ESCAPE E'\\'))
+       AND ($6::bigint[] IS NULL OR id = ANY($6::bigint[]))
      ORDER BY last_seen DESC, id DESC LIMIT $4 OFFSET $5"
 );
 
@@ -166,6 +167,10 @@ pub(super) async fn list<C: GenericClient>(
         .collect();
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let ids: Option<Vec<i64>> = query
+        .ids
+        .as_ref()
+        .map(|ids| ids.iter().map(|id| id.0).collect());
     let rows = sql::query(
         client,
         LIST_ISSUES,
@@ -175,6 +180,7 @@ pub(super) async fn list<C: GenericClient>(
             &patterns,
             &limit.saturating_add(1),
             &offset,
+            &ids,
         ],
     )
     .await?;

@@ -435,7 +435,7 @@ impl MetadataStore for SqliteStore {
     async fn list_issues(&self, query: &IssueQuery) -> Result<Page<Issue>, StoreError> {
         let query = query.clone();
         self.run(move |connection| {
-            if query.project_ids.is_empty() {
+            if query.project_ids.is_empty() || query.ids.as_ref().is_some_and(Vec::is_empty) {
                 return Ok(Page {
                     items: Vec::new(),
                     has_more: false,
@@ -456,6 +456,13 @@ impl MetadataStore for SqliteStore {
             if let Some(status) = query.status {
                 sql.push_str(" AND status = ?");
                 values.push(rusqlite::types::Value::Text(status.as_str().to_owned()));
+            }
+            if let Some(ids) = &query.ids {
+                sql.push_str(" AND id IN (SELECT value FROM json_each(?))");
+                let list: Vec<i64> = ids.iter().map(|id| id.0).collect();
+                values.push(rusqlite::types::Value::Text(
+                    serde_json::to_string(&list).map_err(corrupt)?,
+                ));
             }
             for word in &query.text {
                 sql.push_str(" AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')");

@@ -169,6 +169,7 @@ pub async fn filters_by_status_and_text(stores: &Stores) {
         project_ids: vec![project_id],
         status,
         text: text.iter().map(|word| (*word).to_owned()).collect(),
+        ids: None,
         limit: 10,
         offset: 0,
     };
@@ -339,4 +340,47 @@ pub async fn project_options_are_kept(stores: &Stores) {
             .unwrap(),
         None
     );
+}
+
+pub async fn restricts_the_list_to_given_issues(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let mut ids = Vec::new();
+    for (index, hash) in ["a", "b", "c"].into_iter().enumerate() {
+        let event = issue_event(project_id, hash, index as f64, None);
+        ids.push(stores.metadata.record_issue_event(&event).await.unwrap().id);
+    }
+    let list = |only: Option<Vec<IssueId>>| IssueQuery {
+        project_ids: vec![project_id],
+        ids: only,
+        limit: 10,
+        ..IssueQuery::default()
+    };
+    let found = stores
+        .metadata
+        .list_issues(&list(Some(vec![ids[2], ids[0], IssueId(i64::MAX)])))
+        .await
+        .unwrap();
+    let found: Vec<IssueId> = found.items.iter().map(|issue| issue.id).collect();
+    assert_eq!(found, [ids[2], ids[0]], "by last seen, unknown ids ignored");
+    let none = stores
+        .metadata
+        .list_issues(&list(Some(Vec::new())))
+        .await
+        .unwrap();
+    assert!(none.items.is_empty(), "an empty list matches nothing");
+    let all = stores.metadata.list_issues(&list(None)).await.unwrap();
+    assert_eq!(all.items.len(), 3);
+    // Another project's issue is not listed even when named.
+    let (_, other_project) = project(stores).await;
+    let other = stores
+        .metadata
+        .record_issue_event(&issue_event(other_project, "a", 1.0, None))
+        .await
+        .unwrap();
+    let crossed = stores
+        .metadata
+        .list_issues(&list(Some(vec![other.id])))
+        .await
+        .unwrap();
+    assert!(crossed.items.is_empty());
 }

@@ -102,6 +102,7 @@ macro_rules! suite {
                 metadata::keys_and_tokens_are_found,
                 metadata::secondary_hashes_find_the_issue,
                 metadata::project_options_are_kept,
+                metadata::restricts_the_list_to_given_issues,
                 events::stores_events_once_and_picks_latest_and_oldest,
                 events::skips_duplicates_within_a_batch,
                 events::lists_events_newest_first_with_cursors,
