@@ -73,7 +73,7 @@ pub async fn open_metadata(url: &str) -> Result<AnyMetadataStore, StoreError> {
         )),
         #[cfg(feature = "postgres")]
         Location::Postgres(url) => Ok(AnyMetadataStore::Postgres(PostgresStore::open(&url).await?)),
-        Location::DuckdbFile(_) | Location::DuckdbMemory => Err(invalid(EventsOnly("duckdb"))),
+        Location::DuckdbFile(..) | Location::DuckdbMemory => Err(invalid(EventsOnly("duckdb"))),
         Location::Clickhouse(_) => Err(invalid(EventsOnly("clickhouse"))),
         #[allow(unreachable_patterns)]
         _ => Err(StoreError::from_kind(StoreErrorKind::InvalidLocation)),
@@ -98,7 +98,9 @@ pub async fn open_events(url: &str) -> Result<AnyEventStore, StoreError> {
         #[cfg(feature = "sqlite")]
         Location::SqliteMemory => Ok(AnyEventStore::Sqlite(SqliteStore::open_in_memory().await?)),
         #[cfg(feature = "duckdb")]
-        Location::DuckdbFile(path) => Ok(AnyEventStore::Duckdb(DuckdbStore::open(&path).await?)),
+        Location::DuckdbFile(path, options) => Ok(AnyEventStore::Duckdb(
+            DuckdbStore::open(&path, &options).await?,
+        )),
         #[cfg(feature = "duckdb")]
         Location::DuckdbMemory => Ok(AnyEventStore::Duckdb(DuckdbStore::open_in_memory().await?)),
         #[cfg(feature = "clickhouse")]

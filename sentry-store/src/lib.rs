@@ -37,4 +37,4 @@ pub mod sqlite;
 mod text_search;
 
 pub use crate::any::{AnyEventStore, AnyMetadataStore, open_events, open_metadata};
-pub use crate::location::{Location, ParseLocationError};
+pub use crate::location::{DuckdbOptions, Location, ParseLocationError};

@@ -18,6 +18,59 @@ pub enum ParseLocationError {
     /// The URL has no path.
     #[error("store url `{0}` has no path")]
     MissingPath(String),
+    /// A `?name=value` option of the URL is unknown or invalid.
+    #[error("store url option `{0}` is unknown or invalid")]
+    InvalidOption(String),
+}
+
+/// Settings of a DuckDB database, from its URL's query
+/// (`duckdb://PATH?memory_limit=1GB&threads=2`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DuckdbOptions {
+    /// Most memory DuckDB may use before spilling to disk, e.g. `512MB`
+    /// or `2GiB` (default [`DuckdbOptions::DEFAULT_MEMORY_LIMIT`]).
+    pub memory_limit: Option<String>,
+    /// Threads for queries (default: one per core).
+    pub threads: Option<u32>,
+}
+
+impl DuckdbOptions {
+    /// The memory limit when the URL sets none: far below DuckDB's own
+    /// default of 80% of the machine, since it shares the machine with the
+    /// rest of the server.
+    pub const DEFAULT_MEMORY_LIMIT: &'static str = "1GB";
+
+    fn parse(query: &str) -> Result<Self, ParseLocationError> {
+        let mut options = Self::default();
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let invalid = || ParseLocationError::InvalidOption(pair.to_owned());
+            let (name, value) = pair.split_once('=').ok_or_else(invalid)?;
+            match name {
+                "memory_limit" if is_memory_size(value) => {
+                    options.memory_limit = Some(value.to_owned());
+                }
+                "threads" => {
+                    let threads: u32 = value.parse().map_err(|_| invalid())?;
+                    if !(1..=1024).contains(&threads) {
+                        return Err(invalid());
+                    }
+                    options.threads = Some(threads);
+                }
+                _ => return Err(invalid()),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// Whether a text is a size DuckDB reads: digits and a unit (`KB`, `MiB`, ...).
+fn is_memory_size(text: &str) -> bool {
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    let unit = &text[digits..];
+    digits > 0
+        && ["B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"]
+            .iter()
+            .any(|known| unit.eq_ignore_ascii_case(known))
 }
 
 /// A parsed store URL.
@@ -30,8 +83,8 @@ pub enum Location {
     SqliteMemory,
     /// A PostgreSQL database, by its `postgres://` or `postgresql://` URL as given.
     Postgres(String),
-    /// A DuckDB database file.
-    DuckdbFile(PathBuf),
+    /// A DuckDB database file and its settings.
+    DuckdbFile(PathBuf, DuckdbOptions),
     /// A private in-memory DuckDB database.
     DuckdbMemory,
     /// A ClickHouse database over HTTP: `clickhouse://[USER[:PASSWORD]@]HOST:HTTP_PORT/DB`, as given.
@@ -67,10 +120,12 @@ impl Location {
                 Self::require("sqlite", Location::SqliteFile(PathBuf::from(path)))
             }
             "duckdb" => {
+                let (path, query) = path.split_once('?').unwrap_or((path, ""));
                 if path.is_empty() {
                     return Err(ParseLocationError::MissingPath(url.to_owned()));
                 }
-                Self::require("duckdb", Location::DuckdbFile(PathBuf::from(path)))
+                let options = DuckdbOptions::parse(query)?;
+                Self::require("duckdb", Location::DuckdbFile(PathBuf::from(path), options))
             }
             "postgres" | "postgresql" => {
                 if path.is_empty() {
@@ -164,8 +219,35 @@ mod tests {
         if cfg!(feature = "duckdb") {
             assert_eq!(
                 duckdb,
-                Ok(Location::DuckdbFile(PathBuf::from("data/events.duckdb")))
+                Ok(Location::DuckdbFile(
+                    PathBuf::from("data/events.duckdb"),
+                    DuckdbOptions::default()
+                ))
             );
+            assert_eq!(
+                Location::parse("duckdb:///srv/e.duckdb?memory_limit=512MiB&threads=2"),
+                Ok(Location::DuckdbFile(
+                    PathBuf::from("/srv/e.duckdb"),
+                    DuckdbOptions {
+                        memory_limit: Some("512MiB".to_owned()),
+                        threads: Some(2),
+                    }
+                ))
+            );
+            for bad in [
+                "duckdb://e.duckdb?memory_limit=lots",
+                "duckdb://e.duckdb?memory_limit=1GB';DROP",
+                "duckdb://e.duckdb?threads=0",
+                "duckdb://e.duckdb?color=blue",
+            ] {
+                assert!(
+                    matches!(
+                        Location::parse(bad),
+                        Err(ParseLocationError::InvalidOption(_))
+                    ),
+                    "{bad}"
+                );
+            }
         } else {
             assert_eq!(duckdb, Err(ParseLocationError::NotCompiled("duckdb")));
         }

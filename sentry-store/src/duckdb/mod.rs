@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use duckdb::Connection;
 use sentry_core::store::{StoreError, StoreErrorKind};
 
+use crate::location::DuckdbOptions;
+
 /// A DuckDB database holding events.
 #[derive(Clone)]
 pub struct DuckdbStore {
@@ -25,20 +27,34 @@ pub struct DuckdbStore {
 }
 
 impl DuckdbStore {
-    /// Opens (creating if missing) and migrates a database file.
+    /// Opens (creating if missing) and migrates a database file, with a
+    /// memory limit (by default [`DuckdbOptions::DEFAULT_MEMORY_LIMIT`])
+    /// and thread count.
     ///
     /// # Errors
     ///
     /// Fails when the file cannot be opened (another process holding it
-    /// among the causes) or migrated.
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+    /// among the causes) or migrated, or DuckDB refuses an option.
+    pub async fn open(path: &Path, options: &DuckdbOptions) -> Result<Self, StoreError> {
         let path = path.to_owned();
+        let options = options.clone();
         blocking(move || {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?;
             }
-            Self::from_connection(Connection::open(&path).map_err(unavailable)?)
+            let connection = Connection::open(&path).map_err(unavailable)?;
+            // Both values were checked when the URL was read.
+            let memory_limit = options
+                .memory_limit
+                .as_deref()
+                .unwrap_or(DuckdbOptions::DEFAULT_MEMORY_LIMIT);
+            let mut settings = format!("SET memory_limit = '{memory_limit}';");
+            if let Some(threads) = options.threads {
+                settings.push_str(&format!(" SET threads = {threads};"));
+            }
+            connection.execute_batch(&settings).map_err(unavailable)?;
+            Self::from_connection(connection)
         })
         .await
     }
