@@ -14,7 +14,7 @@ use super::ClickhouseStore;
 use super::error::ChError;
 use super::rowbinary::RowReader;
 use super::sql::{after_cursor, event_id_literal, filter_conditions, join, string_literal};
-use super::table::micros;
+use super::table::{EventLocation, micros};
 
 /// The most microseconds a series bucket spans, so that bucket arithmetic
 /// cannot overflow (about 146,000 years).
@@ -72,20 +72,9 @@ impl EventStore for ClickhouseStore {
         project_id: ProjectId,
         event_id: EventId,
     ) -> Result<bool, StoreError> {
-        let inner = &self.inner;
-        let found = inner
-            .rows(
-                &format!(
-                    "SELECT toUInt8(1) FROM {events} WHERE project_id = {project} \
-                     AND event_id = {id} LIMIT 1 FORMAT RowBinary",
-                    events = inner.events,
-                    project = project_id.0,
-                    id = event_id_literal(&event_id),
-                ),
-                |row| row.u8(),
-            )
-            .await?;
-        Ok(!found.is_empty())
+        // The id table only: an event whose id row is missing (see
+        // `Inner::write`) reads as missing, and may be stored again.
+        Ok(self.inner.has_id(project_id, event_id).await?)
     }
 
     async fn event(
@@ -93,17 +82,36 @@ impl EventStore for ClickhouseStore {
         project_id: ProjectId,
         event_id: EventId,
     ) -> Result<Option<StoredEvent>, StoreError> {
-        let events = self
-            .inner
-            .events(
-                &format!(
-                    "project_id = {project} AND event_id = {id}",
-                    project = project_id.0,
-                    id = event_id_literal(&event_id),
-                ),
-                "LIMIT 1",
+        let inner = &self.inner;
+        let by_id = format!(
+            "project_id = {project} AND event_id = {id}",
+            project = project_id.0,
+            id = event_id_literal(&event_id),
+        );
+        let locations = inner.locate(project_id, event_id).await?;
+        let condition = if locations.is_empty() {
+            // Stored before the id table existed, or by an insert that
+            // stopped before writing the id: read every partition.
+            tracing::debug!(
+                project_id = project_id.0,
+                %event_id,
+                "event id not in the id table; scanning the project"
+            );
+            by_id
+        } else {
+            // One place in the primary key and one partition (or a few,
+            // for unmerged duplicates). No row there means the event was
+            // deleted after its id was read, or is being deleted.
+            format!(
+                "{by_id} AND ({})",
+                locations
+                    .iter()
+                    .map(EventLocation::condition)
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
             )
-            .await?;
+        };
+        let events = inner.events(&condition, "LIMIT 1").await?;
         Ok(events.into_iter().next())
     }
 

@@ -56,6 +56,15 @@ impl Http {
         })
     }
 
+    /// A client that sends these settings with every statement, for tests
+    /// that limit what a statement may read.
+    #[cfg(test)]
+    pub(super) fn with_settings(&self, settings: &[(&str, &str)]) -> Self {
+        let mut client = self.clone();
+        client.base.query_pairs_mut().extend_pairs(settings);
+        client
+    }
+
     /// Runs a statement that returns nothing (DDL, `ALTER`).
     pub(super) async fn execute(&self, sql: &str) -> Result<(), ChError> {
         self.post(&[], sql.as_bytes().to_vec(), sql).await?;

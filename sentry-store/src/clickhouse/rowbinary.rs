@@ -135,6 +135,11 @@ impl<'a> RowReader<'a> {
         Ok(i64::from_le_bytes(self.array()?))
     }
 
+    /// Reads a `UInt16`, or a `Date` as days since the epoch.
+    pub(super) fn u16(&mut self) -> Result<u16, ChError> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
     /// Reads a `UInt32`.
     pub(super) fn u32(&mut self) -> Result<u32, ChError> {
         Ok(u32::from_le_bytes(self.array()?))
@@ -227,6 +232,7 @@ mod tests {
         writer.string(b"\0\xff raw");
         writer.strings(["", "a'b\\c", long.as_str()].into_iter());
         writer.u16(65535);
+        writer.u16(258);
         let bytes = writer.into_bytes();
         assert!(bytes.len() > 20_000);
         let mut reader = RowReader::new(&bytes);
@@ -237,6 +243,7 @@ mod tests {
         assert_eq!(reader.strings().unwrap(), ["", "a'b\\c", long.as_str()]);
         assert_eq!(reader.u8().unwrap(), 0xff);
         assert_eq!(reader.u8().unwrap(), 0xff);
+        assert_eq!(reader.u16().unwrap(), 258);
         assert!(reader.is_empty());
     }
 

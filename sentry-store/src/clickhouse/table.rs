@@ -1,5 +1,5 @@
-//! Statements on the events table that the [`EventStore`] methods share:
-//! id lookups, batched inserts, reads of keys then rows, and mutations.
+//! Statements on the tables that the [`EventStore`] methods share: id
+//! lookups, batched inserts, reads of keys then rows, and mutations.
 //!
 //! [`EventStore`]: sentry_core::store::EventStore
 
@@ -13,8 +13,11 @@ use sentry_core::{EventId, GroupingHash, IssueId, ProjectId};
 use super::Inner;
 use super::error::ChError;
 use super::rowbinary::{RowReader, RowWriter};
-use super::schema::EVENTS_TABLE;
-use super::sql::{date_literal, day, ids_condition, string_literal};
+use super::schema::{EVENT_IDS_TABLE, EVENTS_TABLE};
+use super::sql::{
+    date_literal, day, event_id_literal, identifier, ids_condition, ids_set_condition,
+    string_literal,
+};
 
 /// The columns [`read_event`] reads, in its order.
 const SELECT_COLUMNS: &str = "project_id, event_id, issue_id, timestamp, received, hash, \
@@ -22,8 +25,16 @@ const SELECT_COLUMNS: &str = "project_id, event_id, issue_id, timestamp, receive
 /// The columns [`write_event`] writes, in its order.
 const INSERT_COLUMNS: &str = "project_id, issue_id, timestamp, event_id, date, received, hash, \
                               grouping_config, tag_keys, tag_values, payload";
+/// The columns [`write_id`] writes, in its order.
+const ID_COLUMNS: &str = "project_id, event_id, issue_id, timestamp, date";
+/// The most id rows [`Inner::locate`] reads: more than one only while
+/// racing processes' duplicates are not merged yet.
+const MAX_LOCATIONS: usize = 8;
 /// The most ids looked up in one statement, to stay far below `max_query_size`.
 const LOOKUP_CHUNK: usize = 1000;
+/// From this many ids, [`Inner::existing_ids`] sends them as an array
+/// (see [`ids_set_condition`]).
+const SET_LOOKUP_MIN: usize = 16;
 /// The most days in one insert: ClickHouse refuses a block that spans more
 /// than `max_partitions_per_insert_block` (100) partitions.
 const DAYS_PER_INSERT: usize = 50;
@@ -90,24 +101,62 @@ fn write_event(writer: &mut RowWriter, event: &StoredEvent) {
     writer.string(&event.payload);
 }
 
+/// Writes the columns of [`ID_COLUMNS`].
+fn write_id(writer: &mut RowWriter, event: &StoredEvent) {
+    writer.u64(event.project_id.0);
+    writer.fixed(event.event_id.as_bytes());
+    writer.i64(event.issue_id.0);
+    writer.i64(event.timestamp.as_unix_micros());
+    writer.u16(day(event.timestamp));
+}
+
+/// Where an event's row is: the rest of its sorting key, and its partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct EventLocation {
+    pub(super) issue_id: IssueId,
+    pub(super) timestamp: i64,
+    pub(super) day: u16,
+}
+
+impl EventLocation {
+    /// The condition that a row of the events table is at this place,
+    /// which the primary key and the partition key both answer.
+    pub(super) fn condition(&self) -> String {
+        format!(
+            "(issue_id = {issue} AND timestamp = {timestamp} AND date = {date})",
+            issue = self.issue_id.0,
+            timestamp = self.timestamp,
+            date = date_literal(self.day),
+        )
+    }
+}
+
 impl Inner {
-    /// Returns the `(project, id)` pairs of `events` that are stored.
+    /// Returns the `(project, id)` pairs of `events` that are stored, from
+    /// the event id table: a few granules per id, whatever the project's
+    /// size. An event whose id row is missing (its insert stopped between
+    /// the two tables) counts as not stored, so it may be stored again;
+    /// see the module documentation.
     pub(super) async fn existing_ids(
         &self,
         events: &[&StoredEvent],
     ) -> Result<HashSet<(ProjectId, EventId)>, ChError> {
         let mut existing = HashSet::new();
         for chunk in events.chunks(LOOKUP_CHUNK) {
-            let Some(ids) =
-                ids_condition(chunk.iter().map(|event| (event.project_id, event.event_id)))
-            else {
+            let pairs = chunk.iter().map(|event| (event.project_id, event.event_id));
+            let condition = if chunk.len() >= SET_LOOKUP_MIN {
+                ids_set_condition(pairs)
+            } else {
+                ids_condition(pairs)
+            };
+            let Some(ids) = condition else {
                 continue;
             };
             let answer = self
                 .http
                 .select(&format!(
-                    "SELECT project_id, event_id FROM {events} WHERE {ids} FORMAT RowBinary",
-                    events = self.events,
+                    "SELECT project_id, event_id FROM {event_ids} WHERE {ids} FORMAT RowBinary",
+                    event_ids = self.event_ids,
                 ))
                 .await?;
             let found = RowReader::new(&answer).rows(|row| {
@@ -121,7 +170,67 @@ impl Inner {
         Ok(existing)
     }
 
-    /// Inserts events, at most [`DAYS_PER_INSERT`] days per statement.
+    /// Returns whether the event id table has a row for an event.
+    pub(super) async fn has_id(
+        &self,
+        project_id: ProjectId,
+        event_id: EventId,
+    ) -> Result<bool, ChError> {
+        let found = self
+            .rows(
+                &format!(
+                    "SELECT toUInt8(1) FROM {event_ids} WHERE project_id = {project} \
+                     AND event_id = {id} LIMIT 1 FORMAT RowBinary",
+                    event_ids = self.event_ids,
+                    project = project_id.0,
+                    id = event_id_literal(&event_id),
+                ),
+                |row| row.u8(),
+            )
+            .await?;
+        Ok(!found.is_empty())
+    }
+
+    /// Returns where the rows of an event are, from the event id table:
+    /// one place, or several while duplicates that racing processes wrote
+    /// with different values are not merged; none when the id has no row.
+    pub(super) async fn locate(
+        &self,
+        project_id: ProjectId,
+        event_id: EventId,
+    ) -> Result<Vec<EventLocation>, ChError> {
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT issue_id, timestamp, date FROM {event_ids} \
+                     WHERE project_id = {project} AND event_id = {id} \
+                     LIMIT {MAX_LOCATIONS} FORMAT RowBinary",
+                    event_ids = self.event_ids,
+                    project = project_id.0,
+                    id = event_id_literal(&event_id),
+                ),
+                |row| {
+                    Ok(EventLocation {
+                        issue_id: IssueId(row.i64()?),
+                        timestamp: row.i64()?,
+                        day: row.u16()?,
+                    })
+                },
+            )
+            .await?;
+        let mut seen = HashSet::with_capacity(rows.len());
+        Ok(rows
+            .into_iter()
+            .filter(|location| seen.insert(*location))
+            .collect())
+    }
+
+    /// Inserts events, at most [`DAYS_PER_INSERT`] days per statement, and
+    /// their id rows, each group's ids right after its events: a process
+    /// that stops in between leaves events without ids, which `event`
+    /// still finds and an insert may store again (harmless, see the module
+    /// documentation), never an id without its event, which would make
+    /// `insert_events` skip an event that is not stored.
     pub(super) async fn write(&self, events: &[&StoredEvent]) -> Result<(), ChError> {
         let mut by_day: BTreeMap<u16, Vec<&StoredEvent>> = BTreeMap::new();
         for event in events {
@@ -132,6 +241,10 @@ impl Inner {
             "INSERT INTO {events} ({INSERT_COLUMNS}) FORMAT RowBinary",
             events = self.events
         );
+        let ids_statement = format!(
+            "INSERT INTO {event_ids} ({ID_COLUMNS}) FORMAT RowBinary",
+            event_ids = self.event_ids
+        );
         for group in days.chunks(DAYS_PER_INSERT) {
             let size: usize = group
                 .iter()
@@ -139,10 +252,13 @@ impl Inner {
                 .map(|event| event.payload.len() + 256)
                 .sum();
             let mut writer = RowWriter::with_capacity(size);
+            let mut ids = RowWriter::with_capacity(group.iter().map(Vec::len).sum::<usize>() * 42);
             for event in group.iter().flatten() {
                 write_event(&mut writer, event);
+                write_id(&mut ids, event);
             }
             self.http.insert(&statement, writer.into_bytes()).await?;
+            self.http.insert(&ids_statement, ids.into_bytes()).await?;
         }
         Ok(())
     }
@@ -279,26 +395,85 @@ impl Inner {
             .ok_or(ChError::Decode("a count has no row"))
     }
 
-    /// Deletes the events (of one project) that match a condition; returns
-    /// how many there were.
+    /// Deletes the events (of one project) that match a condition, which
+    /// may use only the columns both tables have; returns how many there
+    /// were. The ids go first: a process that stops in between leaves
+    /// events without ids (found by `event` still, and deleted by the next
+    /// delete), never ids of deleted events, which would make
+    /// `insert_events` skip an event that is not stored.
     pub(super) async fn delete_where(&self, condition: &str) -> Result<u64, ChError> {
         let count = self.count_one_project(condition).await?;
         if count == 0 {
             return Ok(0);
         }
-        self.mutate(&format!("DELETE WHERE {condition}")).await?;
+        let command = format!("DELETE WHERE {condition}");
+        self.mutate(EVENT_IDS_TABLE, &command).await?;
+        self.mutate(EVENTS_TABLE, &command).await?;
         Ok(count)
     }
 
-    /// Runs `ALTER TABLE events <command>` and waits until the mutations
-    /// that appeared meanwhile (ours, and any another process started) are
-    /// done, so that the next read sees the result.
-    async fn mutate(&self, command: &str) -> Result<(), ChError> {
+    /// Deletes the id rows of the days (UTC) before `before`, of every
+    /// project: drops the months that end before it, then deletes the rest
+    /// with a mutation, which rewrites only the parts that hold such rows
+    /// (those of the month that `before` cuts). Returns how many id rows
+    /// went (duplicates not merged yet included). A month that `before`
+    /// cuts is never dropped, even when it holds only older rows: another
+    /// process may be inserting a newer id into it.
+    pub(super) async fn delete_ids_before_day(&self, before: u16) -> Result<u64, ChError> {
+        let before = date_literal(before);
+        let months = self
+            .rows(
+                &format!(
+                    "SELECT partition_id, toUInt64(sum(rows)) FROM system.parts \
+                     WHERE database = {database} AND table = {table} AND active \
+                     AND toUInt32(partition_id) < toYYYYMM(toDate({before})) \
+                     GROUP BY partition_id ORDER BY partition_id FORMAT RowBinary",
+                    database = string_literal(&self.database),
+                    table = string_literal(EVENT_IDS_TABLE),
+                ),
+                |row| Ok((row.string()?, row.u64()?)),
+            )
+            .await?;
+        let mut deleted = 0;
+        for (month, rows) in months {
+            self.http
+                .execute(&format!(
+                    "ALTER TABLE {event_ids} DROP PARTITION ID {partition}",
+                    event_ids = self.event_ids,
+                    partition = string_literal(&month),
+                ))
+                .await?;
+            tracing::debug!(partition = %month, rows, "dropped a month of event ids");
+            deleted += rows;
+        }
+        let condition = format!("date < {before}");
+        let counts = self
+            .rows(
+                &format!(
+                    "SELECT toUInt64(count()) FROM {event_ids} WHERE {condition} \
+                     FORMAT RowBinary",
+                    event_ids = self.event_ids
+                ),
+                |row| row.u64(),
+            )
+            .await?;
+        let count = counts.first().copied().unwrap_or(0);
+        if count > 0 {
+            self.mutate(EVENT_IDS_TABLE, &format!("DELETE WHERE {condition}"))
+                .await?;
+        }
+        Ok(deleted + count)
+    }
+
+    /// Runs `ALTER TABLE <table> <command>` and waits until the mutations
+    /// of that table that appeared meanwhile (ours, and any another process
+    /// started) are done, so that the next read sees the result.
+    pub(super) async fn mutate(&self, table: &'static str, command: &str) -> Result<(), ChError> {
         let mutations = format!(
             "SELECT mutation_id, toUInt8(is_done) FROM system.mutations \
              WHERE database = {} AND table = {} FORMAT RowBinary",
             string_literal(&self.database),
-            string_literal(EVENTS_TABLE)
+            string_literal(table)
         );
         let read = |row: &mut RowReader<'_>| Ok((row.string()?, row.u8()? != 0));
         let earlier: HashSet<String> = self
@@ -308,7 +483,11 @@ impl Inner {
             .map(|(id, _)| id)
             .collect();
         self.http
-            .execute(&format!("ALTER TABLE {} {command}", self.events))
+            .execute(&format!(
+                "ALTER TABLE {}.{} {command}",
+                identifier(&self.database),
+                identifier(table)
+            ))
             .await?;
         let started = Instant::now();
         let mut pause = Duration::from_millis(5);
@@ -321,6 +500,7 @@ impl Inner {
                 .count();
             if pending == 0 {
                 tracing::debug!(
+                    table,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "clickhouse mutation done"
                 );
@@ -328,7 +508,7 @@ impl Inner {
             }
             if started.elapsed() > MUTATION_TIMEOUT {
                 return Err(ChError::MutationTimeout {
-                    table: EVENTS_TABLE,
+                    table,
                     waited: MUTATION_TIMEOUT,
                 });
             }
