@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::component::{Component, ComponentValue};
+use super::component::{NodeId, Slot, Tree};
 use super::enhancements::{Enhancements, ExceptionData};
 use super::parameterize::normalize_message;
 use super::stacktrace::stacktrace_variants;
@@ -13,94 +13,89 @@ use super::variants::{StrategyVariants, Variant};
 use crate::protocol::Exception;
 
 /// What an exception's mechanism says for stack trace rules.
-pub(super) fn exception_data(exception: &Exception) -> ExceptionData {
-    ExceptionData {
-        ty: exception.ty.clone(),
-        value: exception.value.clone(),
-        mechanism: exception
-            .mechanism
-            .as_ref()
-            .and_then(|mechanism| mechanism.ty.clone()),
-    }
+pub(super) fn exception_data(exception: &Exception) -> ExceptionData<'_> {
+    ExceptionData::from(exception)
 }
 
-fn ns_error_component(exception: &Exception) -> Option<Component> {
+fn ns_error_component(tree: &mut Tree, exception: &Exception) -> Option<NodeId> {
     let mechanism = exception.mechanism.as_ref()?;
     let ns_error = mechanism.other.get("meta")?.get("ns_error")?;
-    let leaf = |value: Option<&serde_json::Value>| match value {
+    let mut leaf = |value: Option<&serde_json::Value>| match value {
         Some(serde_json::Value::Number(number)) => match number.as_i64() {
-            Some(int) => ComponentValue::Int(int),
-            None => ComponentValue::Text(number.to_string()),
+            Some(int) => Slot::Int(int),
+            None => tree.text_display(number),
         },
-        Some(serde_json::Value::String(text)) => ComponentValue::Text(text.clone()),
-        Some(serde_json::Value::Null) | None => ComponentValue::Text("None".to_owned()),
-        Some(other) => ComponentValue::Text(other.to_string()),
+        Some(serde_json::Value::String(text)) => tree.text(text),
+        Some(serde_json::Value::Null) | None => Slot::Static("None"),
+        Some(other) => tree.text_display(other),
     };
-    Some(Component::new(
-        "ns-error",
-        vec![leaf(ns_error.get("domain")), leaf(ns_error.get("code"))],
-    ))
+    let values = [leaf(ns_error.get("domain")), leaf(ns_error.get("code"))];
+    Some(tree.add("ns-error", values))
 }
 
 /// The variants of one exception.
 pub(super) fn single_exception(
+    tree: &mut Tree,
     exception: &Exception,
     event_platform: &str,
     enhancements: &Enhancements,
 ) -> StrategyVariants {
-    let mut ty = match exception.ty.as_deref().filter(|ty| !ty.is_empty()) {
-        Some(ty) => Component::text("type", ty),
-        None => Component::empty("type"),
+    // The type and the NSError are the same in every variant: shared.
+    let ty = match exception.ty.as_deref().filter(|ty| !ty.is_empty()) {
+        Some(ty) => tree.add_text("type", ty),
+        None => tree.add_empty("type"),
     };
     let mechanism = exception.mechanism.as_ref();
     if mechanism.is_some_and(|mechanism| mechanism.synthetic == Some(true)) {
-        ty.disable("ignored because exception is synthetic");
+        tree.disable(ty, "ignored because exception is synthetic");
     }
-    let ns_error = ns_error_component(exception);
+    let ns_error = ns_error_component(tree, exception);
+    let ns_error_contributes = ns_error.is_some_and(|ns_error| tree.contributes(ns_error));
     let stacks = match &exception.stacktrace {
         Some(stacktrace) => stacktrace_variants(
+            tree,
             stacktrace,
             event_platform,
             enhancements,
             Some(&exception_data(exception)),
         ),
-        None => StrategyVariants::single(Variant::App, Component::empty("stacktrace")),
+        None => StrategyVariants::single(Variant::App, tree.add_empty("stacktrace")),
     };
+    let raw = exception.value.as_deref().filter(|raw| !raw.is_empty());
+    // The value's leaves, shared by the variants: as sent, and normalized
+    // (with whether normalizing changed it).
+    let mut sent = None;
+    let mut normalized = None;
     stacks.map(|_, stacktrace| {
-        let mut value = Component::empty("value");
-        match exception.value.as_deref().filter(|raw| !raw.is_empty()) {
+        let value = tree.add_empty("value");
+        match raw {
             // The value cannot count: show it as sent and skip normalizing it,
             // which is the costliest step of grouping.
-            Some(raw) if stacktrace.contributes => {
-                value.set_values(vec![ComponentValue::Text(raw.to_owned())]);
-                value.disable("ignored because stacktrace takes precedence");
+            Some(raw) if tree.contributes(stacktrace) => {
+                let leaf = *sent.get_or_insert_with(|| tree.text(raw));
+                tree.set_values(value, [leaf]);
+                tree.disable(value, "ignored because stacktrace takes precedence");
             }
             Some(raw) => {
-                let normalized = normalize_message(raw);
-                if !normalized.is_empty() {
-                    let changed = normalized != raw;
-                    value.set_values(vec![ComponentValue::Text(normalized)]);
+                let (leaf, changed) = *normalized.get_or_insert_with(|| {
+                    let text = normalize_message(raw);
+                    let changed = text != raw;
+                    (tree.text(&text), changed)
+                });
+                if !tree.slot_text(leaf).is_empty() {
+                    tree.set_values(value, [leaf]);
                     if changed {
-                        value.hint = Some("stripped event-specific values".to_owned());
+                        tree.set_hint(value, Some("stripped event-specific values".into()));
                     }
                 }
             }
             None => {}
         }
-        if ns_error
-            .as_ref()
-            .is_some_and(|ns_error| ns_error.contributes)
-            && value.contributes
-        {
-            value.disable("ignored because ns-error info takes precedence");
+        if ns_error_contributes && tree.contributes(value) {
+            tree.disable(value, "ignored because ns-error info takes precedence");
         }
-        let mut values = vec![
-            ComponentValue::Component(stacktrace),
-            ComponentValue::Component(ty.clone()),
-        ];
-        values.extend(ns_error.clone().map(ComponentValue::Component));
-        values.push(ComponentValue::Component(value));
-        Component::new("exception", values)
+        let values = [Some(stacktrace), Some(ty), ns_error, Some(value)];
+        tree.add("exception", values.into_iter().flatten().map(Slot::Node))
     })
 }
 
@@ -111,47 +106,53 @@ pub(super) fn single_exception(
 /// distinct exception, the `exception_id` of that main exception (it names
 /// the event).
 pub(super) fn chained_exception(
+    tree: &mut Tree,
     exceptions: &[Exception],
     event_platform: &str,
     enhancements: &Enhancements,
 ) -> (StrategyVariants, Option<u64>) {
+    // One exception (the common case) is used directly: no group to reduce.
+    if let [exception] = exceptions {
+        let variants = single_exception(tree, exception, event_platform, enhancements);
+        return (with_processing(tree, variants), None);
+    }
     let components: Vec<StrategyVariants> = exceptions
         .iter()
-        .map(|exception| single_exception(exception, event_platform, enhancements))
+        .map(|exception| single_exception(tree, exception, event_platform, enhancements))
         .collect();
-    let (selected, main_exception_id) = filter_exception_groups(exceptions, &components)
+    let (selected, main_exception_id) = filter_exception_groups(tree, exceptions, &components)
         .unwrap_or_else(|| ((0..exceptions.len()).collect(), None));
-    // Each selected exception's variants are moved out, not copied.
+    // Each selected exception's variants are used once.
     let mut components: Vec<Option<StrategyVariants>> = components.into_iter().map(Some).collect();
     let mut take = |index: usize| components.get_mut(index).and_then(Option::take);
     if let [only] = selected.as_slice() {
         let variants = take(*only).unwrap_or_default();
-        return (with_processing(variants), main_exception_id);
+        return (with_processing(tree, variants), main_exception_id);
     }
-    let mut by_variant: Vec<(Variant, Vec<ComponentValue>)> = Vec::new();
+    let mut by_variant: Vec<(Variant, Vec<NodeId>)> = Vec::new();
     for index in selected {
         let Some(variants) = take(index) else {
             continue;
         };
         for (variant, component) in variants.0 {
             match by_variant.iter_mut().find(|(name, _)| *name == variant) {
-                Some((_, list)) => list.push(ComponentValue::Component(component)),
-                None => by_variant.push((variant, vec![ComponentValue::Component(component)])),
+                Some((_, list)) => list.push(component),
+                None => by_variant.push((variant, vec![component])),
             }
         }
     }
     let variants = StrategyVariants(
         by_variant
             .into_iter()
-            .map(|(variant, values)| (variant, Component::new("chained-exception", values)))
+            .map(|(variant, children)| (variant, tree.add_parent("chained-exception", &children)))
             .collect(),
     );
-    (with_processing(variants), main_exception_id)
+    (with_processing(tree, variants), main_exception_id)
 }
 
-fn with_processing(mut variants: StrategyVariants) -> StrategyVariants {
-    variants.reconcile_app_with_system();
-    variants.drop_variants_without_stacktrace();
+fn with_processing(tree: &mut Tree, mut variants: StrategyVariants) -> StrategyVariants {
+    variants.reconcile_app_with_system(tree);
+    variants.drop_variants_without_stacktrace(tree);
     variants
 }
 
@@ -159,6 +160,7 @@ fn with_processing(mut variants: StrategyVariants) -> StrategyVariants {
 /// indices into `exceptions`. `None` when the list is not a well-formed group
 /// (then every exception is used).
 fn filter_exception_groups(
+    tree: &Tree,
     exceptions: &[Exception],
     components: &[StrategyVariants],
 ) -> Option<(Vec<usize>, Option<u64>)> {
@@ -207,7 +209,10 @@ fn filter_exception_groups(
     let mut distinct: Vec<usize> = Vec::new();
     for index in top_level {
         let same_as_previous = distinct.last().is_some_and(|&previous| {
-            components.get(previous).map(|c| &c.0) == components.get(index).map(|c| &c.0)
+            match (components.get(previous), components.get(index)) {
+                (Some(previous), Some(current)) => previous.same_as(current, tree),
+                (previous, current) => previous.is_none() && current.is_none(),
+            }
         });
         if !same_as_previous {
             distinct.push(index);

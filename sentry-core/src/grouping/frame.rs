@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::component::{Component, ComponentValue};
+use super::component::{Hint, NodeId, Slot, Tree};
 use super::platform::Family;
 use crate::protocol::Frame;
 
@@ -67,27 +67,117 @@ pub(super) fn frame_platform<'a>(frame: &'a Frame, event_platform: &'a str) -> &
         .unwrap_or(event_platform)
 }
 
+/// What frame rules need of the platform a frame is grouped as.
+#[derive(Clone, Copy)]
+struct Platform<'a> {
+    name: &'a str,
+    family: Family,
+}
+
+impl<'a> Platform<'a> {
+    fn of(frame: &'a Frame, event_platform: &'a str) -> Self {
+        let name = frame_platform(frame, event_platform);
+        Self {
+            name,
+            family: Family::of(name),
+        }
+    }
+}
+
 fn replace_auto(regex: &Regex, text: &str) -> String {
     regex.replace_all(text, "${1}<auto>").into_owned()
 }
 
-fn module_component(frame: &Frame, platform: &str) -> Component {
+/// A leaf of a frame's child component, before it is written to the tree.
+enum Leaf<'a> {
+    /// As sent.
+    Text(&'a str),
+    /// ASCII text, lowercased when written.
+    AsciiLowercase(&'a str),
+    /// A source line, its words separated by single spaces when written.
+    Collapsed(&'a str),
+    /// A cleaned-up value.
+    Owned(String),
+}
+
+impl Leaf<'_> {
+    fn write(&self, out: &mut String) {
+        match self {
+            Leaf::Text(text) => out.push_str(text),
+            Leaf::AsciiLowercase(text) => {
+                let start = out.len();
+                out.push_str(text);
+                if let Some(added) = out.get_mut(start..) {
+                    added.make_ascii_lowercase();
+                }
+            }
+            Leaf::Collapsed(line) => push_collapsed_whitespace(out, line),
+            Leaf::Owned(text) => out.push_str(text),
+        }
+    }
+}
+
+/// A child component of a frame (module, file name, function, source
+/// line) before it is added to the tree: all of them are decided first,
+/// then written at once (see [`frame_component`]).
+struct Part<'a> {
+    id: &'static str,
+    leaf: Option<Leaf<'a>>,
+    contributes: bool,
+    hint: Option<&'static str>,
+}
+
+impl<'a> Part<'a> {
+    /// A component without values: it does not contribute.
+    fn empty(id: &'static str) -> Self {
+        Self {
+            id,
+            leaf: None,
+            contributes: false,
+            hint: None,
+        }
+    }
+
+    /// A component with one leaf: it contributes.
+    fn new(id: &'static str, leaf: Leaf<'a>) -> Self {
+        Self {
+            id,
+            leaf: Some(leaf),
+            contributes: true,
+            hint: None,
+        }
+    }
+
+    fn disable(&mut self, hint: &'static str) {
+        self.contributes = false;
+        self.hint = Some(hint);
+    }
+
+    /// Replaces the value, which contributes again, and explains why.
+    fn replace(&mut self, leaf: Leaf<'a>, hint: &'static str) {
+        self.leaf = Some(leaf);
+        self.contributes = true;
+        self.hint = Some(hint);
+    }
+}
+
+fn module_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
     let Some(module) = frame.module.as_deref().filter(|m| !m.is_empty()) else {
-        return Component::empty("module");
+        return Part::empty("module");
     };
-    let mut component = Component::text("module", module);
-    if Family::of(platform) == Family::Javascript {
+    let mut part = Part::new("module", Leaf::Text(module));
+    if platform.family == Family::Javascript {
         let bad = module.contains('/')
             && frame
                 .abs_path
                 .as_deref()
                 .is_some_and(|path| path.ends_with(module));
         if bad {
-            component.disable("ignored bad javascript module");
+            part.disable("ignored bad javascript module");
         }
-    } else if platform == "java" {
+    } else if platform.name == "java" {
         if module.contains("$$Lambda$") {
-            component.disable("ignored java lambda");
+            part.disable("ignored java lambda");
         }
         let accessor = [
             "sun.reflect.GeneratedMethodAccessor",
@@ -96,138 +186,208 @@ fn module_component(frame: &Frame, platform: &str) -> Component {
         .into_iter()
         .find(|prefix| module.starts_with(prefix));
         if let Some(prefix) = accessor {
-            component.set_values(vec![ComponentValue::Text(prefix.to_owned())]);
-            component.hint = Some("removed reflection marker".to_owned());
+            part.replace(Leaf::Text(prefix), "removed reflection marker");
         } else {
             let cleaned = JAVA_MODULE_CLEANUPS
                 .iter()
                 .fold(module.to_owned(), |text, regex| replace_auto(regex, &text));
             if cleaned != module {
-                component.set_values(vec![ComponentValue::Text(cleaned)]);
-                component.hint = Some("removed codegen marker".to_owned());
+                part.replace(Leaf::Owned(cleaned), "removed codegen marker");
             }
         }
     }
-    component
+    part
 }
 
-fn filename_component(frame: &Frame, platform: &str) -> Component {
+/// The text after the last `/` or `\`, or all of it.
+fn basename(path: &str) -> &str {
+    match path.bytes().rposition(|b| b == b'/' || b == b'\\') {
+        Some(separator) => path.get(separator + 1..).unwrap_or_default(),
+        None => path,
+    }
+}
+
+fn filename_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
     let Some(filename) = frame.filename.as_deref().filter(|f| !f.is_empty()) else {
-        return Component::empty("filename");
+        return Part::empty("filename");
     };
-    let basename = filename
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(filename)
-        .to_lowercase();
-    let mut component = Component::text("filename", basename.clone());
+    let basename = basename(filename);
+    // Lowercased as `str::to_lowercase` does: when written for ASCII
+    // (nearly always), without a copy.
+    let leaf = if basename.is_ascii() {
+        Leaf::AsciiLowercase(basename)
+    } else {
+        Leaf::Owned(basename.to_lowercase())
+    };
+    let lowered = match &leaf {
+        Leaf::Owned(text) => Some(text.as_str()),
+        _ => None,
+    };
+    let equals = |name: &str| match lowered {
+        Some(text) => text == name,
+        None => basename.eq_ignore_ascii_case(name),
+    };
+    let not_useful = equals("<anonymous>") || equals("[native code]");
+    let javassist = if platform.name == "java" && !not_useful {
+        let lowercase = match lowered {
+            Some(text) => text.to_owned(),
+            None => basename.to_ascii_lowercase(),
+        };
+        let cleaned = replace_auto(&JAVASSIST, &lowercase);
+        (cleaned != lowercase).then_some(cleaned)
+    } else {
+        None
+    };
+    let mut part = Part::new("filename", leaf);
     if frame.abs_path.as_deref().is_some_and(is_url_origin) {
-        component.disable("ignored because frame points to a URL");
-    } else if basename == "<anonymous>" || basename == "[native code]" {
-        component.disable("ignored because file name is not useful");
-    } else if platform == "java" {
-        let cleaned = replace_auto(&JAVASSIST, &basename);
-        if cleaned != basename {
-            component.set_values(vec![ComponentValue::Text(cleaned)]);
-            component.hint = Some("cleaned javassist parts".to_owned());
+        part.disable("ignored because frame points to a URL");
+    } else if not_useful {
+        part.disable("ignored because file name is not useful");
+    } else if let Some(cleaned) = javassist {
+        part.replace(Leaf::Owned(cleaned), "cleaned javassist parts");
+    }
+    part
+}
+
+/// Whether an ASCII byte is whitespace for `str::split_whitespace`.
+fn is_ascii_space(byte: u8) -> bool {
+    matches!(byte, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ')
+}
+
+/// Appends the words of `line` separated by single spaces, as
+/// `split_whitespace` and `join(" ")` do.
+fn push_collapsed_whitespace(out: &mut String, line: &str) {
+    let bytes = line.as_bytes();
+    // Most lines are ASCII, indented, with single spaces between words:
+    // copy them past the indentation.
+    if line.is_ascii() {
+        let start = bytes.iter().position(|&b| !is_ascii_space(b));
+        let end = bytes.iter().rposition(|&b| !is_ascii_space(b));
+        let (Some(start), Some(end)) = (start, end) else {
+            return;
+        };
+        let words = line.get(start..=end).unwrap_or_default();
+        // Single spaces only: no other whitespace byte and no two spaces
+        // in a row. Branch-free, so that it runs on whole vectors.
+        let bytes = words.as_bytes();
+        let other_space = bytes
+            .iter()
+            .fold(false, |found, &b| found | (b.wrapping_sub(b'\t') < 5));
+        let double_space = bytes
+            .iter()
+            .zip(bytes.iter().skip(1))
+            .fold(false, |found, (&a, &b)| found | ((a == b' ') & (b == b' ')));
+        if !other_space && !double_space {
+            out.push_str(words);
+            return;
         }
     }
-    component
+    for (index, word) in line.split_whitespace().enumerate() {
+        if index > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
-fn context_line_component(frame: &Frame, platform: &str) -> Option<Component> {
-    if !CONTEXT_LINE_PLATFORMS.contains(&platform) {
+fn context_line_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Option<Part<'a>> {
+    if !CONTEXT_LINE_PLATFORMS.contains(&platform.name) {
         return None;
     }
     let raw = frame.context_line.as_deref()?;
-    let line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.is_empty() {
-        return None;
-    }
-    let mut component = Component::text("context-line", line);
-    if raw.chars().count() > MAX_CONTEXT_LINE {
-        component.disable("discarded because line too long");
-    } else if Family::of(platform) == Family::Javascript
+    // Nothing is left of a line of whitespace.
+    raw.split_whitespace().next()?;
+    let mut part = Part::new("context-line", Leaf::Collapsed(raw));
+    if raw.len() > MAX_CONTEXT_LINE && raw.chars().count() > MAX_CONTEXT_LINE {
+        part.disable("discarded because line too long");
+    } else if platform.family == Family::Javascript
         && frame.function.as_deref().is_none_or(str::is_empty)
         && frame.abs_path.as_deref().is_some_and(is_url)
     {
-        component.disable("discarded because from URL origin");
+        part.disable("discarded because from URL origin");
     }
-    Some(component)
+    Some(part)
 }
 
-fn function_component(frame: &Frame, platform: &str, context_line_contributes: bool) -> Component {
-    let name = if platform == "csharp" {
+fn function_part<'a>(
+    frame: &'a Frame,
+    platform: Platform<'_>,
+    context_line_contributes: bool,
+) -> Part<'a> {
+    let name = if platform.name == "csharp" {
         frame.raw_function.as_deref().or(frame.function.as_deref())
     } else {
         frame.function.as_deref().or(frame.raw_function.as_deref())
     };
     let Some(name) = name.filter(|n| !n.is_empty()) else {
-        return Component::empty("function");
+        return Part::empty("function");
     };
-    let mut component = Component::text("function", name);
-    match (platform, Family::of(platform)) {
+    let mut part = Part::new("function", Leaf::Text(name));
+    match (platform.name, platform.family) {
         ("ruby", _) => {
             if name.starts_with("block ") {
-                component.set_values(vec![ComponentValue::Text("block".to_owned())]);
-                component.hint = Some("ruby block".to_owned());
+                part.replace(Leaf::Text("block"), "ruby block");
             } else {
                 let cleaned = RUBY_ERB_SUFFIX.replace(name, "");
                 if cleaned != name {
-                    component.set_values(vec![ComponentValue::Text(cleaned.into_owned())]);
-                    component.hint = Some("removed generated erb template suffix".to_owned());
+                    part.replace(
+                        Leaf::Owned(cleaned.into_owned()),
+                        "removed generated erb template suffix",
+                    );
                 }
             }
         }
         ("php", _) => {
             if name.starts_with("[Anonymous") || name.starts_with("class@anonymous\0") {
-                component.disable("ignored anonymous function");
+                part.disable("ignored anonymous function");
             }
             if name.starts_with("class@anonymous") {
                 let method = name.rsplit("::").next().unwrap_or(name);
-                component.set_values(vec![ComponentValue::Text(method.to_owned())]);
-                component.hint = Some("anonymous class method".to_owned());
+                part.replace(Leaf::Text(method), "anonymous class method");
             }
         }
         ("java", _) if name.starts_with("lambda$") => {
-            component.disable("ignored java lambda");
+            part.disable("ignored java lambda");
         }
         (_, Family::Native) if name == "<redacted>" || name == "<unknown>" => {
-            component.disable("ignored unknown function");
+            part.disable("ignored unknown function");
         }
         (_, Family::Javascript) => {
             let trimmed = name.rsplit('.').next().unwrap_or(name);
             if trimmed != name {
-                component.set_values(vec![ComponentValue::Text(trimmed.to_owned())]);
-                component.hint = Some("trimmed javascript function".to_owned());
+                part.replace(Leaf::Text(trimmed), "trimmed javascript function");
             }
             let sourcemapped = frame
                 .data
                 .as_ref()
                 .is_some_and(|data| data.contains_key("sourcemap"));
             if sourcemapped && context_line_contributes {
-                component.disable("ignored because sourcemap used and context line available");
+                part.disable("ignored because sourcemap used and context line available");
             }
         }
         _ => {}
     }
-    component
+    part
 }
 
 /// Builds the component of one frame, before any stack-level rule.
-pub(super) fn frame_component(frame: &Frame, event_platform: &str) -> Component {
-    let platform = frame_platform(frame, event_platform);
-    let module = module_component(frame, platform);
-    let mut filename = filename_component(frame, platform);
+///
+/// The child components are decided first, then written: the leaves that
+/// count first, in hashing order, so that they form one run of text that
+/// seals the frame (see [`Tree::seal_text`]), then the others.
+pub(super) fn frame_component(tree: &mut Tree, frame: &Frame, event_platform: &str) -> NodeId {
+    let platform = Platform::of(frame, event_platform);
+    let module = module_part(frame, platform);
+    let mut filename = filename_part(frame, platform);
     if module.contributes {
         filename.disable("module takes precedence");
     }
-    let context_line = context_line_component(frame, platform);
+    let context_line = context_line_part(frame, platform);
     let context_line_contributes = context_line.as_ref().is_some_and(|line| line.contributes);
-    let mut function = function_component(frame, platform, context_line_contributes);
+    let mut function = function_part(frame, platform, context_line_contributes);
 
     let mut low_quality = false;
-    if Family::of(platform) == Family::Javascript {
+    if platform.family == Family::Javascript {
         let raw = frame
             .raw_function
             .as_deref()
@@ -252,29 +412,79 @@ pub(super) fn frame_component(frame: &Frame, event_platform: &str) -> Component 
         low_quality = name == "eval" || low_quality_path;
     }
 
-    let mut values = vec![
-        ComponentValue::Component(module),
-        ComponentValue::Component(filename),
-        ComponentValue::Component(function),
-    ];
-    values.extend(context_line.map(ComponentValue::Component));
-    let mut component = Component::new("frame", values);
-    if low_quality {
-        component.disable("ignored low quality javascript frame");
+    // In hashing order; the leaves that count first.
+    let parts = [Some(module), Some(filename), Some(function), context_line];
+    let mut leaves: [Option<Slot>; 4] = [None; 4];
+    let start = tree.text_len();
+    for (part, slot) in parts.iter().zip(&mut leaves) {
+        if let Some(Part {
+            leaf: Some(leaf),
+            contributes: true,
+            ..
+        }) = part
+        {
+            *slot = Some(tree.text_with(|out| leaf.write(out)));
+        }
     }
+    let sealed = tree.text_since(start);
+    // Then the leaves that do not count.
+    for (part, slot) in parts.iter().zip(&mut leaves) {
+        if let (
+            Some(Part {
+                leaf: Some(leaf), ..
+            }),
+            true,
+        ) = (part, slot.is_none())
+        {
+            *slot = Some(tree.text_with(|out| leaf.write(out)));
+        }
+    }
+    let mut children: [Option<NodeId>; 4] = [None; 4];
+    for ((part, leaf), child) in parts.iter().zip(leaves).zip(&mut children) {
+        if let Some(part) = part {
+            *child =
+                Some(tree.add_raw(part.id, part.contributes, part.hint.map(Hint::Static), leaf));
+        }
+    }
+    let component = match children {
+        [
+            Some(module),
+            Some(filename),
+            Some(function),
+            Some(context_line),
+        ] => tree.add_parent("frame", &[module, filename, function, context_line]),
+        [Some(module), Some(filename), Some(function), None] => {
+            tree.add_parent("frame", &[module, filename, function])
+        }
+        _ => tree.add_empty("frame"),
+    };
+    if low_quality {
+        tree.disable(component, "ignored low quality javascript frame");
+    }
+    // Later steps only switch the frame itself on or off.
+    tree.seal_text(component, sealed);
+    debug_assert_eq!(
+        tree.view(component)
+            .children()
+            .flat_map(|child| child.contributing_values())
+            .collect::<String>(),
+        tree.slot_text(Slot::Text(sealed)),
+        "a frame's seal is the text its children contribute"
+    );
     component
 }
 
 /// Whether two consecutive frames are the same call (recursion): equal in
 /// every field that identifies a call site.
 pub(super) fn is_recursion(frame: &Frame, previous: &Frame) -> bool {
-    frame.abs_path == previous.abs_path
+    // Line numbers first: they differ most often and compare cheapest.
+    frame.lineno == previous.lineno
+        && frame.colno == previous.colno
+        && frame.function == previous.function
+        && frame.abs_path == previous.abs_path
         && frame.package == previous.package
         && frame.module == previous.module
         && frame.filename == previous.filename
-        && frame.function == previous.function
-        && frame.lineno == previous.lineno
-        && frame.colno == previous.colno
 }
 
 #[cfg(test)]
@@ -285,65 +495,89 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
-    fn values(component: &Component) -> Vec<String> {
-        component.contributing_values()
+    fn values(json: &str, platform: &str) -> Vec<String> {
+        let mut tree = Tree::default();
+        let component = frame_component(&mut tree, &frame(json), platform);
+        tree.view(component).contributing_values()
+    }
+
+    fn contributes(json: &str, platform: &str) -> bool {
+        let mut tree = Tree::default();
+        let component = frame_component(&mut tree, &frame(json), platform);
+        tree.contributes(component)
     }
 
     #[test]
     fn module_wins_over_filename_and_lines_do_not_count() {
-        let component = frame_component(
-            &frame(
-                r#"{"module":"app.views","filename":"app/views.py","function":"index","lineno":3,"context_line":"  return  x"}"#,
-            ),
-            "python",
+        let json = r#"{"module":"app.views","filename":"app/views.py","function":"index","lineno":3,"context_line":"  return  x"}"#;
+        assert_eq!(
+            values(json, "python"),
+            vec!["app.views", "index", "return x"]
         );
-        assert_eq!(values(&component), vec!["app.views", "index", "return x"]);
     }
 
     #[test]
     fn filename_is_lowercased_basename_unless_url() {
-        let component = frame_component(
-            &frame(r#"{"filename":"C:\\App\\Main.CS","function":"Run"}"#),
-            "csharp",
-        );
-        assert_eq!(values(&component), vec!["main.cs", "Run"]);
-        let component = frame_component(
-            &frame(r#"{"filename":"app.js","abs_path":"https://x.io/app.js","function":"a.b.go"}"#),
-            "javascript",
-        );
-        assert_eq!(values(&component), vec!["go"]);
+        let json = r#"{"filename":"C:\\App\\Main.CS","function":"Run"}"#;
+        assert_eq!(values(json, "csharp"), vec!["main.cs", "Run"]);
+        let json = r#"{"filename":"app.js","abs_path":"https://x.io/app.js","function":"a.b.go"}"#;
+        assert_eq!(values(json, "javascript"), vec!["go"]);
     }
 
     #[test]
     fn java_generated_code_is_cleaned() {
-        let component = frame_component(
-            &frame(
-                r#"{"module":"com.x.Foo$$EnhancerBySpringCGLIB$$abc123","function":"lambda$run$0"}"#,
-            ),
-            "java",
-        );
+        let json =
+            r#"{"module":"com.x.Foo$$EnhancerBySpringCGLIB$$abc123","function":"lambda$run$0"}"#;
         assert_eq!(
-            values(&component),
+            values(json, "java"),
             vec!["com.x.Foo$$EnhancerBySpringCGLIB$$<auto>"]
         );
     }
 
     #[test]
     fn low_quality_javascript_frames_are_off() {
-        let component = frame_component(
-            &frame(r#"{"function":"eval","filename":"x.js"}"#),
-            "javascript",
-        );
-        assert!(!component.contributes);
+        let json = r#"{"function":"eval","filename":"x.js"}"#;
+        assert!(!contributes(json, "javascript"));
     }
 
     #[test]
     fn long_context_lines_do_not_count() {
         let line = "x".repeat(121);
-        let component = frame_component(
-            &frame(&format!(r#"{{"function":"f","context_line":"{line}"}}"#)),
-            "python",
-        );
-        assert_eq!(values(&component), vec!["f"]);
+        let json = format!(r#"{{"function":"f","context_line":"{line}"}}"#);
+        assert_eq!(values(&json, "python"), vec!["f"]);
+    }
+
+    #[test]
+    fn whitespace_collapses_as_split_whitespace_does() {
+        for line in [
+            "  return  x",
+            "a\tb",
+            "a \x0b b",
+            "plain line",
+            "\u{a0}x\u{2003} y ",
+            "",
+            "   ",
+            "caf\u{e9}  bar",
+        ] {
+            let mut out = String::new();
+            push_collapsed_whitespace(&mut out, line);
+            let expected = line.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(out, expected, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn file_names_are_lowercased_as_std_does() {
+        for name in ["Main.CS", "\u{130}stanbul.PY", "\u{3a3}A\u{3a3}", "x"] {
+            let json = format!(r#"{{"filename":"dir/{name}","function":"f"}}"#);
+            assert_eq!(
+                values(&json, "csharp"),
+                vec![name.to_lowercase(), "f".to_owned()]
+            );
+        }
+        for name in ["[Native Code]", "<Anonymous>"] {
+            let json = format!(r#"{{"filename":"{name}","function":"f"}}"#);
+            assert_eq!(values(&json, "csharp"), vec!["f"]);
+        }
     }
 }

@@ -12,6 +12,7 @@
 //! Only C# (argument lists) and the native family (`native`, `c`, `objc`,
 //! `cocoa`, `swift`) are trimmed; other platforms keep their names.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::{NoExpand, Regex};
@@ -29,6 +30,9 @@ const ARROW_TOKEN: &str = "\u{27ff}";
 /// Stand-in for MSVC's `` `anonymous namespace' ``, whose quote and space
 /// would otherwise split tokens.
 const ANON_NAMESPACE: &str = "\u{3014}anonymousnamespace\u{3015}";
+
+/// [`ANON_NAMESPACE`] as a path segment.
+const ANON_NAMESPACE_PATH: &str = "\u{3014}anonymousnamespace\u{3015}::";
 /// Nesting depth of leading `<...>` groups beyond which they are left as is
 /// (protects the stack from hostile input; real names nest a few levels).
 const MAX_GENERICS_DEPTH: usize = 64;
@@ -132,16 +136,30 @@ fn simplify_signature(name: &str) -> String {
     let mut name = CLONE_ANNOTATION.replace_all(name, "").into_owned();
     name = strip_cpp_trailers(&name).to_owned();
     name = protect_operators(&name);
-    name = LAMBDA_ANYWHERE
-        .replace_all(&name, NoExpand("lambda"))
-        .into_owned();
-    name = MSVC_ANON_NAMESPACE
-        .replace_all(&name, NoExpand(&format!("{ANON_NAMESPACE}::")))
-        .into_owned();
+    name = regex_replace(name, &LAMBDA_ANYWHERE, "lambda");
+    name = regex_replace(name, &MSVC_ANON_NAMESPACE, ANON_NAMESPACE_PATH);
     name = replace_enclosed(&name, '(', ')', &mut |inner, _| keep_special_parens(inner));
     replace_enclosed(&name, '<', '>', &mut |inner, start| {
         simplify_generics(inner, start, 0)
     })
+}
+
+/// Replaces every match of `regex` with `replacement` (taken literally),
+/// keeping `text` when nothing matches.
+fn regex_replace(text: String, regex: &Regex, replacement: &str) -> String {
+    match regex.replace_all(&text, NoExpand(replacement)) {
+        Cow::Owned(replaced) => replaced,
+        Cow::Borrowed(_) => text,
+    }
+}
+
+/// `str::replace`, without a copy when `from` does not occur.
+fn replace(text: String, from: &str, to: &str) -> String {
+    if text.contains(from) {
+        text.replace(from, to)
+    } else {
+        text
+    }
 }
 
 /// Names Swift's anonymous functions, which demangle without a name of
@@ -198,20 +216,29 @@ fn strip_cpp_trailers(mut name: &str) -> &str {
 /// Replaces operator spellings and MSVC's anonymous namespace, whose `<`,
 /// `()`, `->`, quote and space would break bracket matching and tokenizing.
 fn protect_operators(name: &str) -> String {
-    name.replace("operator<<", &format!("operator{LT}{LT}"))
-        .replace("operator<", &format!("operator{LT}"))
-        .replace("operator()", &format!("operator{CALL}"))
-        .replace("operator->", &format!("operator{ARROW}"))
-        .replace(" -> ", &format!(" {ARROW} "))
-        .replace("`anonymous namespace'", ANON_NAMESPACE)
+    let mut name = name.to_owned();
+    // Most names have no operator: skip the searches.
+    if name.contains("operator") {
+        name = replace(name, "operator<<", &format!("operator{LT}{LT}"));
+        name = replace(name, "operator<", &format!("operator{LT}"));
+        name = replace(name, "operator()", &format!("operator{CALL}"));
+        name = replace(name, "operator->", &format!("operator{ARROW}"));
+    }
+    name = replace(name, " -> ", &format!(" {ARROW} "));
+    replace(name, "`anonymous namespace'", ANON_NAMESPACE)
 }
 
 /// Undoes [`protect_operators`].
 fn restore_operators(name: &str) -> String {
-    name.replace(LT, "<")
-        .replace(CALL, "()")
-        .replace(ARROW, "->")
-        .replace(ANON_NAMESPACE, "`anonymous namespace'")
+    let name = name.to_owned();
+    // The protected spellings are not ASCII.
+    if name.is_ascii() {
+        return name;
+    }
+    let name = replace(name, &LT.to_string(), "<");
+    let name = replace(name, &CALL.to_string(), "()");
+    let name = replace(name, &ARROW.to_string(), "->");
+    replace(name, ANON_NAMESPACE, "`anonymous namespace'")
 }
 
 /// Strips a Rust hash, a GNU symbol version and a Windows decoration.
@@ -397,6 +424,11 @@ fn initializer_expression(tokens: &[String]) -> Option<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anonymous_namespace_path_is_the_stand_in_with_a_separator() {
+        assert_eq!(ANON_NAMESPACE_PATH, format!("{ANON_NAMESPACE}::"));
+    }
 
     fn native(function: &str) -> String {
         trim_function_name(function, "native")

@@ -55,12 +55,13 @@ use md5::Md5;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-pub use self::component::{Component, ComponentValue};
+pub use self::component::{Component, ComponentRef, ComponentValue};
 pub use self::enhancements::Enhancements;
 pub use self::fingerprint_rules::FingerprintingRules;
 pub use self::prepare::prepare;
 pub use self::variants::Variant;
 
+use self::component::{NodeId, Tree};
 use self::fingerprint_rules::{FingerprintValue, resolve_entry};
 use crate::protocol::Event;
 
@@ -138,18 +139,31 @@ impl GroupingHash {
         Self::from_visitor(algorithm, |visit| component.visit_contributing(visit))
     }
 
+    /// Hashes the leaves that count of a node of a tree being built.
+    fn from_tree(algorithm: HashAlgorithm, tree: &Tree, node: NodeId) -> Self {
+        fn hash<D: Digest>(digest: D, tree: &Tree, node: NodeId) -> String {
+            let mut hasher = BufferedDigest::new(digest);
+            tree.visit_contributing_text(node, &mut |text: &str| hasher.update(text.as_bytes()));
+            hex(&hasher.finish().finalize())
+        }
+        Self(match algorithm {
+            HashAlgorithm::Sha256 => hash(Sha256::new(), tree, node),
+            HashAlgorithm::Md5 => hash(Md5::new(), tree, node),
+        })
+    }
+
     /// Hashes whatever `feed` passes to its visitor, in order.
     fn from_visitor(algorithm: HashAlgorithm, feed: impl FnOnce(&mut dyn FnMut(&str))) -> Self {
         match algorithm {
             HashAlgorithm::Sha256 => {
-                let mut hasher = Sha256::new();
+                let mut hasher = BufferedDigest::new(Sha256::new());
                 feed(&mut |value| hasher.update(value.as_bytes()));
-                Self(hex(&hasher.finalize()))
+                Self(hex(&hasher.finish().finalize()))
             }
             HashAlgorithm::Md5 => {
-                let mut hasher = Md5::new();
+                let mut hasher = BufferedDigest::new(Md5::new());
                 feed(&mut |value| hasher.update(value.as_bytes()));
-                Self(hex(&hasher.finalize()))
+                Self(hex(&hasher.finish().finalize()))
             }
         }
     }
@@ -165,14 +179,66 @@ impl GroupingHash {
     }
 }
 
+/// A digest fed through a buffer: hashed values are mostly short leaves,
+/// and copying one costs less than a digest update.
+struct BufferedDigest<D> {
+    digest: D,
+    buffer: [u8; 1024],
+    len: usize,
+}
+
+impl<D: Digest> BufferedDigest<D> {
+    fn new(digest: D) -> Self {
+        Self {
+            digest,
+            buffer: [0; 1024],
+            len: 0,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        let end = self.len.saturating_add(bytes.len());
+        if let Some(free) = self.buffer.get_mut(self.len..end) {
+            free.copy_from_slice(bytes);
+            self.len = end;
+            return;
+        }
+        self.flush();
+        match self.buffer.get_mut(..bytes.len()) {
+            Some(free) => {
+                free.copy_from_slice(bytes);
+                self.len = bytes.len();
+            }
+            None => self.digest.update(bytes),
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(buffered) = self.buffer.get(..self.len) {
+            self.digest.update(buffered);
+        }
+        self.len = 0;
+    }
+
+    fn finish(mut self) -> D {
+        self.flush();
+        self.digest
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    out
+    let digits: Vec<u8> = bytes
+        .iter()
+        .flat_map(|byte| {
+            [
+                DIGITS[usize::from(byte >> 4)],
+                DIGITS[usize::from(byte & 0xf)],
+            ]
+        })
+        .collect();
+    // Hex digits are ASCII.
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 impl fmt::Display for GroupingHash {
@@ -328,10 +394,20 @@ pub fn group(event: &Event, config: &GroupingConfig) -> Grouping {
         None => {
             let calculated = strategies::calculate(event, config);
             main_exception_id = calculated.main_exception_id;
-            fingerprint_variants(event, calculated.variants, algorithm)
+            let mut tree = calculated.tree;
+            let pending = fingerprint_variants(event, &mut tree, calculated.variants, algorithm);
+            // The tree is finished: every variant shares it.
+            let tree = Arc::new(tree);
+            pending
+                .into_iter()
+                .map(|(mut variant, node)| {
+                    variant.component = node.map(|node| Component::new(Arc::clone(&tree), node));
+                    variant
+                })
+                .collect()
         }
     };
-    let mut hashes: Vec<GroupingHash> = Vec::new();
+    let mut hashes: Vec<GroupingHash> = Vec::with_capacity(variants.len());
     let ordered = variants
         .iter()
         .filter(|variant| variant.name != "system")
@@ -363,44 +439,62 @@ fn is_default(entry: &str) -> bool {
     )
 }
 
+/// A variant whose component, if any, is still a node of the unfinished
+/// tree.
+type PendingVariant = (GroupingVariant, Option<NodeId>);
+
+fn hint_of(tree: &Tree, node: NodeId) -> Option<String> {
+    tree.hint(node).map(|hint| tree.hint_str(hint).to_owned())
+}
+
 fn component_variant(
+    tree: &Tree,
     name: &str,
-    component: Component,
+    node: NodeId,
     algorithm: HashAlgorithm,
-) -> GroupingVariant {
-    let hash = component
-        .contributes
-        .then(|| GroupingHash::from_component(algorithm, &component));
-    GroupingVariant {
+) -> PendingVariant {
+    let hash = tree
+        .contributes(node)
+        .then(|| GroupingHash::from_tree(algorithm, tree, node));
+    let variant = GroupingVariant {
         name: name.to_owned(),
         kind: VariantKind::Component,
         hash,
-        hint: component.hint.clone(),
+        hint: hint_of(tree, node),
         values: Vec::new(),
-        component: Some(component),
+        component: None,
         info: None,
-    }
+    };
+    (variant, Some(node))
 }
 
 /// Applies the fingerprint (spec section 3) to the strategy variants.
 fn fingerprint_variants(
     event: &Event,
-    calculated: Vec<(Variant, Component)>,
+    tree: &mut Tree,
+    calculated: Vec<(Variant, NodeId)>,
     algorithm: HashAlgorithm,
-) -> Vec<GroupingVariant> {
-    let fingerprint: Vec<String> = match &event.fingerprint {
-        Some(fingerprint) if !fingerprint.is_empty() => fingerprint.clone(),
-        _ => vec!["{{ default }}".to_owned()],
+) -> Vec<PendingVariant> {
+    let custom = event
+        .fingerprint
+        .as_deref()
+        .filter(|fingerprint| !fingerprint.is_empty());
+    let mut variants: Vec<PendingVariant> = Vec::with_capacity(calculated.len() + 1);
+    let Some(fingerprint) = custom else {
+        // `{{ default }}` alone: the strategy variants as they are.
+        for (variant, node) in calculated {
+            variants.push(component_variant(tree, variant.as_str(), node, algorithm));
+        }
+        return with_fallback(variants, algorithm);
     };
     let defaults = fingerprint.iter().filter(|entry| is_default(entry)).count();
     let info = event.other.get("_fingerprint_info");
-    let mut variants: Vec<GroupingVariant> = Vec::new();
     if defaults == 0 {
-        for (variant, mut component) in calculated {
-            component.disable("custom fingerprint takes precedence");
-            variants.push(component_variant(variant.as_str(), component, algorithm));
+        for (variant, node) in calculated {
+            tree.disable(node, "custom fingerprint takes precedence");
+            variants.push(component_variant(tree, variant.as_str(), node, algorithm));
         }
-        let resolved = resolve_fingerprint(&fingerprint, event);
+        let resolved = resolve_fingerprint(fingerprint, event);
         let builtin = info
             .and_then(|info| info.get("matched_rule"))
             .and_then(|rule| rule.get("is_builtin"))
@@ -411,7 +505,7 @@ fn fingerprint_variants(
         } else {
             VariantKind::CustomFingerprint
         };
-        variants.push(GroupingVariant {
+        let variant = GroupingVariant {
             name: kind.as_str().to_owned(),
             kind,
             hash: Some(GroupingHash::from_values_with(
@@ -422,38 +516,48 @@ fn fingerprint_variants(
             values: resolved.into_iter().map(Value::String).collect(),
             component: None,
             info: fingerprint_info(info),
-        });
+        };
+        variants.push((variant, None));
     } else if defaults == 1 && fingerprint.len() == 1 {
-        for (variant, component) in calculated {
-            variants.push(component_variant(variant.as_str(), component, algorithm));
+        for (variant, node) in calculated {
+            variants.push(component_variant(tree, variant.as_str(), node, algorithm));
         }
     } else {
-        let resolved = resolve_fingerprint(&fingerprint, event);
-        for (variant, component) in calculated {
-            let hash = component.contributes.then(|| {
+        let resolved = resolve_fingerprint(fingerprint, event);
+        for (variant, node) in calculated {
+            let hash = tree.contributes(node).then(|| {
                 GroupingHash::from_visitor(algorithm, |visit| {
                     for entry in &resolved {
                         if is_default(entry) {
-                            component.visit_contributing(visit);
+                            tree.visit_contributing_text(node, visit);
                         } else {
                             visit(entry);
                         }
                     }
                 })
             });
-            variants.push(GroupingVariant {
+            let grouping_variant = GroupingVariant {
                 name: variant.as_str().to_owned(),
                 kind: VariantKind::SaltedComponent,
                 hash,
-                hint: component.hint.clone(),
+                hint: hint_of(tree, node),
                 values: resolved.iter().cloned().map(Value::String).collect(),
-                component: Some(component),
+                component: None,
                 info: fingerprint_info(info),
-            });
+            };
+            variants.push((grouping_variant, Some(node)));
         }
     }
-    if variants.iter().all(|variant| variant.hash.is_none()) {
-        variants.push(GroupingVariant {
+    with_fallback(variants, algorithm)
+}
+
+/// Adds the fallback variant when no variant has a hash.
+fn with_fallback(
+    mut variants: Vec<PendingVariant>,
+    algorithm: HashAlgorithm,
+) -> Vec<PendingVariant> {
+    if variants.iter().all(|(variant, _)| variant.hash.is_none()) {
+        let fallback = GroupingVariant {
             name: "fallback".to_owned(),
             kind: VariantKind::Fallback,
             hash: Some(GroupingHash::from_values_with(algorithm, [])),
@@ -461,7 +565,8 @@ fn fingerprint_variants(
             values: Vec::new(),
             component: None,
             info: None,
-        });
+        };
+        variants.push((fallback, None));
     }
     variants
 }

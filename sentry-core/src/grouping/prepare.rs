@@ -8,30 +8,35 @@ use serde_json::{Value, json};
 
 use super::GroupingConfig;
 use super::enhancements::{Enhancements, ExceptionData};
-use super::exception::exception_data;
 use super::fingerprint_rules::FingerprintingRules;
 use super::frame::frame_platform;
 use super::functions::trim_function_name;
+use super::platform::Family;
 use crate::protocol::{Event, Frame, Stacktrace};
 
 /// Prepares an event for grouping, in place. Running it twice changes
 /// nothing more.
 pub fn prepare(event: &mut Event, config: &GroupingConfig) {
-    let platform = event.platform.clone().unwrap_or_else(|| "other".to_owned());
+    let platform = event.platform.as_deref().unwrap_or("other");
     let enhancements = &config.enhancements;
     if let Some(exceptions) = &mut event.exception {
         for exception in &mut exceptions.values {
-            let data = exception_data(exception);
+            // The fields the rules read, borrowed beside the stack traces.
+            let data = ExceptionData {
+                ty: exception.ty.as_deref(),
+                value: exception.value.as_deref(),
+                mechanism: exception.mechanism.as_ref().and_then(|m| m.ty.as_deref()),
+            };
             for stacktrace in [&mut exception.stacktrace, &mut exception.raw_stacktrace]
                 .into_iter()
                 .flatten()
             {
-                normalize_stacktrace(stacktrace, &platform, enhancements, Some(&data));
+                normalize_stacktrace(stacktrace, platform, enhancements, Some(&data));
             }
         }
     }
     if let Some(stacktrace) = &mut event.stacktrace {
-        normalize_stacktrace(stacktrace, &platform, enhancements, None);
+        normalize_stacktrace(stacktrace, platform, enhancements, None);
     }
     if let Some(threads) = &mut event.threads {
         for thread in &mut threads.values {
@@ -39,7 +44,7 @@ pub fn prepare(event: &mut Event, config: &GroupingConfig) {
                 .into_iter()
                 .flatten()
             {
-                normalize_stacktrace(stacktrace, &platform, enhancements, None);
+                normalize_stacktrace(stacktrace, platform, enhancements, None);
             }
         }
     }
@@ -50,7 +55,7 @@ fn normalize_stacktrace(
     stacktrace: &mut Stacktrace,
     platform: &str,
     enhancements: &Enhancements,
-    exception: Option<&ExceptionData>,
+    exception: Option<&ExceptionData<'_>>,
 ) {
     for frame in &mut stacktrace.frames {
         complete_paths(frame);
@@ -97,7 +102,12 @@ fn trim_function(frame: &mut Frame, event_platform: &str) {
     let Some(function) = frame.function.as_deref() else {
         return;
     };
-    let trimmed = trim_function_name(function, frame_platform(frame, event_platform));
+    let platform = frame_platform(frame, event_platform);
+    // Only .NET and native names are trimmed: skip the copy for the rest.
+    if platform != "csharp" && Family::of(platform) != Family::Native {
+        return;
+    }
+    let trimmed = trim_function_name(function, platform);
     if trimmed != function {
         frame.raw_function = frame.function.replace(trimmed);
     }

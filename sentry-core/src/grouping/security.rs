@@ -4,27 +4,27 @@
 
 use serde_json::Value;
 
-use super::component::{Component, ComponentValue};
+use super::component::{NodeId, Slot, Tree};
 
-fn text(report: &Value, key: &str) -> Option<String> {
-    report.get(key).and_then(Value::as_str).map(str::to_owned)
+fn text<'a>(report: &'a Value, key: &str) -> Option<&'a str> {
+    report.get(key).and_then(Value::as_str)
 }
 
-fn salt(value: &str) -> ComponentValue {
-    let mut component = Component::text("salt", value);
-    component.hint = Some("a static salt".to_owned());
-    ComponentValue::Component(component)
+fn salt(tree: &mut Tree, value: &str) -> NodeId {
+    let component = tree.add_text("salt", value);
+    tree.set_hint(component, Some("a static salt".into()));
+    component
 }
 
 /// A CSP report: the effective directive, then the local violation or the
 /// normalized blocked URI.
-pub(super) fn csp(report: &Value) -> Component {
+pub(super) fn csp(tree: &mut Tree, report: &Value) -> NodeId {
     let directive = text(report, "effective_directive").unwrap_or_default();
-    let blocked_uri =
-        normalize_blocked_uri(text(report, "blocked_uri").as_deref().unwrap_or_default());
+    let blocked_uri = normalize_blocked_uri(text(report, "blocked_uri").unwrap_or_default());
     let violated = text(report, "violated_directive").unwrap_or_default();
-    let mut violation = Component::empty("violation");
-    let mut uri = Component::text("uri", blocked_uri.clone());
+    let salt = salt(tree, directive);
+    let violation = tree.add_empty("violation");
+    let uri = tree.add_text("uri", &blocked_uri);
     let local_script = directive == "script-src" && blocked_uri == "'self'";
     let local_violation = if local_script && violated.contains("'unsafe-inline'") {
         Some("'unsafe-inline'")
@@ -35,19 +35,12 @@ pub(super) fn csp(report: &Value) -> Component {
     };
     match local_violation {
         Some(kind) => {
-            violation.set_values(vec![ComponentValue::Text(kind.to_owned())]);
-            uri.disable("violation takes precedence");
+            tree.set_values(violation, [Slot::Static(kind)]);
+            tree.disable(uri, "violation takes precedence");
         }
-        None => violation.hint = Some("not a local script violation".to_owned()),
+        None => tree.set_hint(violation, Some("not a local script violation".into())),
     }
-    Component::new(
-        "csp",
-        vec![
-            salt(&directive),
-            ComponentValue::Component(violation),
-            ComponentValue::Component(uri),
-        ],
-    )
+    tree.add_parent("csp", &[salt, violation, uri])
 }
 
 /// Reduces a blocked URI to what identifies its origin.
@@ -73,30 +66,29 @@ fn normalize_blocked_uri(uri: &str) -> String {
 }
 
 /// HPKP, Expect-CT or Expect-Staple: a fixed salt and the host name.
-pub(super) fn hostname_report(id: &'static str, salt_value: &str, report: &Value) -> Component {
+pub(super) fn hostname_report(
+    tree: &mut Tree,
+    id: &'static str,
+    salt_value: &str,
+    report: &Value,
+) -> NodeId {
+    let salt = salt(tree, salt_value);
     let hostname = match text(report, "hostname") {
-        Some(host) => Component::text("hostname", host),
-        None => Component::empty("hostname"),
+        Some(host) => tree.add_text("hostname", host),
+        None => tree.add_empty("hostname"),
     };
-    Component::new(
-        id,
-        vec![salt(salt_value), ComponentValue::Component(hostname)],
-    )
+    tree.add_parent(id, &[salt, hostname])
 }
 
 /// A template error: the file name and the source line, as sent.
-pub(super) fn template(report: &Value) -> Component {
-    let field = |id: &'static str, key: &str| match text(report, key) {
-        Some(value) => Component::text(id, value),
-        None => Component::empty(id),
+pub(super) fn template(tree: &mut Tree, report: &Value) -> NodeId {
+    let mut field = |id: &'static str, key: &str| match text(report, key) {
+        Some(value) => tree.add_text(id, value),
+        None => tree.add_empty(id),
     };
-    Component::new(
-        "template",
-        vec![
-            ComponentValue::Component(field("filename", "filename")),
-            ComponentValue::Component(field("context-line", "context_line")),
-        ],
-    )
+    let filename = field("filename", "filename");
+    let context_line = field("context-line", "context_line");
+    tree.add_parent("template", &[filename, context_line])
 }
 
 #[cfg(test)]

@@ -2,84 +2,109 @@
 //! (every frame may count) and the `app` variant (only in-app frames), with
 //! recursion collapsed and the stack trace rules applied (spec section 4).
 
-use super::component::{Component, ComponentValue};
-use super::enhancements::{Enhancements, ExceptionData, FrameContribution};
+use super::component::{Hint, NodeId, Tree};
+use super::enhancements::{
+    Enhancements, ExceptionData, FrameContribution, Hint as RuleHint, StackUpdates,
+};
 use super::frame::{frame_component, frame_platform, is_recursion, is_url};
 use super::platform::Family;
 use super::variants::{StrategyVariants, Variant};
-use crate::protocol::Stacktrace;
+use crate::protocol::{Frame, Stacktrace};
 
 /// Builds the `system` and `app` components of a stack trace.
+///
+/// The frame components are built once: the `system` variant uses them,
+/// the `app` variant copies of the frame nodes, which share their children
+/// (module, file name, function, source line), so that each variant has its
+/// own frame flags and hints.
 pub(super) fn stacktrace_variants(
+    tree: &mut Tree,
     stacktrace: &Stacktrace,
     event_platform: &str,
     enhancements: &Enhancements,
-    exception: Option<&ExceptionData>,
+    exception: Option<&ExceptionData<'_>>,
 ) -> StrategyVariants {
     let frames = &stacktrace.frames;
-    let mut base: Vec<Component> = Vec::with_capacity(frames.len());
-    for (index, frame) in frames.iter().enumerate() {
-        let mut component = frame_component(frame, event_platform);
-        let previous = index
-            .checked_sub(1)
-            .and_then(|previous| frames.get(previous));
+    let mut system: Vec<NodeId> = Vec::with_capacity(frames.len());
+    let mut previous: Option<&Frame> = None;
+    for frame in frames {
+        let component = frame_component(tree, frame, event_platform);
         if previous.is_some_and(|previous| is_recursion(frame, previous)) {
-            component.disable("ignored due to recursion");
+            tree.disable(component, "ignored due to recursion");
         }
-        base.push(component);
+        system.push(component);
+        previous = Some(frame);
     }
+    let app: Vec<NodeId> = system
+        .iter()
+        .map(|&component| tree.add_copy(component))
+        .collect();
     // What the rules match does not depend on the variant: find it once.
     let updates = enhancements.updates(frames, Some(event_platform), exception);
+    let mut contributions: Vec<FrameContribution<'_>> = Vec::with_capacity(frames.len());
     let mut variants = StrategyVariants::new();
-    let mut base = Some(base);
-    for variant in [Variant::System, Variant::App] {
-        // The last variant takes the frames; the first works on a copy.
-        let mut components = match variant {
-            Variant::App => base.take().unwrap_or_default(),
-            _ => base.clone().unwrap_or_default(),
-        };
+    for (variant, components) in [(Variant::System, system), (Variant::App, app)] {
         if variant == Variant::App {
-            for (component, frame) in components.iter_mut().zip(frames) {
+            for (&component, frame) in components.iter().zip(frames) {
                 if frame.in_app != Some(true) {
-                    component.disable("non app frame");
+                    tree.disable(component, "non app frame");
                 }
             }
         }
-        if let ([component], [frame]) = (components.as_mut_slice(), frames.as_slice()) {
+        if let ([component], [frame]) = (components.as_slice(), frames.as_slice()) {
             let family = Family::of(frame_platform(frame, event_platform));
             let no_function = frame.function.as_deref().is_none_or(str::is_empty);
-            if component.contributes
+            if tree.contributes(*component)
                 && family == Family::Javascript
                 && no_function
                 && frame.abs_path.as_deref().is_some_and(is_url)
             {
-                component.disable("ignored single non-URL JavaScript frame");
+                tree.disable(*component, "ignored single non-URL JavaScript frame");
             }
         }
-        let mut contributions: Vec<FrameContribution<'_>> = components
-            .iter()
-            .map(|component| FrameContribution::new(component.contributes))
-            .collect();
-        let outcome = updates.apply(&mut contributions);
-        for (component, contribution) in components.iter_mut().zip(contributions) {
-            component.contributes = contribution.contributes;
-            // A rule's hint replaces the frame's own; rendered only here.
-            if let Some(hint) = contribution.hint {
-                component.hint = Some(hint.into());
-            }
-        }
-        let mut stacktrace = Component::new(
-            "stacktrace",
-            components
-                .into_iter()
-                .map(ComponentValue::Component)
-                .collect(),
-        );
-        if outcome.discarded {
-            stacktrace.contributes = false;
-            stacktrace.hint = outcome.hint.map(Into::into);
-        }
+        let stacktrace = apply_rules(tree, &updates, &components, &mut contributions);
         variants.push(variant, stacktrace);
     }
     variants
+}
+
+/// Runs the stack trace rules on one variant's frame components and wraps
+/// them in its `stacktrace` component.
+fn apply_rules<'r>(
+    tree: &mut Tree,
+    updates: &StackUpdates<'r>,
+    components: &[NodeId],
+    contributions: &mut Vec<FrameContribution<'r>>,
+) -> NodeId {
+    contributions.clear();
+    contributions.extend(
+        components
+            .iter()
+            .map(|&component| FrameContribution::new(tree.contributes(component))),
+    );
+    let outcome = updates.apply(contributions);
+    // Rules usually give many frames the same hint: render it once.
+    let mut rendered: Option<(RuleHint<'r>, Hint)> = None;
+    for (&component, contribution) in components.iter().zip(contributions.iter()) {
+        tree.set_contributes(component, contribution.contributes);
+        // A rule's hint replaces the frame's own.
+        if let Some(hint) = contribution.hint {
+            let text = match rendered {
+                Some((last, text)) if last == hint => text,
+                _ => {
+                    let text = tree.hint_text(hint);
+                    rendered = Some((hint, text));
+                    text
+                }
+            };
+            tree.set_hint(component, Some(text));
+        }
+    }
+    let stacktrace = tree.add_parent("stacktrace", components);
+    if outcome.discarded {
+        let hint = outcome.hint.map(|hint| tree.hint_text(hint));
+        tree.set_contributes(stacktrace, false);
+        tree.set_hint(stacktrace, hint);
+    }
+    stacktrace
 }

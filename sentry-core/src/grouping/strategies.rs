@@ -3,7 +3,7 @@
 //! wins, and every later contributing component is switched off.
 
 use super::GroupingConfig;
-use super::component::{Component, ComponentValue};
+use super::component::{Hint, NodeId, Tree};
 use super::exception::chained_exception;
 use super::parameterize::normalize_message;
 use super::security;
@@ -16,11 +16,14 @@ use crate::protocol::Event;
 /// root component named after its variant; plus the exception-group main
 /// exception, if one was picked.
 pub(super) struct Calculated {
-    pub(super) variants: Vec<(Variant, Component)>,
+    /// The event's component tree.
+    pub(super) tree: Tree,
+    /// The root of each variant in `tree`.
+    pub(super) variants: Vec<(Variant, NodeId)>,
     pub(super) main_exception_id: Option<u64>,
 }
 
-fn message(event: &Event) -> Option<StrategyVariants> {
+fn message(tree: &mut Tree, event: &Event) -> Option<StrategyVariants> {
     let entry = event.logentry.as_ref()?;
     let raw = entry
         .message
@@ -29,9 +32,9 @@ fn message(event: &Event) -> Option<StrategyVariants> {
         .unwrap_or_default();
     let normalized = normalize_message(raw);
     let changed = normalized != raw;
-    let mut component = Component::new("message", vec![ComponentValue::Text(normalized)]);
+    let component = tree.add_text("message", &normalized);
     if changed {
-        component.hint = Some("stripped event-specific values".to_owned());
+        tree.set_hint(component, Some("stripped event-specific values".into()));
     }
     Some(StrategyVariants::single(Variant::Default, component))
 }
@@ -40,14 +43,50 @@ fn report<'a>(event: &'a Event, key: &str) -> Option<&'a serde_json::Value> {
     event.other.get(key).filter(|value| value.is_object())
 }
 
+/// The capacity of an event's tree: node and text estimates from its stack
+/// traces, so that building it seldom grows the buffers.
+fn tree_for(event: &Event) -> Tree {
+    let frames: usize = event
+        .exceptions()
+        .iter()
+        .filter_map(|exception| exception.stacktrace.as_ref())
+        .chain(event.stacktrace.as_ref())
+        .chain(
+            event
+                .threads
+                .iter()
+                .flat_map(|threads| &threads.values)
+                .filter_map(|thread| thread.stacktrace.as_ref()),
+        )
+        .map(|stacktrace| stacktrace.frames.len())
+        .sum();
+    // Per frame: four child nodes, two frame nodes, about 100 bytes of
+    // leaves; then a few dozen nodes and some hints above the frames.
+    Tree::with_capacity(frames * 6 + 32, frames * 100 + 512)
+}
+
 /// Runs every strategy whose interface the event has.
 pub(super) fn calculate(event: &Event, config: &GroupingConfig) -> Calculated {
+    let mut tree = tree_for(event);
+    let (variants, main_exception_id) = run_strategies(&mut tree, event, config);
+    Calculated {
+        tree,
+        variants,
+        main_exception_id,
+    }
+}
+
+fn run_strategies(
+    tree: &mut Tree,
+    event: &Event,
+    config: &GroupingConfig,
+) -> (Vec<(Variant, NodeId)>, Option<u64>) {
     let platform = event.platform.as_deref().unwrap_or("other");
     let enhancements = &config.enhancements;
     let mut main_exception_id = None;
     let mut results: Vec<(&'static str, StrategyVariants)> = Vec::new();
     if !event.exceptions().is_empty() {
-        let (variants, main) = chained_exception(event.exceptions(), platform, enhancements);
+        let (variants, main) = chained_exception(tree, event.exceptions(), platform, enhancements);
         main_exception_id = main;
         results.push(("exception", variants));
     }
@@ -56,25 +95,27 @@ pub(super) fn calculate(event: &Event, config: &GroupingConfig) -> Calculated {
         .as_ref()
         .filter(|threads| !threads.values.is_empty())
     {
-        results.push(("threads", threads(&list.values, platform, enhancements)));
+        results.push((
+            "threads",
+            threads(tree, &list.values, platform, enhancements),
+        ));
     }
     if let Some(stacktrace) = &event.stacktrace {
-        let mut variants = stacktrace_variants(stacktrace, platform, enhancements, None);
-        variants.reconcile_app_with_system();
-        variants.drop_variants_without_stacktrace();
+        let mut variants = stacktrace_variants(tree, stacktrace, platform, enhancements, None);
+        variants.reconcile_app_with_system(tree);
+        variants.drop_variants_without_stacktrace(tree);
         results.push(("stacktrace", variants));
     }
     if let Some(template) = report(event, "template") {
+        let component = security::template(tree, template);
         results.push((
             "template",
-            StrategyVariants::single(Variant::Default, security::template(template)),
+            StrategyVariants::single(Variant::Default, component),
         ));
     }
     if let Some(csp) = report(event, "csp") {
-        results.push((
-            "csp",
-            StrategyVariants::single(Variant::Default, security::csp(csp)),
-        ));
+        let component = security::csp(tree, csp);
+        results.push(("csp", StrategyVariants::single(Variant::Default, component)));
     }
     for (key, id, salt) in [
         ("hpkp", "hpkp", "hpkp"),
@@ -82,65 +123,66 @@ pub(super) fn calculate(event: &Event, config: &GroupingConfig) -> Calculated {
         ("expectct", "expect-ct", "expect-ct"),
     ] {
         if let Some(value) = report(event, key) {
-            let component = security::hostname_report(id, salt, value);
+            let component = security::hostname_report(tree, id, salt, value);
             results.push((id, StrategyVariants::single(Variant::Default, component)));
         }
     }
-    if let Some(variants) = message(event) {
+    if let Some(variants) = message(tree, event) {
         results.push(("message", variants));
     }
-    Calculated {
-        variants: combine(results),
-        main_exception_id,
-    }
+    (combine(tree, results), main_exception_id)
 }
 
-fn combine(results: Vec<(&'static str, StrategyVariants)>) -> Vec<(Variant, Component)> {
+fn combine(
+    tree: &mut Tree,
+    results: Vec<(&'static str, StrategyVariants)>,
+) -> Vec<(Variant, NodeId)> {
     let mut winner: Option<&'static str> = None;
-    let mut precedence_hint: Option<String> = None;
-    let mut per_variant: Vec<(Variant, Vec<ComponentValue>)> = Vec::new();
+    let mut precedence_hint: Option<Hint> = None;
+    let mut per_variant: Vec<(Variant, Vec<NodeId>)> = Vec::with_capacity(2);
     for (strategy, variants) in results {
-        let contributing: Vec<&'static str> = variants
-            .0
-            .iter()
-            .filter(|(_, component)| component.contributes)
-            .map(|(variant, _)| variant.as_str())
-            .collect();
-        for (variant, mut component) in variants.0 {
+        for &(variant, component) in &variants.0 {
             match winner {
-                None if component.contributes => {
+                None if tree.contributes(component) => {
                     winner = Some(strategy);
-                    let mut names = contributing.clone();
+                    let mut names: Vec<&'static str> = variants
+                        .0
+                        .iter()
+                        .filter(|&&(_, component)| tree.contributes(component))
+                        .map(|(variant, _)| variant.as_str())
+                        .collect();
                     names.sort_unstable();
-                    let subject = if variant == Variant::Default {
-                        strategy.to_owned()
-                    } else {
-                        format!("{strategy} of {}", names.join("/"))
-                    };
                     let verb = if strategy.ends_with('s') {
                         "take"
                     } else {
                         "takes"
                     };
-                    precedence_hint = Some(format!("{subject} {verb} precedence"));
+                    precedence_hint = Some(if variant == Variant::Default {
+                        tree.hint_text(format_args!("{strategy} {verb} precedence"))
+                    } else {
+                        tree.hint_text(format_args!(
+                            "{strategy} of {} {verb} precedence",
+                            names.join("/")
+                        ))
+                    });
                 }
-                Some(won) if component.contributes && won != strategy => {
-                    component.disable(precedence_hint.clone().unwrap_or_default());
+                Some(won) if tree.contributes(component) && won != strategy => {
+                    tree.disable(component, precedence_hint.unwrap_or(Hint::Static("")));
                 }
                 _ => {}
             }
             match per_variant.iter_mut().find(|(name, _)| *name == variant) {
-                Some((_, list)) => list.push(ComponentValue::Component(component)),
-                None => per_variant.push((variant, vec![ComponentValue::Component(component)])),
+                Some((_, list)) => list.push(component),
+                None => per_variant.push((variant, vec![component])),
             }
         }
     }
     per_variant
         .into_iter()
-        .map(|(variant, values)| {
-            let mut root = Component::new(variant.as_str(), values);
-            if !root.contributes {
-                root.hint = precedence_hint.clone();
+        .map(|(variant, children)| {
+            let root = tree.add_parent(variant.as_str(), &children);
+            if !tree.contributes(root) {
+                tree.set_hint(root, precedence_hint);
             }
             (variant, root)
         })

@@ -1,7 +1,7 @@
 //! The `threads:v1` strategy (spec section 7.2): the stack of the one
 //! crashed thread, else the one current thread, else the only thread.
 
-use super::component::{Component, ComponentValue};
+use super::component::Tree;
 use super::enhancements::Enhancements;
 use super::stacktrace::stacktrace_variants;
 use super::variants::{StrategyVariants, Variant};
@@ -15,6 +15,7 @@ fn only_thread<'a>(threads: impl Iterator<Item = &'a Thread>) -> Option<&'a Thre
 
 /// The variants of an event's threads.
 pub(super) fn threads(
+    tree: &mut Tree,
     threads: &[Thread],
     event_platform: &str,
     enhancements: &Enhancements,
@@ -23,20 +24,21 @@ pub(super) fn threads(
         .or_else(|| only_thread(threads.iter().filter(|t| t.current == Some(true))))
         .or_else(|| only_thread(threads.iter()));
     let Some(thread) = chosen else {
-        let mut component = Component::empty("threads");
-        component.hint = Some("ignored because does not contain exactly one thread".to_owned());
+        let component = tree.add_empty("threads");
+        tree.set_hint(
+            component,
+            Some("ignored because does not contain exactly one thread".into()),
+        );
         return StrategyVariants::single(Variant::App, component);
     };
     let Some(stacktrace) = &thread.stacktrace else {
-        let mut component = Component::empty("threads");
-        component.hint = Some("thread has no stacktrace".to_owned());
+        let component = tree.add_empty("threads");
+        tree.set_hint(component, Some("thread has no stacktrace".into()));
         return StrategyVariants::single(Variant::App, component);
     };
-    let mut variants =
-        stacktrace_variants(stacktrace, event_platform, enhancements, None).map(|_, stacktrace| {
-            Component::new("threads", vec![ComponentValue::Component(stacktrace)])
-        });
-    variants.reconcile_app_with_system();
-    variants.drop_variants_without_stacktrace();
+    let mut variants = stacktrace_variants(tree, stacktrace, event_platform, enhancements, None)
+        .map(|_, stacktrace| tree.add_parent("threads", &[stacktrace]));
+    variants.reconcile_app_with_system(tree);
+    variants.drop_variants_without_stacktrace(tree);
     variants
 }

@@ -2,7 +2,7 @@
 //! `default`, fingerprints, fallback), and how a strategy's variants are
 //! reconciled (spec sections 2.3 and 2.4).
 
-use super::component::Component;
+use super::component::{ComponentRef, NodeId, Tree};
 
 /// The name of a strategy variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,95 +26,114 @@ impl Variant {
     }
 }
 
-/// The components one strategy produced, one per variant, in creation order.
+/// The components one strategy produced, one per variant, in creation
+/// order, as nodes of the event's tree.
 #[derive(Debug, Clone, Default)]
-pub(super) struct StrategyVariants(pub(super) Vec<(Variant, Component)>);
+pub(super) struct StrategyVariants(pub(super) Vec<(Variant, NodeId)>);
 
 impl StrategyVariants {
     pub(super) fn new() -> Self {
-        Self(Vec::new())
+        Self(Vec::with_capacity(2))
     }
 
-    pub(super) fn single(variant: Variant, component: Component) -> Self {
+    pub(super) fn single(variant: Variant, component: NodeId) -> Self {
         Self(vec![(variant, component)])
     }
 
-    pub(super) fn push(&mut self, variant: Variant, component: Component) {
+    pub(super) fn push(&mut self, variant: Variant, component: NodeId) {
         self.0.push((variant, component));
     }
 
-    pub(super) fn get(&self, variant: Variant) -> Option<&Component> {
+    pub(super) fn get(&self, variant: Variant) -> Option<NodeId> {
         self.0
             .iter()
             .find(|(name, _)| *name == variant)
-            .map(|(_, component)| component)
+            .map(|&(_, component)| component)
     }
 
     /// Maps every component, keeping the variant names.
-    pub(super) fn map(self, mut wrap: impl FnMut(Variant, Component) -> Component) -> Self {
-        Self(
-            self.0
-                .into_iter()
-                .map(|(variant, component)| (variant, wrap(variant, component)))
-                .collect(),
-        )
+    pub(super) fn map(mut self, mut wrap: impl FnMut(Variant, NodeId) -> NodeId) -> Self {
+        for (variant, component) in &mut self.0 {
+            *component = wrap(*variant, *component);
+        }
+        self
+    }
+
+    /// Whether two strategies produced the same variants with equal
+    /// components.
+    pub(super) fn same_as(&self, other: &Self, tree: &Tree) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((variant, a), (other_variant, b))| {
+                    variant == other_variant && tree.view(*a) == tree.view(*b)
+                })
     }
 
     /// Applies Sentry's rules between a mandatory `system` variant and the
     /// optional `app` variant: `app` does not count when `system` does not,
     /// or when it would hash the same as `system`.
-    pub(super) fn reconcile_app_with_system(&mut self) {
+    pub(super) fn reconcile_app_with_system(&mut self, tree: &mut Tree) {
         let Some(system) = self.get(Variant::System) else {
             return;
         };
-        let system_contributes = system.contributes;
-        let system_values = system.contributing_text();
-        for (variant, component) in &mut self.0 {
-            if *variant != Variant::App || !component.contributes {
+        let system_contributes = tree.contributes(system);
+        for &(variant, component) in &self.0 {
+            if variant != Variant::App || !tree.contributes(component) {
                 continue;
             }
             if !system_contributes {
-                component.disable("ignored because system variant is not used");
-            } else if component.contributing_text() == system_values {
-                component.disable("ignored because hash matches system variant");
+                tree.disable(component, "ignored because system variant is not used");
+            } else if tree.same_contributing_text(system, component) {
+                tree.disable(component, "ignored because hash matches system variant");
             }
         }
     }
 
     /// When some variant has a contributing stack trace, variants without
     /// one do not count (`remove_non_stacktrace_variants`).
-    pub(super) fn drop_variants_without_stacktrace(&mut self) {
+    pub(super) fn drop_variants_without_stacktrace(&mut self, tree: &mut Tree) {
         if self.0.len() <= 1 {
             return;
         }
         let with_stack: Vec<Variant> = self
             .0
             .iter()
-            .filter(|(_, component)| has_contributing_stacktrace(component))
-            .map(|(variant, _)| *variant)
+            .filter(|&&(_, component)| has_contributing_stacktrace(tree, component))
+            .map(|&(variant, _)| variant)
             .collect();
-        if with_stack.is_empty() {
+        if with_stack.is_empty() || with_stack.len() == self.0.len() {
             return;
         }
         let hint = match with_stack.as_slice() {
-            [only] => format!(
+            [only] => tree.hint_text(format_args!(
                 "ignored because this variant does not have a contributing stacktrace, but the {} variant does",
                 only.as_str()
-            ),
+            )),
             _ => "ignored because this variant does not have a contributing stacktrace, others do"
-                .to_owned(),
+                .into(),
         };
-        for (variant, component) in &mut self.0 {
-            if !with_stack.contains(variant) {
-                component.disable(hint.clone());
+        for &(variant, component) in &self.0 {
+            if !with_stack.contains(&variant) {
+                tree.disable(component, hint);
             }
         }
     }
 }
 
 /// Whether any `stacktrace` component in the tree contributes by itself,
-/// whatever its parents do.
-fn has_contributing_stacktrace(component: &Component) -> bool {
-    (component.id == "stacktrace" && component.contributes)
-        || component.children().any(has_contributing_stacktrace)
+/// whatever its parents do. Stack traces hold frames, and frames hold no
+/// stack traces, so the search stops at both.
+fn has_contributing_stacktrace(tree: &Tree, component: NodeId) -> bool {
+    contributing_stacktrace_below(tree.view(component))
+}
+
+fn contributing_stacktrace_below(component: ComponentRef<'_>) -> bool {
+    match component.id() {
+        "stacktrace" => component.contributes(),
+        "frame" => false,
+        _ => component.children().any(contributing_stacktrace_below),
+    }
 }

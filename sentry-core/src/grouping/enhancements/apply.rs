@@ -41,7 +41,7 @@ impl Phase {
         &'r self,
         views: &mut [MatchFrame<'a, 'r>],
         folded: &FoldedPaths,
-        exception: Option<&ExceptionData>,
+        exception: Option<&ExceptionData<'_>>,
         mut on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
     ) {
         let exception = MatchException::new(exception);
@@ -51,7 +51,7 @@ impl Phase {
         let mut any_category = views.iter().any(|view| view.category().is_some());
         // Built when first needed: the frames of each category.
         let mut categories: Option<CategoryFrames> = None;
-        let mut matching = Vec::new();
+        let mut matching = Vec::with_capacity(views.len());
         for number in candidates.rules() {
             let Some(rule) = self.rules.get(number) else {
                 continue;
@@ -95,7 +95,7 @@ pub(crate) fn apply_modifications(
     phase: &Phase,
     frames: &mut [Frame],
     event_platform: Option<&str>,
-    exception: Option<&ExceptionData>,
+    exception: Option<&ExceptionData<'_>>,
 ) {
     restore_original_in_app(frames);
     let modifications = compute_modifications(phase, frames, event_platform, exception);
@@ -159,7 +159,7 @@ fn compute_modifications<'r>(
     phase: &'r Phase,
     frames: &[Frame],
     event_platform: Option<&str>,
-    exception: Option<&ExceptionData>,
+    exception: Option<&ExceptionData<'_>>,
 ) -> Vec<Modification<'r>> {
     let folded = FoldedPaths::new(frames);
     let mut views: Vec<MatchFrame<'_, 'r>> = match_frames(frames, &folded, event_platform);
@@ -216,12 +216,13 @@ pub(crate) fn updates<'r>(
     phase: &'r Phase,
     frames: &[Frame],
     event_platform: Option<&str>,
-    exception: Option<&ExceptionData>,
+    exception: Option<&ExceptionData<'_>>,
 ) -> StackUpdates<'r> {
     let folded = FoldedPaths::new(frames);
     let mut views = match_frames(frames, &folded, event_platform);
     let mut updates = StackUpdates {
         len: frames.len(),
+        matches: Vec::with_capacity(frames.len()),
         ..StackUpdates::default()
     };
     phase.run(&mut views, &folded, exception, |rule, matching, _| {

@@ -175,17 +175,17 @@ pub(crate) struct MatchException<'e> {
 }
 
 impl<'e> MatchException<'e> {
-    pub(crate) fn new(exception: Option<&'e ExceptionData>) -> Self {
-        let field = |get: fn(&'e ExceptionData) -> Option<&'e str>| {
+    pub(crate) fn new(exception: Option<&ExceptionData<'e>>) -> Self {
+        let field = |get: fn(&ExceptionData<'e>) -> Option<&'e str>| {
             exception
                 .and_then(get)
                 .filter(|v| !v.is_empty())
                 .unwrap_or(UNKNOWN)
         };
         Self {
-            ty: field(|e| e.ty.as_deref()),
-            value: field(|e| e.value.as_deref()),
-            mechanism: field(|e| e.mechanism.as_deref()),
+            ty: field(|e| e.ty),
+            value: field(|e| e.value),
+            mechanism: field(|e| e.mechanism),
         }
     }
 }

@@ -145,7 +145,7 @@ impl Enhancements {
         &self,
         frames: &mut [Frame],
         event_platform: Option<&str>,
-        exception: Option<&ExceptionData>,
+        exception: Option<&ExceptionData<'_>>,
     ) {
         apply::apply_modifications(&self.modifiers, frames, event_platform, exception);
     }
@@ -162,7 +162,7 @@ impl Enhancements {
         &self,
         frames: &[Frame],
         event_platform: Option<&str>,
-        exception: Option<&ExceptionData>,
+        exception: Option<&ExceptionData<'_>>,
     ) -> StackUpdates<'_> {
         apply::updates(&self.updaters, frames, event_platform, exception)
     }
@@ -183,22 +183,22 @@ impl fmt::Display for Enhancements {
 
 /// What exception matchers (`error.type`, `error.value`,
 /// `error.mechanism`) see: the exception owning the stack trace.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExceptionData {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExceptionData<'a> {
     /// The exception type.
-    pub ty: Option<String>,
+    pub ty: Option<&'a str>,
     /// The exception value (message).
-    pub value: Option<String>,
+    pub value: Option<&'a str>,
     /// `mechanism.type`.
-    pub mechanism: Option<String>,
+    pub mechanism: Option<&'a str>,
 }
 
-impl From<&Exception> for ExceptionData {
-    fn from(exception: &Exception) -> Self {
+impl<'a> From<&'a Exception> for ExceptionData<'a> {
+    fn from(exception: &'a Exception) -> Self {
         Self {
-            ty: exception.ty.clone(),
-            value: exception.value.clone(),
-            mechanism: exception.mechanism.as_ref().and_then(|m| m.ty.clone()),
+            ty: exception.ty.as_deref(),
+            value: exception.value.as_deref(),
+            mechanism: exception.mechanism.as_ref().and_then(|m| m.ty.as_deref()),
         }
     }
 }
@@ -379,13 +379,43 @@ impl From<Hint<'_>> for String {
     }
 }
 
-/// Hints are equal when they render the same.
+/// Hints are equal when they render the same: the same kind with the same
+/// flag or number, and the same rule text. (Different kinds or flags never
+/// render the same.)
 impl PartialEq for Hint<'_> {
     fn eq(&self, other: &Self) -> bool {
-        let (before, number, after, rule) = self.parts();
-        let (other_before, other_number, other_after, other_rule) = other.parts();
-        (before, number, after) == (other_before, other_number, other_after)
-            && rule.as_str() == other_rule.as_str()
+        let same_rule = |a: &Rule, b: &Rule| std::ptr::eq(a, b) || a.as_str() == b.as_str();
+        match (*self, *other) {
+            (
+                Self::Group { contributes, rule },
+                Self::Group {
+                    contributes: other_contributes,
+                    rule: other_rule,
+                },
+            ) => contributes == other_contributes && same_rule(rule, other_rule),
+            (
+                Self::App { in_app, rule },
+                Self::App {
+                    in_app: other_in_app,
+                    rule: other_rule,
+                },
+            ) => in_app == other_in_app && same_rule(rule, other_rule),
+            (
+                Self::MaxFrames { limit, rule },
+                Self::MaxFrames {
+                    limit: other_limit,
+                    rule: other_rule,
+                },
+            ) => limit == other_limit && same_rule(rule, other_rule),
+            (
+                Self::MinFrames { contributing, rule },
+                Self::MinFrames {
+                    contributing: other_contributing,
+                    rule: other_rule,
+                },
+            ) => contributing == other_contributing && same_rule(rule, other_rule),
+            _ => false,
+        }
     }
 }
 

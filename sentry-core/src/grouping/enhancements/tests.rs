@@ -22,7 +22,7 @@ fn matching(
     rule: &Rule,
     frames: &[Frame],
     platform: &str,
-    exception: Option<&ExceptionData>,
+    exception: Option<&ExceptionData<'_>>,
 ) -> Vec<usize> {
     let folded = FoldedPaths::new(frames);
     let views = match_frames(frames, &folded, Some(platform));
@@ -39,11 +39,15 @@ fn matches_one(text: &str, frame: Value, platform: &str) -> bool {
     !matching(&rule(text), &frames(json!([frame])), platform, None).is_empty()
 }
 
-fn exception(ty: Option<&str>, value: Option<&str>, mechanism: Option<&str>) -> ExceptionData {
+fn exception<'a>(
+    ty: Option<&'a str>,
+    value: Option<&'a str>,
+    mechanism: Option<&'a str>,
+) -> ExceptionData<'a> {
     ExceptionData {
-        ty: ty.map(str::to_owned),
-        value: value.map(str::to_owned),
-        mechanism: mechanism.map(str::to_owned),
+        ty,
+        value,
+        mechanism,
     }
 }
 
@@ -81,7 +85,7 @@ fn run_phase_two(
     enhancements: &Enhancements,
     frames: &[Frame],
     platform: Option<&str>,
-    exception: Option<&ExceptionData>,
+    exception: Option<&ExceptionData<'_>>,
     flags: &mut [Contribution],
 ) -> Outcome {
     let updates = enhancements.updates(frames, platform, exception);
@@ -127,13 +131,12 @@ fn cases<'a>(corpus: &'a Value, category: &str) -> &'a Vec<Value> {
     corpus[category].as_array().unwrap()
 }
 
-fn case_exception(case: &Value) -> Option<ExceptionData> {
+fn case_exception(case: &Value) -> Option<ExceptionData<'_>> {
     let data = case.get("exception_data").filter(|d| !d.is_null())?;
-    let field = |v: &Value| v.as_str().map(str::to_owned);
     Some(ExceptionData {
-        ty: field(&data["type"]),
-        value: field(&data["value"]),
-        mechanism: field(&data["mechanism"]["type"]),
+        ty: data["type"].as_str(),
+        value: data["value"].as_str(),
+        mechanism: data["mechanism"]["type"].as_str(),
     })
 }
 
@@ -704,7 +707,7 @@ fn app_matcher() {
 #[test]
 fn exception_matchers() {
     let frames = functions(&["f"]);
-    let check = |text: &str, exception: Option<&ExceptionData>| {
+    let check = |text: &str, exception: Option<&ExceptionData<'_>>| {
         !matching(&rule(text), &frames, "python", exception).is_empty()
     };
     let error = exception(Some("ValueError"), Some("bad input"), Some("excepthook"));

@@ -353,22 +353,22 @@ impl<'e> EventView<'e> {
     /// Whether, for every group among the matchers, one element satisfies
     /// all of that group's matchers.
     pub(super) fn satisfies(&self, matchers: &[Matcher]) -> bool {
-        let mut groups: Vec<Group> = Vec::new();
-        for matcher in matchers {
-            let group = matcher.key.group();
-            if !groups.contains(&group) {
-                groups.push(group);
-            }
-        }
-        groups.into_iter().all(|group| {
-            let in_group: Vec<&Matcher> = matchers
+        // Groups in the order they first appear, each tested once; rules
+        // have a few matchers, so finding them again beats collecting.
+        matchers.iter().enumerate().all(|(index, first)| {
+            let group = first.key.group();
+            let seen = matchers
+                .get(..index)
+                .unwrap_or_default()
                 .iter()
-                .filter(|matcher| matcher.key.group() == group)
-                .collect();
-            self.with_elements(group, |elements| {
-                elements
-                    .iter()
-                    .any(|fields| in_group.iter().all(|matcher| matcher.matches(fields)))
+                .any(|earlier| earlier.key.group() == group);
+            seen || self.with_elements(group, |elements| {
+                elements.iter().any(|fields| {
+                    matchers
+                        .iter()
+                        .filter(|matcher| matcher.key.group() == group)
+                        .all(|matcher| matcher.matches(fields))
+                })
             })
         })
     }
