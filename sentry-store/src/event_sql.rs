@@ -252,26 +252,33 @@ pub(crate) fn count_events(filter: &EventFilter) -> Result<Sql, StoreError> {
     Ok(sql)
 }
 
+/// `head`, the conditions of a filter on `alias`, then `tail`.
+fn filtered(head: &str, filter: &EventFilter, alias: &str, tail: &str) -> Result<Sql, StoreError> {
+    let mut sql = Sql::default();
+    sql.push(head);
+    sql.extend(conditions(filter, alias)?);
+    sql.push(tail);
+    Ok(sql)
+}
+
 /// Rows of issue id, event count, oldest and newest timestamp.
 pub(crate) fn count_by_issue(filter: &EventFilter) -> Result<Sql, StoreError> {
-    let mut sql = Sql::default();
-    sql.push(
+    filtered(
         "SELECT e.issue_id, count(*), min(e.timestamp), max(e.timestamp) FROM events e WHERE ",
-    );
-    sql.extend(conditions(filter, "e")?);
-    sql.push(" GROUP BY e.issue_id");
-    Ok(sql)
+        filter,
+        "e",
+        " GROUP BY e.issue_id",
+    )
 }
 
 /// Rows of issue id and distinct `user` tag values.
 pub(crate) fn users_by_issue(filter: &EventFilter) -> Result<Sql, StoreError> {
-    let mut sql = Sql::default();
-    sql.push(
+    filtered(
         "SELECT t.issue_id, count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ",
-    );
-    sql.extend(conditions(filter, "t")?);
-    sql.push(" GROUP BY t.issue_id");
-    Ok(sql)
+        filter,
+        "t",
+        " GROUP BY t.issue_id",
+    )
 }
 
 /// Rows of bucket start (microseconds, rounded down, also before 1970)
@@ -280,15 +287,15 @@ pub(crate) fn event_series(filter: &EventFilter, interval_seconds: u64) -> Resul
     // Longer intervals than about 285,000 years put everything in one bucket anyway.
     let seconds = i64::try_from(interval_seconds.clamp(1, 9_000_000_000_000)).unwrap_or(1);
     let micros = seconds * 1_000_000;
-    let mut sql = Sql::default();
-    let _ = write!(
-        sql.text,
-        "SELECT e.timestamp - (((e.timestamp % {micros}) + {micros}) % {micros}) AS bucket, \
-         count(*) FROM events e WHERE "
-    );
-    sql.extend(conditions(filter, "e")?);
-    sql.push(" GROUP BY bucket ORDER BY bucket");
-    Ok(sql)
+    filtered(
+        &format!(
+            "SELECT e.timestamp - (((e.timestamp % {micros}) + {micros}) % {micros}) AS bucket, \
+             count(*) FROM events e WHERE "
+        ),
+        filter,
+        "e",
+        " GROUP BY bucket ORDER BY bucket",
+    )
 }
 
 /// Rows of key, value, count, oldest and newest timestamp, the key's total
