@@ -36,16 +36,19 @@ pub(crate) struct Sql {
 }
 
 impl Sql {
-    fn push(&mut self, text: &str) {
+    /// Appends text.
+    pub(crate) fn push(&mut self, text: &str) {
         self.text.push_str(text);
     }
 
-    fn bind(&mut self, value: SqlValue) {
+    /// Appends a `?` bound to a value.
+    pub(crate) fn bind(&mut self, value: SqlValue) {
         self.text.push('?');
         self.params.push(value);
     }
 
-    fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
+    /// Appends `(?, ?, ...)` bound to values.
+    pub(crate) fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
         self.text.push('(');
         for (index, value) in values.into_iter().enumerate() {
             if index > 0 {

@@ -5,13 +5,15 @@
 //!
 //! A backend provides, beside the macro call: `unavailable` and `corrupt`
 //! error mappers in scope, `ToSql` for [`crate::event_sql::SqlValue`],
-//! `read` and `write` methods that run a closure with a connection on the
-//! blocking pool, `insert_rows` (its bulk path) and `compact_files`.
+//! methods that run a closure with a connection on the blocking pool for
+//! reads and for writes (named in the macro call; they may be one),
+//! `insert_rows` (its bulk path) and `compact_files`.
 
 /// Implements `EventStore` for `$store` on the driver crate `$driver`,
-/// whose "no row is `None`" extension trait is `$optional`.
+/// whose "no row is `None`" extension trait is `$optional`, reading through
+/// the method `$read` and writing through `$write`.
 macro_rules! sql_event_store {
-    ($store:ty, $driver:ident, $optional:path) => {
+    ($store:ty, $driver:ident, $optional:path, read: $read:ident, write: $write:ident) => {
         use $optional as _;
 
         const EVENT_COLUMNS: &str = "e.project_id, e.event_id, e.issue_id, e.timestamp, \
@@ -75,7 +77,7 @@ macro_rules! sql_event_store {
                 event_id: sentry_core::EventId,
             ) -> Result<bool, sentry_core::store::StoreError> {
                 let project_id = $crate::event_sql::project_param(project_id)?;
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     connection
                         .query_row(
                             "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?",
@@ -96,7 +98,7 @@ macro_rules! sql_event_store {
             ) -> Result<Option<sentry_core::store::StoredEvent>, sentry_core::store::StoreError>
             {
                 let project_id = $crate::event_sql::project_param(project_id)?;
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     connection
                         .query_row(
                             &format!(
@@ -123,7 +125,7 @@ macro_rules! sql_event_store {
                     sentry_core::store::EventPick::Latest => "DESC",
                     sentry_core::store::EventPick::Oldest => "ASC",
                 };
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     connection
                         .query_row(
                             &format!(
@@ -150,7 +152,7 @@ macro_rules! sql_event_store {
                 sentry_core::store::StoreError,
             > {
                 let sql = $crate::event_sql::list_events(EVENT_COLUMNS, filter, after, limit)?;
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     let mut items = query_rows(connection, &sql, event_row)?;
                     let has_more = items.len() as u64 > limit;
                     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -164,7 +166,7 @@ macro_rules! sql_event_store {
                 filter: &sentry_core::store::EventFilter,
             ) -> Result<sentry_core::store::EventCounts, sentry_core::store::StoreError> {
                 let sql = $crate::event_sql::count_events(filter)?;
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     let rows = query_rows(connection, &sql, |row| {
                         Ok($crate::event_sql::event_counts(
                             row.get(0)?,
@@ -184,7 +186,7 @@ macro_rules! sql_event_store {
             ) -> Result<Vec<sentry_core::store::IssueCounts>, sentry_core::store::StoreError> {
                 let events = $crate::event_sql::count_by_issue(filter)?;
                 let users = $crate::event_sql::users_by_issue(filter)?;
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     let users = query_rows(connection, &users, |row| {
                         Ok(Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
                     })?;
@@ -215,7 +217,7 @@ macro_rules! sql_event_store {
                 interval_seconds: u64,
             ) -> Result<Vec<sentry_core::store::SeriesBucket>, sentry_core::store::StoreError> {
                 let sql = $crate::event_sql::event_series(filter, interval_seconds)?;
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     query_rows(connection, &sql, |row| {
                         Ok($crate::event_sql::series_bucket(row.get(0)?, row.get(1)?))
                     })
@@ -230,7 +232,7 @@ macro_rules! sql_event_store {
                 top: u64,
             ) -> Result<Vec<sentry_core::store::TagFacet>, sentry_core::store::StoreError> {
                 let sql = $crate::event_sql::tag_facets(filter, keys, top)?;
-                self.read(move |connection| {
+                self.$read(move |connection| {
                     let rows = query_rows(connection, &sql, |row| {
                         Ok(Ok($crate::event_sql::FacetRow {
                             key: row.get(0)?,
@@ -254,7 +256,7 @@ macro_rules! sql_event_store {
             ) -> Result<u64, sentry_core::store::StoreError> {
                 let project_id = $crate::event_sql::project_param(project_id)?;
                 let before = before.as_unix_micros();
-                self.write(move |connection| {
+                self.$write(move |connection| {
                     let transaction = connection.transaction().map_err(unavailable)?;
                     let bind = $driver::params![project_id, before];
                     transaction
@@ -276,7 +278,7 @@ macro_rules! sql_event_store {
             ) -> Result<u64, sentry_core::store::StoreError> {
                 let project_id = $crate::event_sql::project_param(project_id)?;
                 let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-                self.write(move |connection| {
+                self.$write(move |connection| {
                     let transaction = connection.transaction().map_err(unavailable)?;
                     let cutoff: Option<(i64, Vec<u8>)> = transaction
                         .query_row(

@@ -6,14 +6,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use sentry_core::grouping;
 use sentry_core::store::{
-    EventFilter, EventPick, EventStore, Issue, Organization, Project, StoredEvent, TagFilter,
+    EventFilter, EventPick, EventStore, Issue, Project, StoredEvent, TagFilter,
 };
 use sentry_core::{Event, EventId};
 use serde_json::{Map, Value};
 
 use crate::auth::{ApiAuth, form_pairs};
 use crate::error::ApiError;
-use crate::routes::issues::visible_issue;
+use crate::routes::issues::{IssuePath, visible_issue};
 use crate::routes::model::event_json;
 use crate::routes::pagination::{event_cursor_after, link_header, parse_event_cursor};
 use crate::routes::projects::visible_project;
@@ -52,41 +52,26 @@ fn render(stored: &StoredEvent, project: &Project) -> Result<Json<Value>, ApiErr
     Ok(Json(event_json(stored, &event, project)))
 }
 
-async fn pick_event(
-    state: &AppState,
-    auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
-    pick: &str,
+/// `GET /api/0/issues/{id}/events/{latest|oldest|recommended}/` (or the
+/// organization path).
+pub async fn issue_event(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(path): Path<IssuePath>,
 ) -> Result<Json<Value>, ApiError> {
-    let pick = match pick {
-        "latest" | "recommended" => EventPick::Latest,
-        "oldest" => EventPick::Oldest,
+    let pick = match path.pick.as_deref() {
+        Some("latest" | "recommended") => EventPick::Latest,
+        Some("oldest") => EventPick::Oldest,
         _ => return Err(ApiError::not_found()),
     };
-    let (issue, project, _) = issue_in(state, auth, org, issue_id).await?;
+    auth.require_scope("event:read")?;
+    let (issue, project, _) = visible_issue(&state, &auth, &path).await?;
     let stored = state
         .events
         .issue_event(issue.id, pick)
         .await?
         .ok_or_else(ApiError::not_found)?;
     render(&stored, &project)
-}
-
-/// An issue the token may see, checked against the organization of the
-/// path when there is one.
-pub(crate) async fn issue_in(
-    state: &AppState,
-    auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
-) -> Result<(Issue, Project, Organization), ApiError> {
-    auth.require_scope("event:read")?;
-    let (issue, project, org_record) = visible_issue(state, auth, issue_id).await?;
-    if org.is_some_and(|slug| slug != org_record.slug) {
-        return Err(ApiError::not_found());
-    }
-    Ok((issue, project, org_record))
 }
 
 /// The events of an issue that a request's `query` (tag conditions only)
@@ -122,15 +107,18 @@ pub fn issue_event_filter(
     Ok(filter)
 }
 
-async fn list_issue_events(
-    state: &AppState,
-    auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
-    query: Option<&str>,
+/// `GET /api/0/issues/{id}/events/` (or the organization path): newest
+/// first, 100 a page, `Link` cursors; `query` (tag conditions),
+/// `environment`, `limit`, `full`.
+pub async fn issue_events(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(path): Path<IssuePath>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (issue, project, org_record) = issue_in(state, auth, org, issue_id).await?;
-    let params = form_pairs(query.unwrap_or_default());
+    auth.require_scope("event:read")?;
+    let (issue, project, org_record) = visible_issue(&state, &auth, &path).await?;
+    let params = form_pairs(query.as_deref().unwrap_or_default());
     let param = |name: &str| {
         params
             .iter()
@@ -153,7 +141,7 @@ async fn list_issue_events(
         let detail = event_json(stored, &deserialize(stored)?, &project);
         body.push(if full { detail } else { summary(detail) });
     }
-    let base = match org {
+    let base = match path.org {
         Some(_) => format!(
             "{}/api/0/organizations/{}/issues/{}/events/",
             state.public_url, org_record.slug, issue.id
@@ -185,45 +173,6 @@ fn summary(detail: Value) -> Value {
         .collect();
     kept.insert("event.type".to_owned(), event_type);
     Value::Object(kept)
-}
-
-/// `GET /api/0/issues/{id}/events/`: newest first, 100 a page, `Link`
-/// cursors; `query` (tag conditions), `environment`, `limit`, `full`.
-pub async fn issue_events(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path(issue_id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    list_issue_events(&state, &auth, None, &issue_id, query.as_deref()).await
-}
-
-/// `GET /api/0/organizations/{org}/issues/{id}/events/`, as [`issue_events`].
-pub async fn org_issue_events(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, issue_id)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    list_issue_events(&state, &auth, Some(&org), &issue_id, query.as_deref()).await
-}
-
-/// `GET /api/0/issues/{id}/events/{latest|oldest|recommended}/`.
-pub async fn issue_event(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((issue_id, pick)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    pick_event(&state, &auth, None, &issue_id, &pick).await
-}
-
-/// `GET /api/0/organizations/{org}/issues/{id}/events/{latest|oldest|recommended}/`.
-pub async fn org_issue_event(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, issue_id, pick)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    pick_event(&state, &auth, Some(&org), &issue_id, &pick).await
 }
 
 async fn stored_event(

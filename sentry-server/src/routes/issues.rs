@@ -101,13 +101,29 @@ pub async fn list_project_issues(
     Ok((link, Json(body)).into_response())
 }
 
-/// Loads an issue the token may see, with its project and organization.
+/// The path of an issue endpoint, `/api/0/issues/{issue_id}/...` or
+/// `/api/0/organizations/{org}/issues/{issue_id}/...`, with the other
+/// segments some endpoints have; one handler serves both forms.
+#[derive(Debug, Deserialize)]
+pub struct IssuePath {
+    /// The organization slug, in the organization form.
+    pub org: Option<String>,
+    /// The issue id.
+    pub issue_id: String,
+    /// `latest`, `oldest` or `recommended`, for an issue's event.
+    pub pick: Option<String>,
+    /// A tag key, for an issue's tag.
+    pub key: Option<String>,
+}
+
+/// Loads an issue the token may see, with its project and organization;
+/// 404 also when the path names another organization than the issue's.
 pub async fn visible_issue(
     state: &AppState,
     auth: &ApiAuth,
-    issue_id: &str,
+    path: &IssuePath,
 ) -> Result<(Issue, Project, Organization), ApiError> {
-    let issue_id: IssueId = issue_id.parse().map_err(|_| ApiError::not_found())?;
+    let issue_id: IssueId = path.issue_id.parse().map_err(|_| ApiError::not_found())?;
     let issue = state
         .metadata
         .issue(issue_id)
@@ -126,44 +142,26 @@ pub async fn visible_issue(
         .organization(project.org_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    if path.org.as_ref().is_some_and(|slug| *slug != org.slug) {
+        return Err(ApiError::not_found());
+    }
     Ok((issue, project, org))
 }
 
-async fn issue_detail(
-    state: &AppState,
-    auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
-) -> Result<Json<Value>, ApiError> {
-    auth.require_scope("event:read")?;
-    let (issue, project, org_record) = visible_issue(state, auth, issue_id).await?;
-    if org.is_some_and(|slug| slug != org_record.slug) {
-        return Err(ApiError::not_found());
-    }
-    Ok(Json(issue_json(
-        &issue,
-        &project,
-        &org_record.slug,
-        &state.public_url,
-    )))
-}
-
-/// `GET /api/0/issues/{id}/`.
+/// `GET /api/0/issues/{id}/` and `/api/0/organizations/{org}/issues/{id}/`.
 pub async fn get_issue(
     State(state): State<AppState>,
     auth: ApiAuth,
-    Path(issue_id): Path<String>,
+    Path(path): Path<IssuePath>,
 ) -> Result<Json<Value>, ApiError> {
-    issue_detail(&state, &auth, None, &issue_id).await
-}
-
-/// `GET /api/0/organizations/{org}/issues/{id}/`.
-pub async fn get_org_issue(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, issue_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    issue_detail(&state, &auth, Some(&org), &issue_id).await
+    auth.require_scope("event:read")?;
+    let (issue, project, org) = visible_issue(&state, &auth, &path).await?;
+    Ok(Json(issue_json(
+        &issue,
+        &project,
+        &org.slug,
+        &state.public_url,
+    )))
 }
 
 /// The body of an issue update.
@@ -172,23 +170,22 @@ pub struct IssueUpdate {
     status: Option<String>,
 }
 
-async fn apply_update(
-    state: &AppState,
-    auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
-    update: &IssueUpdate,
+/// `PUT` of an issue (either path) with `{"status": ...}`.
+pub async fn update_issue(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(path): Path<IssuePath>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let update: IssueUpdate = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     auth.require_scope("event:write")?;
-    let (issue, project, org_record) = visible_issue(state, auth, issue_id).await?;
-    if org.is_some_and(|slug| slug != org_record.slug) {
-        return Err(ApiError::not_found());
-    }
+    let (issue, project, org) = visible_issue(&state, &auth, &path).await?;
     let Some(status) = &update.status else {
         return Ok(Json(issue_json(
             &issue,
             &project,
-            &org_record.slug,
+            &org.slug,
             &state.public_url,
         )));
     };
@@ -202,32 +199,7 @@ async fn apply_update(
     Ok(Json(issue_json(
         &issue,
         &project,
-        &org_record.slug,
+        &org.slug,
         &state.public_url,
     )))
-}
-
-fn parse_update(body: &[u8]) -> Result<IssueUpdate, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
-}
-
-/// `PUT /api/0/issues/{id}/` with `{"status": ...}`.
-pub async fn update_issue(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path(issue_id): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    apply_update(&state, &auth, None, &issue_id, &parse_update(&body)?).await
-}
-
-/// `PUT /api/0/organizations/{org}/issues/{id}/`.
-pub async fn update_org_issue(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, issue_id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    apply_update(&state, &auth, Some(&org), &issue_id, &parse_update(&body)?).await
 }

@@ -37,7 +37,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/",
-            get(issues::get_org_issue).put(issues::update_org_issue),
+            get(issues::get_issue).put(issues::update_issue),
         )
         .route(
             "/api/0/issues/{issue_id}/events/",
@@ -45,17 +45,17 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/events/",
-            get(events::org_issue_events),
+            get(events::issue_events),
         )
         .route("/api/0/issues/{issue_id}/tags/", get(tags::issue_tags))
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/tags/",
-            get(tags::org_issue_tags),
+            get(tags::issue_tags),
         )
         .route("/api/0/issues/{issue_id}/tags/{key}/", get(tags::issue_tag))
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/",
-            get(tags::org_issue_tag),
+            get(tags::issue_tag),
         )
         .route(
             "/api/0/issues/{issue_id}/tags/{key}/values/",
@@ -63,7 +63,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/tags/{key}/values/",
-            get(tags::org_issue_tag_values),
+            get(tags::issue_tag_values),
         )
         .route(
             "/api/0/issues/{issue_id}/events/{pick}/",
@@ -71,7 +71,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/events/{pick}/",
-            get(events::org_issue_event),
+            get(events::issue_event),
         )
         .route(
             "/api/0/projects/{org}/{project}/events/{event_id}/",

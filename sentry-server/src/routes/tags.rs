@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use crate::auth::{ApiAuth, form_pairs};
 use crate::error::ApiError;
-use crate::routes::events::{issue_event_filter, issue_in};
+use crate::routes::events::issue_event_filter;
+use crate::routes::issues::{IssuePath, visible_issue};
 use crate::state::AppState;
 
 /// Values per key in the tag list when `limit` is not given.
@@ -78,144 +79,80 @@ fn value_limit(params: &[(String, String)], default: u64) -> Result<u64, ApiErro
 async fn facets(
     state: &AppState,
     auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
+    path: &IssuePath,
     keys: &[String],
     params: &[(String, String)],
     top: u64,
 ) -> Result<Vec<TagFacet>, ApiError> {
-    let (issue, _, _) = issue_in(state, auth, org, issue_id).await?;
+    auth.require_scope("event:read")?;
+    let (issue, _, _) = visible_issue(state, auth, path).await?;
     let filter = issue_event_filter(&issue, params)?;
     Ok(state.events.tag_facets(&filter, keys, top).await?)
 }
 
-async fn list_tags(
-    state: &AppState,
-    auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
-    query: Option<&str>,
+/// `GET /api/0/issues/{id}/tags/` (or the organization path): every key
+/// with its `limit` (10) most frequent values; `key` (repeatable),
+/// `environment`, `query` narrow it.
+pub async fn issue_tags(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(path): Path<IssuePath>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = form_pairs(query.unwrap_or_default());
+    let params = form_pairs(query.as_deref().unwrap_or_default());
     let keys: Vec<String> = params
         .iter()
         .filter(|(name, _)| name == "key")
         .map(|(_, value)| value.clone())
         .collect();
     let top = value_limit(&params, DEFAULT_TOP_VALUES)?;
-    let found = facets(state, auth, org, issue_id, &keys, &params, top).await?;
+    let found = facets(&state, &auth, &path, &keys, &params, top).await?;
     Ok(Json(Value::Array(found.iter().map(facet_json).collect())))
 }
 
-async fn one_tag(
+/// The facet of the path's tag key; 404 when no event has it.
+async fn path_facet(
     state: &AppState,
     auth: &ApiAuth,
-    org: Option<&str>,
-    issue_id: &str,
-    key: String,
+    path: &IssuePath,
     query: Option<&str>,
-    values_only: bool,
-) -> Result<Json<Value>, ApiError> {
+    default_top: u64,
+) -> Result<TagFacet, ApiError> {
     let params = form_pairs(query.unwrap_or_default());
-    let default = if values_only {
-        MAX_VALUES
-    } else {
-        DEFAULT_TOP_VALUES
-    };
-    let top = value_limit(&params, default)?;
-    let found = facets(state, auth, org, issue_id, &[key], &params, top).await?;
-    let facet = found.first().ok_or_else(ApiError::not_found)?;
-    Ok(Json(if values_only {
-        Value::Array(
-            facet
-                .top
-                .iter()
-                .map(|value| value_json(&facet.key, value))
-                .collect(),
-        )
-    } else {
-        facet_json(facet)
-    }))
+    let key = path.key.clone().ok_or_else(ApiError::not_found)?;
+    let top = value_limit(&params, default_top)?;
+    let found = facets(state, auth, path, &[key], &params, top).await?;
+    found.into_iter().next().ok_or_else(ApiError::not_found)
 }
 
-/// `GET /api/0/issues/{id}/tags/`: every key with its `limit` (10) most
-/// frequent values; `key` (repeatable), `environment`, `query` narrow it.
-pub async fn issue_tags(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path(issue_id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    list_tags(&state, &auth, None, &issue_id, query.as_deref()).await
-}
-
-/// `GET /api/0/organizations/{org}/issues/{id}/tags/`, as [`issue_tags`].
-pub async fn org_issue_tags(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, issue_id)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    list_tags(&state, &auth, Some(&org), &issue_id, query.as_deref()).await
-}
-
-/// `GET /api/0/issues/{id}/tags/{key}/`: one key; 404 when no event has it.
+/// `GET /api/0/issues/{id}/tags/{key}/` (or the organization path): one
+/// key with its `limit` (10) most frequent values.
 pub async fn issue_tag(
     State(state): State<AppState>,
     auth: ApiAuth,
-    Path((issue_id, key)): Path<(String, String)>,
+    Path(path): Path<IssuePath>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    one_tag(&state, &auth, None, &issue_id, key, query.as_deref(), false).await
+    let facet = path_facet(&state, &auth, &path, query.as_deref(), DEFAULT_TOP_VALUES).await?;
+    Ok(Json(facet_json(&facet)))
 }
 
-/// `GET /api/0/organizations/{org}/issues/{id}/tags/{key}/`, as [`issue_tag`].
-pub async fn org_issue_tag(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, issue_id, key)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    one_tag(
-        &state,
-        &auth,
-        Some(&org),
-        &issue_id,
-        key,
-        query.as_deref(),
-        false,
-    )
-    .await
-}
-
-/// `GET /api/0/issues/{id}/tags/{key}/values/`: the key's values, most
-/// frequent first, up to `limit` (1000).
+/// `GET /api/0/issues/{id}/tags/{key}/values/` (or the organization
+/// path): the key's values, most frequent first, up to `limit` (1000).
 pub async fn issue_tag_values(
     State(state): State<AppState>,
     auth: ApiAuth,
-    Path((issue_id, key)): Path<(String, String)>,
+    Path(path): Path<IssuePath>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    one_tag(&state, &auth, None, &issue_id, key, query.as_deref(), true).await
-}
-
-/// `GET /api/0/organizations/{org}/issues/{id}/tags/{key}/values/`, as [`issue_tag_values`].
-pub async fn org_issue_tag_values(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, issue_id, key)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    one_tag(
-        &state,
-        &auth,
-        Some(&org),
-        &issue_id,
-        key,
-        query.as_deref(),
-        true,
-    )
-    .await
+    let facet = path_facet(&state, &auth, &path, query.as_deref(), MAX_VALUES).await?;
+    Ok(Json(Value::Array(
+        facet
+            .top
+            .iter()
+            .map(|value| value_json(&facet.key, value))
+            .collect(),
+    )))
 }
 
 #[cfg(test)]

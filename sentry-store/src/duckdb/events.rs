@@ -22,7 +22,13 @@ impl duckdb::ToSql for SqlValue {
     }
 }
 
-sql_event_store!(DuckdbStore, duckdb, duckdb::OptionalExt);
+sql_event_store!(
+    DuckdbStore,
+    duckdb,
+    duckdb::OptionalExt,
+    read: read,
+    write: write
+);
 
 /// Appends events and their tags in one transaction.
 fn append(connection: &mut Connection, rows: &[&EventRow]) -> Result<(), StoreError> {
@@ -79,20 +85,15 @@ fn stored_ids(
     let mut stored = HashSet::new();
     let projects: HashSet<i64> = rows.iter().map(|row| row.project_id).collect();
     for project_id in projects {
-        let ids: Vec<&[u8]> = rows
-            .iter()
-            .filter(|row| row.project_id == project_id)
-            .map(|row| &row.event_id[..])
-            .collect();
-        let mut sql = Sql {
-            text: "SELECT event_id FROM events WHERE project_id = ? AND event_id IN (".to_owned(),
-            params: vec![SqlValue::Int(project_id)],
-        };
-        for (index, id) in ids.iter().enumerate() {
-            sql.text.push_str(if index == 0 { "?" } else { ", ?" });
-            sql.params.push(SqlValue::Blob(id.to_vec()));
-        }
-        sql.text.push(')');
+        let mut sql = Sql::default();
+        sql.push("SELECT event_id FROM events WHERE project_id = ");
+        sql.bind(SqlValue::Int(project_id));
+        sql.push(" AND event_id IN ");
+        sql.bind_list(
+            rows.iter()
+                .filter(|row| row.project_id == project_id)
+                .map(|row| SqlValue::Blob(row.event_id.to_vec())),
+        );
         for id in query_rows(connection, &sql, |row| Ok(Ok(row.get::<_, Vec<u8>>(0)?)))? {
             if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
                 stored.insert((project_id, id));

@@ -21,28 +21,18 @@ impl rusqlite::ToSql for SqlValue {
     }
 }
 
-sql_event_store!(SqliteStore, rusqlite, rusqlite::OptionalExtension);
+sql_event_store!(
+    SqliteStore,
+    rusqlite,
+    rusqlite::OptionalExtension,
+    read: run,
+    write: run
+);
 
 /// The value of `PRAGMA auto_vacuum` for incremental vacuuming.
 const INCREMENTAL_VACUUM: i64 = 2;
 
 impl SqliteStore {
-    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.run(work).await
-    }
-
-    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.run(work).await
-    }
-
     /// Inserts events (distinct within the batch) and their tags in one
     /// transaction; returns how many were not stored yet.
     async fn insert_rows(&self, rows: Vec<EventRow>) -> Result<u64, StoreError> {
