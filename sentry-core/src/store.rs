@@ -608,10 +608,12 @@ pub trait EventStore: Send + Sync {
         event_id: EventId,
     ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
 
-    /// Returns the latest or oldest event of an issue.
+    /// Returns the latest or oldest event of an issue. The issue's last
+    /// (or first) seen narrows the search where an engine can use it; an
+    /// event beyond it is found all the same.
     fn issue_event(
         &self,
-        issue_id: IssueId,
+        issue: &Issue,
         pick: EventPick,
     ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
 

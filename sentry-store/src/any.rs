@@ -271,10 +271,10 @@ impl EventStore for AnyEventStore {
 
     async fn issue_event(
         &self,
-        issue_id: IssueId,
+        issue: &Issue,
         pick: EventPick,
     ) -> Result<Option<StoredEvent>, StoreError> {
-        dispatch_events!(self, s => s.issue_event(issue_id, pick))
+        dispatch_events!(self, s => s.issue_event(issue, pick))
     }
 
     async fn list_events(

@@ -117,27 +117,40 @@ macro_rules! sql_event_store {
 
             async fn issue_event(
                 &self,
-                issue_id: sentry_core::IssueId,
+                issue: &sentry_core::store::Issue,
                 pick: sentry_core::store::EventPick,
             ) -> Result<Option<sentry_core::store::StoredEvent>, sentry_core::store::StoreError>
             {
-                let order = match pick {
-                    sentry_core::store::EventPick::Latest => "DESC",
-                    sentry_core::store::EventPick::Oldest => "ASC",
+                let (order, bound, seen) = match pick {
+                    sentry_core::store::EventPick::Latest => ("DESC", ">=", issue.last_seen),
+                    sentry_core::store::EventPick::Oldest => ("ASC", "<=", issue.first_seen),
                 };
+                let project_id = $crate::event_sql::project_param(issue.project_id)?;
+                let issue_id = issue.id.0;
+                let seen = seen.as_unix_micros();
                 self.$read(move |connection| {
-                    connection
-                        .query_row(
-                            &format!(
-                                "SELECT {EVENT_COLUMNS} FROM events e WHERE e.issue_id = ? \
-                                 ORDER BY e.timestamp {order}, e.event_id {order} LIMIT 1"
-                            ),
-                            [issue_id.0],
-                            event_row,
-                        )
-                        .optional()
-                        .map_err(unavailable)?
-                        .transpose()
+                    // At the bound first: the engine skips every block of
+                    // events whose timestamps lie beyond it.
+                    for condition in [format!("AND e.timestamp {bound} ?"), String::new()] {
+                        let sql = format!(
+                            "SELECT {EVENT_COLUMNS} FROM events e \
+                             WHERE e.project_id = ? AND e.issue_id = ? {condition} \
+                             ORDER BY e.timestamp {order}, e.event_id {order} LIMIT 1"
+                        );
+                        let mut params = vec![project_id, issue_id];
+                        if !condition.is_empty() {
+                            params.push(seen);
+                        }
+                        let found = connection
+                            .query_row(&sql, $driver::params_from_iter(params), event_row)
+                            .optional()
+                            .map_err(unavailable)?
+                            .transpose()?;
+                        if found.is_some() {
+                            return Ok(found);
+                        }
+                    }
+                    Ok(None)
                 })
                 .await
             }

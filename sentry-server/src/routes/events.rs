@@ -68,7 +68,7 @@ pub async fn issue_event(
     let (issue, project, _) = visible_issue(&state, &auth, &path).await?;
     let stored = state
         .events
-        .issue_event(issue.id, pick)
+        .issue_event(&issue, pick)
         .await?
         .ok_or_else(ApiError::not_found)?;
     render(&stored, &project)

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    EventCounts, EventCursor, EventFilter, EventPick, EventStore, IssueCounts, Page, SeriesBucket,
-    StoreError, StoredEvent, TagFacet, TagValueCount,
+    EventCounts, EventCursor, EventFilter, EventPick, EventStore, Issue, IssueCounts, Page,
+    SeriesBucket, StoreError, StoredEvent, TagFacet, TagValueCount,
 };
 use sentry_core::{EventId, IssueId, ProjectId};
 
@@ -117,18 +117,41 @@ impl EventStore for ClickhouseStore {
 
     async fn issue_event(
         &self,
-        issue_id: IssueId,
+        issue: &Issue,
         pick: EventPick,
     ) -> Result<Option<StoredEvent>, StoreError> {
-        let order = match pick {
-            EventPick::Latest => "DESC",
-            EventPick::Oldest => "ASC",
+        let whole = EventFilter::issue(issue.project_id, issue.id);
+        // At the bound first: it names the partition and the range of the
+        // primary key to read.
+        let (order, bounded) = match pick {
+            EventPick::Latest => (
+                "DESC",
+                EventFilter {
+                    start: Some(issue.last_seen),
+                    ..whole.clone()
+                },
+            ),
+            EventPick::Oldest => (
+                "ASC",
+                EventFilter {
+                    end: Timestamp::from_unix_micros(
+                        issue.first_seen.as_unix_micros().saturating_add(1),
+                    ),
+                    ..whole.clone()
+                },
+            ),
         };
         let inner = &self.inner;
-        let keys = inner
-            .keys(&format!("issue_id = {}", issue_id.0), order, 1)
-            .await?;
-        Ok(inner.fetch(&keys).await?.into_iter().next())
+        for filter in [bounded, whole] {
+            let Some(condition) = filter_conditions(&filter) else {
+                return Ok(None);
+            };
+            let keys = inner.keys(&condition, order, 1).await?;
+            if let Some(event) = inner.fetch(&keys).await?.into_iter().next() {
+                return Ok(Some(event));
+            }
+        }
+        Ok(None)
     }
 
     async fn list_events(

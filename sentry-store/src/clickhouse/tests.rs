@@ -10,10 +10,12 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sentry_core::protocol::Timestamp;
+use sentry_core::protocol::{Level, Timestamp};
 use sentry_core::store::{
-    EventCursor, EventFilter, EventPick, EventStore, StoreErrorKind, StoredEvent, TagFilter,
+    EventCursor, EventFilter, EventPick, EventStore, Issue, IssueStatus, StoreErrorKind,
+    StoredEvent, TagFilter,
 };
+use sentry_core::summary::EventMetadata;
 use sentry_core::{EventId, GroupingHash, IssueId, ProjectId};
 use tokio::sync::Mutex;
 
@@ -111,6 +113,28 @@ fn random_project() -> ProjectId {
 fn random_issue() -> IssueId {
     let bytes = EventId::new_random().as_bytes()[..8].try_into().unwrap();
     IssueId(i64::from_le_bytes(bytes))
+}
+
+/// The record the metadata store holds of an issue seen from `first` to
+/// `last` (microseconds).
+fn issue_seen(project_id: ProjectId, id: IssueId, first: i64, last: i64) -> Issue {
+    Issue {
+        id,
+        project_id,
+        short_number: 1,
+        title: "Error".to_owned(),
+        culprit: String::new(),
+        level: Level::Error,
+        ty: "error".to_owned(),
+        platform: "python".to_owned(),
+        metadata: EventMetadata::default(),
+        status: IssueStatus::Unresolved,
+        first_seen: at_micros(first),
+        last_seen: at_micros(last),
+        times_seen: 1,
+        user_count: 0,
+        grouping_config: String::new(),
+    }
 }
 
 fn at_micros(micros: i64) -> Timestamp {
@@ -438,7 +462,10 @@ async fn rows_duplicated_by_racing_processes_are_listed_once() {
         (second.items.as_slice(), second.has_more),
         (std::slice::from_ref(&once), false)
     );
-    let latest = store.issue_event(issue, EventPick::Latest).await.unwrap();
+    let latest = store
+        .issue_event(&issue_seen(project, issue, 8, 9), EventPick::Latest)
+        .await
+        .unwrap();
     assert_eq!(latest.as_ref(), Some(&twice));
     assert_eq!(
         store.event(project, twice.event_id).await.unwrap().as_ref(),
@@ -526,7 +553,8 @@ async fn series_and_cursors_work_before_1970() {
         }
     }
     assert_eq!(listed, [hour, 0, -1, -hour, -hour - 1, -2 * hour - 1]);
-    let oldest = store.issue_event(issue, EventPick::Oldest).await.unwrap();
+    let seen = issue_seen(project, issue, -2 * hour - 1, hour);
+    let oldest = store.issue_event(&seen, EventPick::Oldest).await.unwrap();
     assert_eq!(oldest.unwrap().timestamp, at_micros(-2 * hour - 1));
     let deleted = store
         .delete_events_before(project, at_micros(-hour))

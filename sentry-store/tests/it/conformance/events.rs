@@ -81,20 +81,45 @@ pub async fn stores_events_once_and_picks_latest_and_oldest(stores: &Stores) {
             .await
             .unwrap()
     );
-    let latest = stores
-        .events
-        .issue_event(issue_id, EventPick::Latest)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(latest.event_id, events[2].event_id);
-    let oldest = stores
-        .events
-        .issue_event(issue_id, EventPick::Oldest)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(oldest.event_id, events[1].event_id);
+    // The issue was first and last seen at 1.0, before every stored event:
+    // the latest lies past its last seen, the oldest past its first seen.
+    let issue = stores.metadata.issue(issue_id).await.unwrap().unwrap();
+    let pick = async |issue: &sentry_core::store::Issue, pick: EventPick| {
+        stores
+            .events
+            .issue_event(issue, pick)
+            .await
+            .unwrap()
+            .unwrap()
+            .event_id
+    };
+    assert_eq!(pick(&issue, EventPick::Latest).await, events[2].event_id);
+    assert_eq!(pick(&issue, EventPick::Oldest).await, events[1].event_id);
+    // Seen again at 10 and 30 (the events stored), then at 40, whose event
+    // never reached the event store: its last seen is past every event.
+    for seconds in [10.0, 30.0, 40.0] {
+        stores
+            .metadata
+            .record_issue_event(&issue_event(project_id, "e", seconds, None))
+            .await
+            .unwrap();
+    }
+    let issue = stores.metadata.issue(issue_id).await.unwrap().unwrap();
+    assert_eq!(pick(&issue, EventPick::Latest).await, events[2].event_id);
+    assert_eq!(pick(&issue, EventPick::Oldest).await, events[1].event_id);
+    let at_bounds = sentry_core::store::Issue {
+        first_seen: at(10.0),
+        last_seen: at(30.0),
+        ..issue
+    };
+    assert_eq!(
+        pick(&at_bounds, EventPick::Latest).await,
+        events[2].event_id
+    );
+    assert_eq!(
+        pick(&at_bounds, EventPick::Oldest).await,
+        events[1].event_id
+    );
 }
 
 pub async fn skips_duplicates_within_a_batch(stores: &Stores) {
