@@ -21,42 +21,51 @@ impl ParseIdError {
     }
 }
 
+/// The constructors and accessors of an id that wraps a UUID.
+macro_rules! uuid_id_methods {
+    ($name:ident) => {
+        impl $name {
+            /// Creates a new random id.
+            pub fn new_random() -> Self {
+                Self(Uuid::new_v4())
+            }
+
+            /// Creates an id from its 16 bytes.
+            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(Uuid::from_bytes(bytes))
+            }
+
+            /// Returns the 16 bytes of the id.
+            pub fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
+
+            /// Returns the id as a UUID.
+            pub fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+    };
+}
+
 /// The id of an event: a UUID written as 32 lowercase hex digits.
 ///
 /// SDKs send it either as 32 hex digits or hyphenated; both parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId(Uuid);
 
+uuid_id_methods!(EventId);
+
 impl EventId {
-    /// Creates a new random event id.
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// Creates an id from its 16 bytes.
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(Uuid::from_bytes(bytes))
-    }
-
-    /// Returns the 16 bytes of the id.
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
-    }
-
-    /// Returns the id as a UUID.
-    pub fn as_uuid(&self) -> &Uuid {
-        &self.0
-    }
-
     /// Returns the nil id, which no event may use.
     pub fn is_nil(&self) -> bool {
         self.0.is_nil()
-    }
-}
-
-impl From<Uuid> for EventId {
-    fn from(uuid: Uuid) -> Self {
-        Self(uuid)
     }
 }
 
@@ -132,6 +141,61 @@ integer_id!(
     OrgId(i64),
     "organization id"
 );
+integer_id!(
+    /// The numeric id of a team.
+    TeamId(i64),
+    "team id"
+);
+integer_id!(
+    /// The numeric id of a user account.
+    UserId(i64),
+    "user id"
+);
+integer_id!(
+    /// The numeric id of a release.
+    ReleaseId(i64),
+    "release id"
+);
+integer_id!(
+    /// The numeric id of a deploy of a release.
+    DeployId(i64),
+    "deploy id"
+);
+integer_id!(
+    /// The numeric id of a cron monitor.
+    MonitorId(i64),
+    "monitor id"
+);
+integer_id!(
+    /// The numeric id of an alert rule.
+    RuleId(i64),
+    "rule id"
+);
+
+/// The id of a cron check-in: a UUID, chosen by the SDK (or the server) when
+/// the check-in opens, so that a later check-in can close it. Written
+/// hyphenated, as Sentry's API and SDKs write it; any UUID form parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CheckInId(Uuid);
+
+uuid_id_methods!(CheckInId);
+
+impl fmt::Display for CheckInId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.hyphenated())
+    }
+}
+
+impl FromStr for CheckInId {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s)
+            .map(Self)
+            .map_err(|_| ParseIdError::new("check-in id", s))
+    }
+}
 
 /// The public key of a DSN: 32 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -194,6 +258,13 @@ mod tests {
                 .parse::<EventId>()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn check_in_id_is_written_hyphenated() {
+        let id: CheckInId = "9ec79c33ec9942ab8353589fcb2e04dc".parse().unwrap();
+        assert_eq!(id.to_string(), "9ec79c33-ec99-42ab-8353-589fcb2e04dc");
+        assert!("9ec79c33".parse::<CheckInId>().is_err());
     }
 
     #[test]

@@ -29,5 +29,8 @@ pub use crate::auth::{AuthError, ClientAuth};
 pub use crate::dsn::{Dsn, ParseDsnError};
 pub use crate::envelope::Envelope;
 pub use crate::grouping::GroupingHash;
-pub use crate::ids::{EventId, IssueId, OrgId, ParseIdError, ProjectId, ProjectKey};
+pub use crate::ids::{
+    CheckInId, DeployId, EventId, IssueId, MonitorId, OrgId, ParseIdError, ProjectId, ProjectKey,
+    ReleaseId, RuleId, TeamId, UserId,
+};
 pub use crate::protocol::Event;

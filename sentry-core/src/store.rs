@@ -1,18 +1,38 @@
 //! The contracts every storage backend implements.
 //!
 //! Storage is split the way the deployments split it: a [`MetadataStore`]
-//! (organizations, projects, keys, tokens, issues; SQLite or Postgres) and an
+//! (organizations, teams, projects, keys, tokens, users, issues, releases,
+//! environments, settings, monitors, alert rules; SQLite or Postgres) and an
 //! [`EventStore`] (event payloads; DuckDB, SQLite or ClickHouse). Methods
 //! return futures so that async drivers implement them directly and
 //! synchronous ones wrap their calls in a blocking task. Lookups return
 //! `Ok(None)` for absence; an `Err` is always a failure of the backend.
 
+mod alert_rules;
+mod environments;
+mod monitors;
+mod releases;
+mod teams;
+mod users;
+
 use std::future::Future;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::alert_rules::{AlertRule, AlertRuleSettings};
+pub use self::environments::Environment;
+pub use self::monitors::{
+    CheckIn, CheckInStatus, CheckInUpdate, Monitor, MonitorSettings, MonitorStatus,
+};
+pub use self::releases::{Deploy, NewDeploy, Release, ReleaseQuery, ReleaseUpdate};
+pub use self::teams::Team;
+pub use self::users::{NewUser, OrgMember, OrgMembership, OrgRole, User, WebSession, email_key};
 use crate::grouping::{Grouping, GroupingHash};
-use crate::ids::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
+use crate::ids::{
+    CheckInId, EventId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId,
+    TeamId, UserId,
+};
 use crate::protocol::{Event, Level, Timestamp};
 use crate::summary::{EventMetadata, summarize};
 use crate::tags::event_tags;
@@ -464,7 +484,13 @@ pub struct TagValueCount {
     pub last_seen: Timestamp,
 }
 
-/// Organizations, projects, keys, tokens and issues.
+/// Organizations, teams, projects, keys, tokens, users, issues, releases,
+/// environments, settings, monitors and alert rules.
+///
+/// Creating something whose unique name (a slug, an email, a version) is
+/// taken fails with [`StoreErrorKind::Conflict`], as does naming an
+/// organization, project, user, monitor or release that does not exist where
+/// one is written.
 pub trait MetadataStore: Send + Sync {
     /// Returns the organization with a slug, creating it if missing.
     fn ensure_organization(
@@ -583,6 +609,356 @@ pub trait MetadataStore: Send + Sync {
         id: IssueId,
         status: IssueStatus,
     ) -> impl Future<Output = Result<Option<Issue>, StoreError>> + Send;
+
+    // Teams.
+
+    /// Creates a team; fails with [`StoreErrorKind::Conflict`] when the
+    /// organization has a team with the slug.
+    fn create_team(
+        &self,
+        org_id: OrgId,
+        slug: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Team, StoreError>> + Send;
+
+    /// Returns a team by organization and team slug.
+    fn team_by_slug(
+        &self,
+        org_id: OrgId,
+        slug: &str,
+    ) -> impl Future<Output = Result<Option<Team>, StoreError>> + Send;
+
+    /// Returns the teams of an organization, by slug.
+    fn teams(&self, org_id: OrgId) -> impl Future<Output = Result<Vec<Team>, StoreError>> + Send;
+
+    /// Gives a project to a team (again: no change); returns `false`, and
+    /// changes nothing, when either is missing or they belong to different
+    /// organizations.
+    fn add_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes a project from a team; returns whether the team had it.
+    fn remove_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Returns the teams a project belongs to, by slug.
+    fn project_teams(
+        &self,
+        project_id: ProjectId,
+    ) -> impl Future<Output = Result<Vec<Team>, StoreError>> + Send;
+
+    /// Returns the projects of a team, by slug.
+    fn team_projects(
+        &self,
+        team_id: TeamId,
+    ) -> impl Future<Output = Result<Vec<Project>, StoreError>> + Send;
+
+    // Users, memberships and web sessions.
+
+    /// Creates a user account joined now; fails with
+    /// [`StoreErrorKind::Conflict`] when another account has the email,
+    /// whatever its case.
+    fn create_user(&self, user: &NewUser) -> impl Future<Output = Result<User, StoreError>> + Send;
+
+    /// Returns a user by id.
+    fn user(&self, id: UserId) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Returns a user by email, whatever its case.
+    fn user_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Returns every user, by email (lowercase).
+    fn users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+
+    /// Replaces a user's password hash; returns `false` when the user is missing.
+    fn set_user_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records that a user logged in at a time; returns `false` when the user is missing.
+    fn record_user_login(
+        &self,
+        id: UserId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Makes a user a member of an organization with a role, joined now, or
+    /// changes the role of a member (keeping when they joined).
+    fn add_org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        role: OrgRole,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes a user from an organization; returns whether they were a member.
+    fn remove_org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Returns a user's membership of an organization.
+    fn org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+    ) -> impl Future<Output = Result<Option<OrgMember>, StoreError>> + Send;
+
+    /// Returns the members of an organization, by email (lowercase).
+    fn org_members(
+        &self,
+        org_id: OrgId,
+    ) -> impl Future<Output = Result<Vec<OrgMember>, StoreError>> + Send;
+
+    /// Returns the organizations a user belongs to, by slug.
+    fn user_orgs(
+        &self,
+        user_id: UserId,
+    ) -> impl Future<Output = Result<Vec<OrgMembership>, StoreError>> + Send;
+
+    /// Opens a web session; fails with [`StoreErrorKind::Conflict`] when its
+    /// token hash is taken.
+    fn create_session(
+        &self,
+        session: &WebSession,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Returns the session with a token hash, unless it has expired by `now`.
+    fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<WebSession>, StoreError>> + Send;
+
+    /// Closes a session; returns whether it was open.
+    fn delete_session(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the sessions that expired by `now`; returns how many went.
+    fn delete_expired_sessions(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    // Releases and deploys.
+
+    /// Returns the release with a version in an organization, creating it
+    /// (now) if missing, after linking it to those of the given projects
+    /// that belong to the organization (others are left out).
+    fn ensure_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        project_ids: &[ProjectId],
+    ) -> impl Future<Output = Result<Release, StoreError>> + Send;
+
+    /// Returns a release by organization and version.
+    fn release_by_version(
+        &self,
+        org_id: OrgId,
+        version: &str,
+    ) -> impl Future<Output = Result<Option<Release>, StoreError>> + Send;
+
+    /// Sets the fields of a release that the update gives; returns the
+    /// release, or `None` if missing.
+    fn update_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        update: &ReleaseUpdate,
+    ) -> impl Future<Output = Result<Option<Release>, StoreError>> + Send;
+
+    /// Lists the releases of an organization, newest first.
+    fn releases(
+        &self,
+        query: &ReleaseQuery,
+    ) -> impl Future<Output = Result<Page<Release>, StoreError>> + Send;
+
+    /// Deletes a release, its project links and its deploys; returns whether it existed.
+    fn delete_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records a deploy of a release.
+    fn create_deploy(
+        &self,
+        release_id: ReleaseId,
+        deploy: &NewDeploy,
+    ) -> impl Future<Output = Result<Deploy, StoreError>> + Send;
+
+    /// Returns the deploys of a release, most recently finished first.
+    fn deploys(
+        &self,
+        release_id: ReleaseId,
+    ) -> impl Future<Output = Result<Vec<Deploy>, StoreError>> + Send;
+
+    // Environments.
+
+    /// Returns a project's environment with a name, recording it as first
+    /// seen now if missing; called for every event that names one.
+    fn ensure_environment(
+        &self,
+        project_id: ProjectId,
+        name: &str,
+    ) -> impl Future<Output = Result<Environment, StoreError>> + Send;
+
+    /// Returns the environments of a project, by name.
+    fn project_environments(
+        &self,
+        project_id: ProjectId,
+    ) -> impl Future<Output = Result<Vec<Environment>, StoreError>> + Send;
+
+    /// Returns the environments of every project of an organization, by
+    /// name, then project (a name shared by projects comes once per project).
+    fn org_environments(
+        &self,
+        org_id: OrgId,
+    ) -> impl Future<Output = Result<Vec<Environment>, StoreError>> + Send;
+
+    // Cron monitors and check-ins.
+
+    /// Creates the monitor with a slug in a project (now), or updates its
+    /// settings, keeping its check-in times; returns it.
+    fn upsert_monitor(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+        settings: &MonitorSettings,
+    ) -> impl Future<Output = Result<Monitor, StoreError>> + Send;
+
+    /// Returns a monitor by id.
+    fn monitor(
+        &self,
+        id: MonitorId,
+    ) -> impl Future<Output = Result<Option<Monitor>, StoreError>> + Send;
+
+    /// Returns a monitor by project and monitor slug.
+    fn monitor_by_slug(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+    ) -> impl Future<Output = Result<Option<Monitor>, StoreError>> + Send;
+
+    /// Returns the monitors of a project, by slug.
+    fn project_monitors(
+        &self,
+        project_id: ProjectId,
+    ) -> impl Future<Output = Result<Vec<Monitor>, StoreError>> + Send;
+
+    /// Returns the monitors of every project of an organization, by slug, then project.
+    fn org_monitors(
+        &self,
+        org_id: OrgId,
+    ) -> impl Future<Output = Result<Vec<Monitor>, StoreError>> + Send;
+
+    /// Returns the active monitors, of every project, whose next check-in
+    /// was due at or before a time, most overdue first.
+    fn monitors_due(
+        &self,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Monitor>, StoreError>> + Send;
+
+    /// Sets when a monitor last checked in (`None` keeps what is stored)
+    /// and when its next check-in is due (`None`: none is); returns `false`
+    /// when the monitor is missing.
+    fn update_monitor_checkins(
+        &self,
+        id: MonitorId,
+        last_checkin_at: Option<Timestamp>,
+        next_checkin_at: Option<Timestamp>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes a monitor and its check-ins; returns whether it existed.
+    fn delete_monitor(
+        &self,
+        id: MonitorId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Adds a check-in; fails with [`StoreErrorKind::Conflict`] when its id
+    /// is taken or its monitor is missing.
+    fn insert_checkin(
+        &self,
+        checkin: &CheckIn,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Changes a check-in of a monitor, e.g. closes one that is in
+    /// progress; returns it, or `None` when the monitor has no check-in
+    /// with the id.
+    fn update_checkin(
+        &self,
+        monitor_id: MonitorId,
+        id: CheckInId,
+        update: &CheckInUpdate,
+    ) -> impl Future<Output = Result<Option<CheckIn>, StoreError>> + Send;
+
+    /// Returns the latest check-ins of a monitor, newest first; at most `limit`.
+    fn monitor_checkins(
+        &self,
+        monitor_id: MonitorId,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<CheckIn>, StoreError>> + Send;
+
+    // Alert rules.
+
+    /// Creates an alert rule of a project (now), never fired.
+    fn create_alert_rule(
+        &self,
+        project_id: ProjectId,
+        settings: &AlertRuleSettings,
+    ) -> impl Future<Output = Result<AlertRule, StoreError>> + Send;
+
+    /// Returns an alert rule by id.
+    fn alert_rule(
+        &self,
+        id: RuleId,
+    ) -> impl Future<Output = Result<Option<AlertRule>, StoreError>> + Send;
+
+    /// Returns the alert rules of a project, oldest first.
+    fn alert_rules(
+        &self,
+        project_id: ProjectId,
+    ) -> impl Future<Output = Result<Vec<AlertRule>, StoreError>> + Send;
+
+    /// Replaces the settings of an alert rule; returns it, or `None` if missing.
+    fn update_alert_rule(
+        &self,
+        id: RuleId,
+        settings: &AlertRuleSettings,
+    ) -> impl Future<Output = Result<Option<AlertRule>, StoreError>> + Send;
+
+    /// Deletes an alert rule; returns whether it existed.
+    fn delete_alert_rule(
+        &self,
+        id: RuleId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Claims the right to fire a rule at `now`: records `now` as when it
+    /// last fired and returns `true` if it never fired or last fired at
+    /// least `min_interval` before `now`; otherwise changes nothing and
+    /// returns `false` (also for a missing rule). Atomic: of any number of
+    /// claims racing, in one process or several, at most one wins per
+    /// interval, so server nodes rate-limit a rule together.
+    fn claim_rule_fire(
+        &self,
+        id: RuleId,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Event payloads.

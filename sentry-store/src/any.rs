@@ -1,13 +1,21 @@
 //! One enum per store role, with a variant per compiled-in backend, so the
 //! server holds a concrete type and never a trait object.
 
+use std::time::Duration;
+
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ApiToken, EventCounts, EventCursor, EventFilter, EventPick, EventStore, Issue, IssueCounts,
-    IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Organization, Page, Project,
-    SeriesBucket, StoreError, StoreErrorKind, StoredEvent, TagFacet,
+    AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment,
+    EventCounts, EventCursor, EventFilter, EventPick, EventStore, Issue, IssueCounts, IssueEvent,
+    IssueQuery, IssueStatus, KeyRecord, MetadataStore, Monitor, MonitorSettings, NewDeploy,
+    NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, Release, ReleaseQuery,
+    ReleaseUpdate, SeriesBucket, StoreError, StoreErrorKind, StoredEvent, TagFacet, Team, User,
+    WebSession,
 };
-use sentry_core::{EventId, IssueId, OrgId, ProjectId, ProjectKey};
+use sentry_core::{
+    CheckInId, EventId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId,
+    TeamId, UserId,
+};
 
 #[cfg(feature = "clickhouse")]
 use crate::clickhouse::ClickhouseStore;
@@ -240,6 +248,284 @@ impl MetadataStore for AnyMetadataStore {
         status: IssueStatus,
     ) -> Result<Option<Issue>, StoreError> {
         dispatch!(self, s => s.set_issue_status(id, status))
+    }
+
+    async fn create_team(&self, org_id: OrgId, slug: &str, name: &str) -> Result<Team, StoreError> {
+        dispatch!(self, s => s.create_team(org_id, slug, name))
+    }
+
+    async fn team_by_slug(&self, org_id: OrgId, slug: &str) -> Result<Option<Team>, StoreError> {
+        dispatch!(self, s => s.team_by_slug(org_id, slug))
+    }
+
+    async fn teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
+        dispatch!(self, s => s.teams(org_id))
+    }
+
+    async fn add_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.add_project_team(project_id, team_id))
+    }
+
+    async fn remove_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.remove_project_team(project_id, team_id))
+    }
+
+    async fn project_teams(&self, project_id: ProjectId) -> Result<Vec<Team>, StoreError> {
+        dispatch!(self, s => s.project_teams(project_id))
+    }
+
+    async fn team_projects(&self, team_id: TeamId) -> Result<Vec<Project>, StoreError> {
+        dispatch!(self, s => s.team_projects(team_id))
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        dispatch!(self, s => s.create_user(user))
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        dispatch!(self, s => s.user(id))
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        dispatch!(self, s => s.user_by_email(email))
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        dispatch!(self, s => s.users())
+    }
+
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.set_user_password(id, password_hash))
+    }
+
+    async fn record_user_login(&self, id: UserId, at: Timestamp) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.record_user_login(id, at))
+    }
+
+    async fn add_org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        role: OrgRole,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.add_org_member(org_id, user_id, role))
+    }
+
+    async fn remove_org_member(&self, org_id: OrgId, user_id: UserId) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.remove_org_member(org_id, user_id))
+    }
+
+    async fn org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+    ) -> Result<Option<OrgMember>, StoreError> {
+        dispatch!(self, s => s.org_member(org_id, user_id))
+    }
+
+    async fn org_members(&self, org_id: OrgId) -> Result<Vec<OrgMember>, StoreError> {
+        dispatch!(self, s => s.org_members(org_id))
+    }
+
+    async fn user_orgs(&self, user_id: UserId) -> Result<Vec<OrgMembership>, StoreError> {
+        dispatch!(self, s => s.user_orgs(user_id))
+    }
+
+    async fn create_session(&self, session: &WebSession) -> Result<(), StoreError> {
+        dispatch!(self, s => s.create_session(session))
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<WebSession>, StoreError> {
+        dispatch!(self, s => s.session(token_hash, now))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_session(token_hash))
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.delete_expired_sessions(now))
+    }
+
+    async fn ensure_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        project_ids: &[ProjectId],
+    ) -> Result<Release, StoreError> {
+        dispatch!(self, s => s.ensure_release(org_id, version, project_ids))
+    }
+
+    async fn release_by_version(
+        &self,
+        org_id: OrgId,
+        version: &str,
+    ) -> Result<Option<Release>, StoreError> {
+        dispatch!(self, s => s.release_by_version(org_id, version))
+    }
+
+    async fn update_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        update: &ReleaseUpdate,
+    ) -> Result<Option<Release>, StoreError> {
+        dispatch!(self, s => s.update_release(org_id, version, update))
+    }
+
+    async fn releases(&self, query: &ReleaseQuery) -> Result<Page<Release>, StoreError> {
+        dispatch!(self, s => s.releases(query))
+    }
+
+    async fn delete_release(&self, org_id: OrgId, version: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_release(org_id, version))
+    }
+
+    async fn create_deploy(
+        &self,
+        release_id: ReleaseId,
+        deploy: &NewDeploy,
+    ) -> Result<Deploy, StoreError> {
+        dispatch!(self, s => s.create_deploy(release_id, deploy))
+    }
+
+    async fn deploys(&self, release_id: ReleaseId) -> Result<Vec<Deploy>, StoreError> {
+        dispatch!(self, s => s.deploys(release_id))
+    }
+
+    async fn ensure_environment(
+        &self,
+        project_id: ProjectId,
+        name: &str,
+    ) -> Result<Environment, StoreError> {
+        dispatch!(self, s => s.ensure_environment(project_id, name))
+    }
+
+    async fn project_environments(
+        &self,
+        project_id: ProjectId,
+    ) -> Result<Vec<Environment>, StoreError> {
+        dispatch!(self, s => s.project_environments(project_id))
+    }
+
+    async fn org_environments(&self, org_id: OrgId) -> Result<Vec<Environment>, StoreError> {
+        dispatch!(self, s => s.org_environments(org_id))
+    }
+
+    async fn upsert_monitor(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+        settings: &MonitorSettings,
+    ) -> Result<Monitor, StoreError> {
+        dispatch!(self, s => s.upsert_monitor(project_id, slug, settings))
+    }
+
+    async fn monitor(&self, id: MonitorId) -> Result<Option<Monitor>, StoreError> {
+        dispatch!(self, s => s.monitor(id))
+    }
+
+    async fn monitor_by_slug(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+    ) -> Result<Option<Monitor>, StoreError> {
+        dispatch!(self, s => s.monitor_by_slug(project_id, slug))
+    }
+
+    async fn project_monitors(&self, project_id: ProjectId) -> Result<Vec<Monitor>, StoreError> {
+        dispatch!(self, s => s.project_monitors(project_id))
+    }
+
+    async fn org_monitors(&self, org_id: OrgId) -> Result<Vec<Monitor>, StoreError> {
+        dispatch!(self, s => s.org_monitors(org_id))
+    }
+
+    async fn monitors_due(&self, before: Timestamp) -> Result<Vec<Monitor>, StoreError> {
+        dispatch!(self, s => s.monitors_due(before))
+    }
+
+    async fn update_monitor_checkins(
+        &self,
+        id: MonitorId,
+        last_checkin_at: Option<Timestamp>,
+        next_checkin_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.update_monitor_checkins(id, last_checkin_at, next_checkin_at))
+    }
+
+    async fn delete_monitor(&self, id: MonitorId) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_monitor(id))
+    }
+
+    async fn insert_checkin(&self, checkin: &CheckIn) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_checkin(checkin))
+    }
+
+    async fn update_checkin(
+        &self,
+        monitor_id: MonitorId,
+        id: CheckInId,
+        update: &CheckInUpdate,
+    ) -> Result<Option<CheckIn>, StoreError> {
+        dispatch!(self, s => s.update_checkin(monitor_id, id, update))
+    }
+
+    async fn monitor_checkins(
+        &self,
+        monitor_id: MonitorId,
+        limit: u64,
+    ) -> Result<Vec<CheckIn>, StoreError> {
+        dispatch!(self, s => s.monitor_checkins(monitor_id, limit))
+    }
+
+    async fn create_alert_rule(
+        &self,
+        project_id: ProjectId,
+        settings: &AlertRuleSettings,
+    ) -> Result<AlertRule, StoreError> {
+        dispatch!(self, s => s.create_alert_rule(project_id, settings))
+    }
+
+    async fn alert_rule(&self, id: RuleId) -> Result<Option<AlertRule>, StoreError> {
+        dispatch!(self, s => s.alert_rule(id))
+    }
+
+    async fn alert_rules(&self, project_id: ProjectId) -> Result<Vec<AlertRule>, StoreError> {
+        dispatch!(self, s => s.alert_rules(project_id))
+    }
+
+    async fn update_alert_rule(
+        &self,
+        id: RuleId,
+        settings: &AlertRuleSettings,
+    ) -> Result<Option<AlertRule>, StoreError> {
+        dispatch!(self, s => s.update_alert_rule(id, settings))
+    }
+
+    async fn delete_alert_rule(&self, id: RuleId) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_alert_rule(id))
+    }
+
+    async fn claim_rule_fire(
+        &self,
+        id: RuleId,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.claim_rule_fire(id, now, min_interval))
     }
 }
 

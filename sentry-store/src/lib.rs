@@ -29,6 +29,8 @@ mod event_sql;
 mod location;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod records;
 #[cfg(any(feature = "sqlite", feature = "duckdb"))]
 mod sql_event_store;
 #[cfg(feature = "sqlite")]

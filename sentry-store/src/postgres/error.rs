@@ -4,6 +4,8 @@ use deadpool_postgres::{BuildError, PoolError};
 use sentry_core::store::{StoreError, StoreErrorKind};
 use tokio_postgres::error::SqlState;
 
+use crate::records::RowError;
+
 /// What went wrong talking to Postgres.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum PgError {
@@ -45,6 +47,9 @@ pub(super) enum PgError {
     /// Concurrent writers kept taking the hashes of a new issue.
     #[error("grouping hashes stayed contended after {0} attempts")]
     Contended(usize),
+    /// A row holds a value this version cannot read.
+    #[error("cannot read a row")]
+    Row(#[from] RowError),
     /// The schema is at a version this build cannot read.
     #[error("schema version {0} is invalid")]
     SchemaVersion(i64),
@@ -78,6 +83,7 @@ impl PgError {
             | PgError::IdOutOfRange(..)
             | PgError::MissingIssue(_)
             | PgError::Vanished(_)
+            | PgError::Row(_)
             | PgError::SchemaVersion(_) => StoreErrorKind::Corrupt,
             PgError::Build(_)
             | PgError::Pool(_)

@@ -184,10 +184,8 @@ pub(super) async fn list<C: GenericClient>(
         ],
     )
     .await?;
-    let mut items = rows.iter().map(issue_row).collect::<Result<Vec<_>, _>>()?;
-    let has_more = items.len() as u64 > query.limit;
-    items.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
-    Ok(Page { items, has_more })
+    let items = rows.iter().map(issue_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::records::page(items, query.limit))
 }
 
 /// An event to file, in the form the statements take.

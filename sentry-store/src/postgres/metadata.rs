@@ -1,19 +1,27 @@
 //! [`MetadataStore`] for [`PostgresStore`]: organizations, projects, keys,
-//! tokens and settings here, issues in [`super::issues`].
+//! tokens and settings here, issues and the other records in their own
+//! modules ([`super::issues`], [`super::teams`], …).
+
+use std::time::Duration;
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ApiToken, Issue, IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Organization,
-    Page, Project, StoreError,
+    AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment, Issue,
+    IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Monitor, MonitorSettings,
+    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, Release,
+    ReleaseQuery, ReleaseUpdate, StoreError, Team, User, WebSession,
 };
-use sentry_core::{IssueId, OrgId, ProjectId, ProjectKey};
+use sentry_core::{
+    CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
+};
 use tokio_postgres::Row;
 
 use super::error::PgError;
-use super::{PostgresStore, issues, sql};
+use super::{
+    PostgresStore, alert_rules, environments, issues, monitors, releases, sql, teams, users,
+};
+use crate::records::{self, ORGANIZATION_COLUMNS, PROJECT_COLUMNS};
 
-const ORGANIZATION_COLUMNS: &str = "SELECT id, slug, name, date_created FROM organizations";
-const PROJECT_COLUMNS: &str = "SELECT id, org_id, slug, name, platform, date_created FROM projects";
 const KEY_COLUMNS: &str =
     "SELECT public_key, project_id, label, is_active, date_created FROM project_keys";
 const TOKEN_COLUMNS: &str = "SELECT token, org_id, scopes, name, date_created FROM api_tokens";
@@ -42,26 +50,6 @@ pub(super) fn project_key(id: ProjectId) -> Option<i64> {
 /// The stored form of a project id that is about to be written.
 pub(super) fn required_project_key(id: ProjectId) -> Result<i64, PgError> {
     project_key(id).ok_or(PgError::IdOutOfRange("project", id.0))
-}
-
-fn organization_row(row: &Row) -> Result<Organization, PgError> {
-    Ok(Organization {
-        id: OrgId(row.try_get(0)?),
-        slug: row.try_get(1)?,
-        name: row.try_get(2)?,
-        date_created: timestamp("date_created", row.try_get(3)?)?,
-    })
-}
-
-fn project_row(row: &Row) -> Result<Project, PgError> {
-    Ok(Project {
-        id: ProjectId(unsigned("id", row.try_get(0)?)?),
-        org_id: OrgId(row.try_get(1)?),
-        slug: row.try_get(2)?,
-        name: row.try_get(3)?,
-        platform: row.try_get(4)?,
-        date_created: timestamp("date_created", row.try_get(5)?)?,
-    })
 }
 
 fn key_row(row: &Row) -> Result<KeyRecord, PgError> {
@@ -101,9 +89,8 @@ impl PostgresStore {
         param: &(dyn tokio_postgres::types::ToSql + Sync),
     ) -> Result<Option<Organization>, PgError> {
         let client = self.client().await?;
-        let sql = format!("{ORGANIZATION_COLUMNS} WHERE {filter} = $1");
-        let row = sql::query_opt(&client, &sql, &[param]).await?;
-        row.as_ref().map(organization_row).transpose()
+        let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE {filter} = $1");
+        sql::read_opt(&client, &sql, &[param], records::organization).await
     }
 
     async fn select_project(
@@ -112,9 +99,8 @@ impl PostgresStore {
         params: sql::Params<'_>,
     ) -> Result<Option<Project>, PgError> {
         let client = self.client().await?;
-        let sql = format!("{PROJECT_COLUMNS} WHERE {filter}");
-        let row = sql::query_opt(&client, &sql, params).await?;
-        row.as_ref().map(project_row).transpose()
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE {filter}");
+        sql::read_opt(&client, &sql, params, records::project).await
     }
 }
 
@@ -139,9 +125,8 @@ impl MetadataStore for PostgresStore {
 
     async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
         let client = self.client().await?;
-        let sql = format!("{ORGANIZATION_COLUMNS} ORDER BY slug");
-        let found = sql::query(&client, &sql, &[]).await?;
-        Ok(rows(&found, organization_row)?)
+        let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations ORDER BY slug");
+        Ok(sql::read_all(&client, &sql, &[], records::organization).await?)
     }
 
     async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
@@ -181,9 +166,8 @@ impl MetadataStore for PostgresStore {
 
     async fn projects(&self, org_id: OrgId) -> Result<Vec<Project>, StoreError> {
         let client = self.client().await?;
-        let sql = format!("{PROJECT_COLUMNS} WHERE org_id = $1 ORDER BY slug");
-        let found = sql::query(&client, &sql, &[&org_id.0]).await?;
-        Ok(rows(&found, project_row)?)
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = $1 ORDER BY slug");
+        Ok(sql::read_all(&client, &sql, &[&org_id.0], records::project).await?)
     }
 
     async fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
@@ -327,5 +311,332 @@ impl MetadataStore for PostgresStore {
     ) -> Result<Option<Issue>, StoreError> {
         let client = self.client().await?;
         Ok(issues::set_status(&client, id.0, status).await?)
+    }
+
+    async fn create_team(&self, org_id: OrgId, slug: &str, name: &str) -> Result<Team, StoreError> {
+        let client = self.client().await?;
+        Ok(teams::create(&client, org_id, slug, name).await?)
+    }
+
+    async fn team_by_slug(&self, org_id: OrgId, slug: &str) -> Result<Option<Team>, StoreError> {
+        let client = self.client().await?;
+        Ok(teams::by_slug(&client, org_id, slug).await?)
+    }
+
+    async fn teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
+        let client = self.client().await?;
+        Ok(teams::of_org(&client, org_id).await?)
+    }
+
+    async fn add_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(teams::add_project(&client, project_id, team_id).await?)
+    }
+
+    async fn remove_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(teams::remove_project(&client, project_id, team_id).await?)
+    }
+
+    async fn project_teams(&self, project_id: ProjectId) -> Result<Vec<Team>, StoreError> {
+        let client = self.client().await?;
+        Ok(teams::of_project(&client, project_id).await?)
+    }
+
+    async fn team_projects(&self, team_id: TeamId) -> Result<Vec<Project>, StoreError> {
+        let client = self.client().await?;
+        Ok(teams::projects(&client, team_id).await?)
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        let client = self.client().await?;
+        Ok(users::create(&client, user).await?)
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let client = self.client().await?;
+        Ok(users::by_id(&client, id).await?)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let client = self.client().await?;
+        Ok(users::by_email(&client, email).await?)
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let client = self.client().await?;
+        Ok(users::all(&client).await?)
+    }
+
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(users::set_password(&client, id, password_hash).await?)
+    }
+
+    async fn record_user_login(&self, id: UserId, at: Timestamp) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(users::record_login(&client, id, at).await?)
+    }
+
+    async fn add_org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        role: OrgRole,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        Ok(users::add_member(&client, org_id, user_id, role).await?)
+    }
+
+    async fn remove_org_member(&self, org_id: OrgId, user_id: UserId) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(users::remove_member(&client, org_id, user_id).await?)
+    }
+
+    async fn org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+    ) -> Result<Option<OrgMember>, StoreError> {
+        let client = self.client().await?;
+        Ok(users::member(&client, org_id, user_id).await?)
+    }
+
+    async fn org_members(&self, org_id: OrgId) -> Result<Vec<OrgMember>, StoreError> {
+        let client = self.client().await?;
+        Ok(users::members(&client, org_id).await?)
+    }
+
+    async fn user_orgs(&self, user_id: UserId) -> Result<Vec<OrgMembership>, StoreError> {
+        let client = self.client().await?;
+        Ok(users::memberships(&client, user_id).await?)
+    }
+
+    async fn create_session(&self, session: &WebSession) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        Ok(users::create_session(&client, session).await?)
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<WebSession>, StoreError> {
+        let client = self.client().await?;
+        Ok(users::session(&client, token_hash, now).await?)
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(users::delete_session(&client, token_hash).await?)
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        Ok(users::delete_expired_sessions(&client, now).await?)
+    }
+
+    async fn ensure_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        project_ids: &[ProjectId],
+    ) -> Result<Release, StoreError> {
+        let mut client = self.client().await?;
+        Ok(releases::ensure(&mut client, org_id, version, project_ids).await?)
+    }
+
+    async fn release_by_version(
+        &self,
+        org_id: OrgId,
+        version: &str,
+    ) -> Result<Option<Release>, StoreError> {
+        let client = self.client().await?;
+        Ok(releases::by_version(&client, org_id, version).await?)
+    }
+
+    async fn update_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        update: &ReleaseUpdate,
+    ) -> Result<Option<Release>, StoreError> {
+        let client = self.client().await?;
+        Ok(releases::update(&client, org_id, version, update).await?)
+    }
+
+    async fn releases(&self, query: &ReleaseQuery) -> Result<Page<Release>, StoreError> {
+        let client = self.client().await?;
+        Ok(releases::list(&client, query).await?)
+    }
+
+    async fn delete_release(&self, org_id: OrgId, version: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(releases::delete(&client, org_id, version).await?)
+    }
+
+    async fn create_deploy(
+        &self,
+        release_id: ReleaseId,
+        deploy: &NewDeploy,
+    ) -> Result<Deploy, StoreError> {
+        let client = self.client().await?;
+        Ok(releases::create_deploy(&client, release_id, deploy).await?)
+    }
+
+    async fn deploys(&self, release_id: ReleaseId) -> Result<Vec<Deploy>, StoreError> {
+        let client = self.client().await?;
+        Ok(releases::deploys(&client, release_id).await?)
+    }
+
+    async fn ensure_environment(
+        &self,
+        project_id: ProjectId,
+        name: &str,
+    ) -> Result<Environment, StoreError> {
+        let client = self.client().await?;
+        Ok(environments::ensure(&client, project_id, name).await?)
+    }
+
+    async fn project_environments(
+        &self,
+        project_id: ProjectId,
+    ) -> Result<Vec<Environment>, StoreError> {
+        let client = self.client().await?;
+        Ok(environments::of_project(&client, project_id).await?)
+    }
+
+    async fn org_environments(&self, org_id: OrgId) -> Result<Vec<Environment>, StoreError> {
+        let client = self.client().await?;
+        Ok(environments::of_org(&client, org_id).await?)
+    }
+
+    async fn upsert_monitor(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+        settings: &MonitorSettings,
+    ) -> Result<Monitor, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::upsert(&client, project_id, slug, settings).await?)
+    }
+
+    async fn monitor(&self, id: MonitorId) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::by_id(&client, id).await?)
+    }
+
+    async fn monitor_by_slug(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::by_slug(&client, project_id, slug).await?)
+    }
+
+    async fn project_monitors(&self, project_id: ProjectId) -> Result<Vec<Monitor>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::of_project(&client, project_id).await?)
+    }
+
+    async fn org_monitors(&self, org_id: OrgId) -> Result<Vec<Monitor>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::of_org(&client, org_id).await?)
+    }
+
+    async fn monitors_due(&self, before: Timestamp) -> Result<Vec<Monitor>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::due(&client, before).await?)
+    }
+
+    async fn update_monitor_checkins(
+        &self,
+        id: MonitorId,
+        last_checkin_at: Option<Timestamp>,
+        next_checkin_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::update_checkins(&client, id, last_checkin_at, next_checkin_at).await?)
+    }
+
+    async fn delete_monitor(&self, id: MonitorId) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::delete(&client, id).await?)
+    }
+
+    async fn insert_checkin(&self, checkin: &CheckIn) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::insert_checkin(&client, checkin).await?)
+    }
+
+    async fn update_checkin(
+        &self,
+        monitor_id: MonitorId,
+        id: CheckInId,
+        update: &CheckInUpdate,
+    ) -> Result<Option<CheckIn>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::update_checkin(&client, monitor_id, id, update).await?)
+    }
+
+    async fn monitor_checkins(
+        &self,
+        monitor_id: MonitorId,
+        limit: u64,
+    ) -> Result<Vec<CheckIn>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::checkins(&client, monitor_id, limit).await?)
+    }
+
+    async fn create_alert_rule(
+        &self,
+        project_id: ProjectId,
+        settings: &AlertRuleSettings,
+    ) -> Result<AlertRule, StoreError> {
+        let client = self.client().await?;
+        Ok(alert_rules::create(&client, project_id, settings).await?)
+    }
+
+    async fn alert_rule(&self, id: RuleId) -> Result<Option<AlertRule>, StoreError> {
+        let client = self.client().await?;
+        Ok(alert_rules::by_id(&client, id).await?)
+    }
+
+    async fn alert_rules(&self, project_id: ProjectId) -> Result<Vec<AlertRule>, StoreError> {
+        let client = self.client().await?;
+        Ok(alert_rules::of_project(&client, project_id).await?)
+    }
+
+    async fn update_alert_rule(
+        &self,
+        id: RuleId,
+        settings: &AlertRuleSettings,
+    ) -> Result<Option<AlertRule>, StoreError> {
+        let client = self.client().await?;
+        Ok(alert_rules::update(&client, id, settings).await?)
+    }
+
+    async fn delete_alert_rule(&self, id: RuleId) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(alert_rules::delete(&client, id).await?)
+    }
+
+    async fn claim_rule_fire(
+        &self,
+        id: RuleId,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(alert_rules::claim_fire(&client, id, now, min_interval).await?)
     }
 }

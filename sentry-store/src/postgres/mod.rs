@@ -1,5 +1,6 @@
-//! The PostgreSQL backend, for metadata only: organizations, projects, keys,
-//! tokens and issues, shared by several server processes. Event payloads go
+//! The PostgreSQL backend, for metadata only (organizations, teams,
+//! projects, keys, tokens, users, issues, releases, environments, settings,
+//! monitors and alert rules), shared by several server processes. Event payloads go
 //! to another backend.
 //!
 //! Connections come from a pool of tokio-postgres clients without TLS: the
@@ -8,11 +9,17 @@
 //! microseconds), and is migrated on open. Writers that race, in one process
 //! or several, stay exact (see [`PostgresStore`]).
 
+mod alert_rules;
+mod environments;
 mod error;
 mod issues;
 mod metadata;
 mod migrations;
+mod monitors;
+mod releases;
 mod sql;
+mod teams;
+mod users;
 
 use std::time::Duration;
 

@@ -6,6 +6,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::error::PgError;
+use crate::records::Reader;
 
 /// Statement parameters.
 pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -48,4 +49,41 @@ pub(super) async fn query<C: GenericClient>(
 ) -> Result<Vec<Row>, PgError> {
     let statement = client.prepare_cached(sql).await?;
     Ok(client.query(&statement, params).await?)
+}
+
+/// Runs a query and reads its first row as a record, if there is one.
+pub(super) async fn read_opt<C: GenericClient, T>(
+    client: &C,
+    sql: &str,
+    params: Params<'_>,
+    read: Reader<T>,
+) -> Result<Option<T>, PgError> {
+    let row = query_opt(client, sql, params).await?;
+    Ok(row.as_ref().map(|row| read(row)).transpose()?)
+}
+
+/// Runs a query whose first row must exist, e.g. a row just written.
+pub(super) async fn read_one<C: GenericClient, T>(
+    client: &C,
+    sql: &str,
+    params: Params<'_>,
+    read: Reader<T>,
+) -> Result<T, PgError> {
+    let row = query_one(client, sql, params).await?;
+    Ok(read(&row)?)
+}
+
+/// Runs a query and reads every row as a record.
+pub(super) async fn read_all<C: GenericClient, T>(
+    client: &C,
+    sql: &str,
+    params: Params<'_>,
+    read: Reader<T>,
+) -> Result<Vec<T>, PgError> {
+    let rows = query(client, sql, params).await?;
+    let mut records = Vec::with_capacity(rows.len());
+    for row in &rows {
+        records.push(read(row)?);
+    }
+    Ok(records)
 }

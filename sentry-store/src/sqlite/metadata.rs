@@ -1,37 +1,28 @@
-//! The metadata half of the SQLite backend.
+//! The metadata half of the SQLite backend: organizations, projects, keys,
+//! tokens, issues and settings here, the other records in their own modules.
+
+use std::time::Duration;
 
 use rusqlite::{OptionalExtension, Row, params};
 use sentry_core::protocol::{Level, Timestamp};
 use sentry_core::store::{
-    ApiToken, Issue, IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Organization,
-    Page, Project, StoreError,
+    AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment, Issue,
+    IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Monitor, MonitorSettings,
+    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, Release,
+    ReleaseQuery, ReleaseUpdate, StoreError, Team, User, WebSession,
 };
-use sentry_core::{IssueId, OrgId, ProjectId, ProjectKey};
+use sentry_core::{
+    CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
+};
 
-use super::{SqliteStore, corrupt, unavailable};
+use super::{
+    SqliteStore, alert_rules, corrupt, environments, monitors, query_all, query_one, query_opt,
+    releases, teams, unavailable, users,
+};
+use crate::records::{self, ORGANIZATION_COLUMNS, PROJECT_COLUMNS};
 
 fn timestamp(micros: i64) -> rusqlite::Result<Timestamp> {
     Timestamp::from_unix_micros(micros).ok_or(rusqlite::Error::IntegralValueOutOfRange(0, micros))
-}
-
-fn organization_row(row: &Row<'_>) -> rusqlite::Result<Organization> {
-    Ok(Organization {
-        id: OrgId(row.get(0)?),
-        slug: row.get(1)?,
-        name: row.get(2)?,
-        date_created: timestamp(row.get(3)?)?,
-    })
-}
-
-fn project_row(row: &Row<'_>) -> rusqlite::Result<Project> {
-    Ok(Project {
-        id: ProjectId(row.get(0)?),
-        org_id: OrgId(row.get(1)?),
-        slug: row.get(2)?,
-        name: row.get(3)?,
-        platform: row.get(4)?,
-        date_created: timestamp(row.get(5)?)?,
-    })
 }
 
 fn key_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -112,13 +103,8 @@ impl MetadataStore for SqliteStore {
                     params![slug, Timestamp::now().as_unix_micros()],
                 )
                 .map_err(unavailable)?;
-            connection
-                .query_row(
-                    "SELECT id, slug, name, date_created FROM organizations WHERE slug = ?1",
-                    [&slug],
-                    organization_row,
-                )
-                .map_err(unavailable)
+            let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE slug = ?1");
+            query_one(connection, &sql, [&slug], records::organization)
         })
         .await
     }
@@ -126,41 +112,24 @@ impl MetadataStore for SqliteStore {
     async fn organization_by_slug(&self, slug: &str) -> Result<Option<Organization>, StoreError> {
         let slug = slug.to_owned();
         self.run(move |connection| {
-            connection
-                .query_row(
-                    "SELECT id, slug, name, date_created FROM organizations WHERE slug = ?1",
-                    [&slug],
-                    organization_row,
-                )
-                .optional()
-                .map_err(unavailable)
+            let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE slug = ?1");
+            query_opt(connection, &sql, [&slug], records::organization)
         })
         .await
     }
 
     async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
         self.run(move |connection| {
-            let mut statement = connection
-                .prepare("SELECT id, slug, name, date_created FROM organizations ORDER BY slug")
-                .map_err(unavailable)?;
-            let rows = statement
-                .query_map([], organization_row)
-                .map_err(unavailable)?;
-            rows.collect::<Result<_, _>>().map_err(unavailable)
+            let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations ORDER BY slug");
+            query_all(connection, &sql, [], records::organization)
         })
         .await
     }
 
     async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
         self.run(move |connection| {
-            connection
-                .query_row(
-                    "SELECT id, slug, name, date_created FROM organizations WHERE id = ?1",
-                    [id.0],
-                    organization_row,
-                )
-                .optional()
-                .map_err(unavailable)
+            let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = ?1");
+            query_opt(connection, &sql, [id.0], records::organization)
         })
         .await
     }
@@ -175,13 +144,8 @@ impl MetadataStore for SqliteStore {
                     params![org_id.0, slug, Timestamp::now().as_unix_micros()],
                 )
                 .map_err(unavailable)?;
-            connection
-                .query_row(
-                    "SELECT id, org_id, slug, name, platform, date_created FROM projects WHERE org_id = ?1 AND slug = ?2",
-                    params![org_id.0, slug],
-                    project_row,
-                )
-                .map_err(unavailable)
+            let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = ?1 AND slug = ?2");
+            query_one(connection, &sql, params![org_id.0, slug], records::project)
         })
         .await
     }
@@ -189,14 +153,8 @@ impl MetadataStore for SqliteStore {
     async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
         self.run(move |connection| {
             let id = i64::try_from(id.0).unwrap_or(i64::MAX);
-            connection
-                .query_row(
-                    "SELECT id, org_id, slug, name, platform, date_created FROM projects WHERE id = ?1",
-                    [id],
-                    project_row,
-                )
-                .optional()
-                .map_err(unavailable)
+            let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1");
+            query_opt(connection, &sql, [id], records::project)
         })
         .await
     }
@@ -208,25 +166,18 @@ impl MetadataStore for SqliteStore {
     ) -> Result<Option<Project>, StoreError> {
         let slug = slug.to_owned();
         self.run(move |connection| {
-            connection
-                .query_row(
-                    "SELECT id, org_id, slug, name, platform, date_created FROM projects WHERE org_id = ?1 AND slug = ?2",
-                    params![org_id.0, slug],
-                    project_row,
-                )
-                .optional()
-                .map_err(unavailable)
+            let sql =
+                format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = ?1 AND slug = ?2");
+            query_opt(connection, &sql, params![org_id.0, slug], records::project)
         })
         .await
     }
 
     async fn projects(&self, org_id: OrgId) -> Result<Vec<Project>, StoreError> {
         self.run(move |connection| {
-            let mut statement = connection
-                .prepare("SELECT id, org_id, slug, name, platform, date_created FROM projects WHERE org_id = ?1 ORDER BY slug")
-                .map_err(unavailable)?;
-            let rows = statement.query_map([org_id.0], project_row).map_err(unavailable)?;
-            rows.collect::<Result<_, _>>().map_err(unavailable)
+            let sql =
+                format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = ?1 ORDER BY slug");
+            query_all(connection, &sql, [org_id.0], records::project)
         })
         .await
     }
@@ -480,10 +431,8 @@ impl MetadataStore for SqliteStore {
             let rows = statement
                 .query_map(rusqlite::params_from_iter(values), issue_row)
                 .map_err(unavailable)?;
-            let mut items: Vec<Issue> = rows.collect::<Result<_, _>>().map_err(unavailable)?;
-            let has_more = items.len() as u64 > query.limit;
-            items.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
-            Ok(Page { items, has_more })
+            let items: Vec<Issue> = rows.collect::<Result<_, _>>().map_err(unavailable)?;
+            Ok(records::page(items, query.limit))
         })
         .await
     }
@@ -550,5 +499,329 @@ impl MetadataStore for SqliteStore {
             select_issue(connection, id.0)
         })
         .await
+    }
+
+    async fn create_team(&self, org_id: OrgId, slug: &str, name: &str) -> Result<Team, StoreError> {
+        let (slug, name) = (slug.to_owned(), name.to_owned());
+        self.run(move |c| teams::create(c, org_id, &slug, &name))
+            .await
+    }
+
+    async fn team_by_slug(&self, org_id: OrgId, slug: &str) -> Result<Option<Team>, StoreError> {
+        let slug = slug.to_owned();
+        self.run(move |c| teams::by_slug(c, org_id, &slug)).await
+    }
+
+    async fn teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
+        self.run(move |c| teams::of_org(c, org_id)).await
+    }
+
+    async fn add_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        self.run(move |c| teams::add_project(c, project_id, team_id))
+            .await
+    }
+
+    async fn remove_project_team(
+        &self,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        self.run(move |c| teams::remove_project(c, project_id, team_id))
+            .await
+    }
+
+    async fn project_teams(&self, project_id: ProjectId) -> Result<Vec<Team>, StoreError> {
+        self.run(move |c| teams::of_project(c, project_id)).await
+    }
+
+    async fn team_projects(&self, team_id: TeamId) -> Result<Vec<Project>, StoreError> {
+        self.run(move |c| teams::projects(c, team_id)).await
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        let user = user.clone();
+        self.run(move |c| users::create(c, &user)).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.run(move |c| users::by_id(c, id)).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let email = email.to_owned();
+        self.run(move |c| users::by_email(c, &email)).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.run(|c| users::all(c)).await
+    }
+
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<bool, StoreError> {
+        let password_hash = password_hash.to_owned();
+        self.run(move |c| users::set_password(c, id, &password_hash))
+            .await
+    }
+
+    async fn record_user_login(&self, id: UserId, at: Timestamp) -> Result<bool, StoreError> {
+        self.run(move |c| users::record_login(c, id, at)).await
+    }
+
+    async fn add_org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        role: OrgRole,
+    ) -> Result<(), StoreError> {
+        self.run(move |c| users::add_member(c, org_id, user_id, role))
+            .await
+    }
+
+    async fn remove_org_member(&self, org_id: OrgId, user_id: UserId) -> Result<bool, StoreError> {
+        self.run(move |c| users::remove_member(c, org_id, user_id))
+            .await
+    }
+
+    async fn org_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+    ) -> Result<Option<OrgMember>, StoreError> {
+        self.run(move |c| users::member(c, org_id, user_id)).await
+    }
+
+    async fn org_members(&self, org_id: OrgId) -> Result<Vec<OrgMember>, StoreError> {
+        self.run(move |c| users::members(c, org_id)).await
+    }
+
+    async fn user_orgs(&self, user_id: UserId) -> Result<Vec<OrgMembership>, StoreError> {
+        self.run(move |c| users::memberships(c, user_id)).await
+    }
+
+    async fn create_session(&self, session: &WebSession) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.run(move |c| users::create_session(c, &session)).await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<WebSession>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |c| users::session(c, &token_hash, now)).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |c| users::delete_session(c, &token_hash))
+            .await
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.run(move |c| users::delete_expired_sessions(c, now))
+            .await
+    }
+
+    async fn ensure_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        project_ids: &[ProjectId],
+    ) -> Result<Release, StoreError> {
+        let (version, project_ids) = (version.to_owned(), project_ids.to_vec());
+        self.run(move |c| releases::ensure(c, org_id, &version, &project_ids))
+            .await
+    }
+
+    async fn release_by_version(
+        &self,
+        org_id: OrgId,
+        version: &str,
+    ) -> Result<Option<Release>, StoreError> {
+        let version = version.to_owned();
+        self.run(move |c| releases::by_version(c, org_id, &version))
+            .await
+    }
+
+    async fn update_release(
+        &self,
+        org_id: OrgId,
+        version: &str,
+        update: &ReleaseUpdate,
+    ) -> Result<Option<Release>, StoreError> {
+        let (version, update) = (version.to_owned(), update.clone());
+        self.run(move |c| releases::update(c, org_id, &version, &update))
+            .await
+    }
+
+    async fn releases(&self, query: &ReleaseQuery) -> Result<Page<Release>, StoreError> {
+        let query = query.clone();
+        self.run(move |c| releases::list(c, &query)).await
+    }
+
+    async fn delete_release(&self, org_id: OrgId, version: &str) -> Result<bool, StoreError> {
+        let version = version.to_owned();
+        self.run(move |c| releases::delete(c, org_id, &version))
+            .await
+    }
+
+    async fn create_deploy(
+        &self,
+        release_id: ReleaseId,
+        deploy: &NewDeploy,
+    ) -> Result<Deploy, StoreError> {
+        let deploy = deploy.clone();
+        self.run(move |c| releases::create_deploy(c, release_id, &deploy))
+            .await
+    }
+
+    async fn deploys(&self, release_id: ReleaseId) -> Result<Vec<Deploy>, StoreError> {
+        self.run(move |c| releases::deploys(c, release_id)).await
+    }
+
+    async fn ensure_environment(
+        &self,
+        project_id: ProjectId,
+        name: &str,
+    ) -> Result<Environment, StoreError> {
+        let name = name.to_owned();
+        self.run(move |c| environments::ensure(c, project_id, &name))
+            .await
+    }
+
+    async fn project_environments(
+        &self,
+        project_id: ProjectId,
+    ) -> Result<Vec<Environment>, StoreError> {
+        self.run(move |c| environments::of_project(c, project_id))
+            .await
+    }
+
+    async fn org_environments(&self, org_id: OrgId) -> Result<Vec<Environment>, StoreError> {
+        self.run(move |c| environments::of_org(c, org_id)).await
+    }
+
+    async fn upsert_monitor(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+        settings: &MonitorSettings,
+    ) -> Result<Monitor, StoreError> {
+        let (slug, settings) = (slug.to_owned(), settings.clone());
+        self.run(move |c| monitors::upsert(c, project_id, &slug, &settings))
+            .await
+    }
+
+    async fn monitor(&self, id: MonitorId) -> Result<Option<Monitor>, StoreError> {
+        self.run(move |c| monitors::by_id(c, id)).await
+    }
+
+    async fn monitor_by_slug(
+        &self,
+        project_id: ProjectId,
+        slug: &str,
+    ) -> Result<Option<Monitor>, StoreError> {
+        let slug = slug.to_owned();
+        self.run(move |c| monitors::by_slug(c, project_id, &slug))
+            .await
+    }
+
+    async fn project_monitors(&self, project_id: ProjectId) -> Result<Vec<Monitor>, StoreError> {
+        self.run(move |c| monitors::of_project(c, project_id)).await
+    }
+
+    async fn org_monitors(&self, org_id: OrgId) -> Result<Vec<Monitor>, StoreError> {
+        self.run(move |c| monitors::of_org(c, org_id)).await
+    }
+
+    async fn monitors_due(&self, before: Timestamp) -> Result<Vec<Monitor>, StoreError> {
+        self.run(move |c| monitors::due(c, before)).await
+    }
+
+    async fn update_monitor_checkins(
+        &self,
+        id: MonitorId,
+        last_checkin_at: Option<Timestamp>,
+        next_checkin_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.run(move |c| monitors::update_checkins(c, id, last_checkin_at, next_checkin_at))
+            .await
+    }
+
+    async fn delete_monitor(&self, id: MonitorId) -> Result<bool, StoreError> {
+        self.run(move |c| monitors::delete(c, id)).await
+    }
+
+    async fn insert_checkin(&self, checkin: &CheckIn) -> Result<(), StoreError> {
+        let checkin = checkin.clone();
+        self.run(move |c| monitors::insert_checkin(c, &checkin))
+            .await
+    }
+
+    async fn update_checkin(
+        &self,
+        monitor_id: MonitorId,
+        id: CheckInId,
+        update: &CheckInUpdate,
+    ) -> Result<Option<CheckIn>, StoreError> {
+        let update = *update;
+        self.run(move |c| monitors::update_checkin(c, monitor_id, id, &update))
+            .await
+    }
+
+    async fn monitor_checkins(
+        &self,
+        monitor_id: MonitorId,
+        limit: u64,
+    ) -> Result<Vec<CheckIn>, StoreError> {
+        self.run(move |c| monitors::checkins(c, monitor_id, limit))
+            .await
+    }
+
+    async fn create_alert_rule(
+        &self,
+        project_id: ProjectId,
+        settings: &AlertRuleSettings,
+    ) -> Result<AlertRule, StoreError> {
+        let settings = settings.clone();
+        self.run(move |c| alert_rules::create(c, project_id, &settings))
+            .await
+    }
+
+    async fn alert_rule(&self, id: RuleId) -> Result<Option<AlertRule>, StoreError> {
+        self.run(move |c| alert_rules::by_id(c, id)).await
+    }
+
+    async fn alert_rules(&self, project_id: ProjectId) -> Result<Vec<AlertRule>, StoreError> {
+        self.run(move |c| alert_rules::of_project(c, project_id))
+            .await
+    }
+
+    async fn update_alert_rule(
+        &self,
+        id: RuleId,
+        settings: &AlertRuleSettings,
+    ) -> Result<Option<AlertRule>, StoreError> {
+        let settings = settings.clone();
+        self.run(move |c| alert_rules::update(c, id, &settings))
+            .await
+    }
+
+    async fn delete_alert_rule(&self, id: RuleId) -> Result<bool, StoreError> {
+        self.run(move |c| alert_rules::delete(c, id)).await
+    }
+
+    async fn claim_rule_fire(
+        &self,
+        id: RuleId,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> Result<bool, StoreError> {
+        self.run(move |c| alert_rules::claim_fire(c, id, now, min_interval))
+            .await
     }
 }

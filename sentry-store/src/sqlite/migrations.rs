@@ -15,6 +15,9 @@ use super::unavailable;
 /// 2: per-project settings (`project_options`).
 /// 3: event tags: a JSON copy on the event and one `event_tags` row each,
 ///    for filters and facets; events by project and time.
+/// 4: teams and their projects; users, organization members and web
+///    sessions; releases, their projects and deploys; environments; cron
+///    monitors and check-ins; alert rules.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -112,6 +115,114 @@ CREATE TABLE event_tags (
 ) WITHOUT ROWID;
 CREATE INDEX event_tags_issue ON event_tags(issue_id, key, value);
 CREATE INDEX event_tags_project ON event_tags(project_id, key, value, timestamp);
+"#,
+    r#"
+CREATE TABLE teams (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    date_created INTEGER NOT NULL,
+    UNIQUE (org_id, slug)
+);
+CREATE TABLE project_teams (
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    team_id INTEGER NOT NULL REFERENCES teams(id),
+    PRIMARY KEY (project_id, team_id)
+) WITHOUT ROWID;
+CREATE INDEX project_teams_team ON project_teams(team_id);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT,
+    is_superuser INTEGER NOT NULL,
+    date_joined INTEGER NOT NULL,
+    last_login INTEGER
+);
+CREATE TABLE org_members (
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    date_added INTEGER NOT NULL,
+    PRIMARY KEY (org_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX org_members_user ON org_members(user_id);
+CREATE TABLE user_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    date_created INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX user_sessions_expires ON user_sessions(expires);
+CREATE INDEX user_sessions_user ON user_sessions(user_id);
+CREATE TABLE releases (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    version TEXT NOT NULL,
+    reference TEXT,
+    url TEXT,
+    date_created INTEGER NOT NULL,
+    date_released INTEGER,
+    UNIQUE (org_id, version)
+);
+CREATE INDEX releases_org_created ON releases(org_id, date_created DESC, id DESC);
+CREATE TABLE release_projects (
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    PRIMARY KEY (release_id, project_id)
+) WITHOUT ROWID;
+CREATE INDEX release_projects_project ON release_projects(project_id);
+CREATE TABLE deploys (
+    id INTEGER PRIMARY KEY,
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    environment TEXT NOT NULL,
+    name TEXT,
+    url TEXT,
+    date_started INTEGER,
+    date_finished INTEGER NOT NULL
+);
+CREATE INDEX deploys_release ON deploys(release_id, date_finished DESC, id DESC);
+CREATE TABLE environments (
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    name TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (project_id, name)
+) WITHOUT ROWID;
+CREATE TABLE monitors (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    next_checkin_at INTEGER,
+    last_checkin_at INTEGER,
+    date_created INTEGER NOT NULL,
+    UNIQUE (project_id, slug)
+);
+CREATE INDEX monitors_due ON monitors(next_checkin_at) WHERE status = 'active';
+CREATE TABLE monitor_checkins (
+    id BLOB PRIMARY KEY,
+    monitor_id INTEGER NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    duration_ms INTEGER,
+    environment TEXT,
+    date_created INTEGER NOT NULL,
+    date_updated INTEGER NOT NULL
+);
+CREATE INDEX monitor_checkins_monitor ON monitor_checkins(monitor_id, date_created DESC);
+CREATE TABLE alert_rules (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    date_created INTEGER NOT NULL,
+    last_fired_at INTEGER
+);
+CREATE INDEX alert_rules_project ON alert_rules(project_id);
 "#,
 ];
 

@@ -5,15 +5,23 @@
 //! while holding the one connection; callers only see futures. Event
 //! payloads are stored lz4-compressed.
 
+mod alert_rules;
+mod environments;
 mod events;
 mod metadata;
 mod migrations;
+mod monitors;
+mod releases;
+mod teams;
+mod users;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Params};
 use sentry_core::store::{StoreError, StoreErrorKind};
+
+use crate::records::Reader;
 
 /// A SQLite database holding metadata, events, or both.
 #[derive(Clone)]
@@ -65,6 +73,10 @@ impl SqliteStore {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
+        // Off by default in SQLite; on, the schema's references hold as in Postgres.
+        connection
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(unavailable)?;
         let store = Self {
             connection: Arc::new(Mutex::new(connection)),
         };
@@ -105,4 +117,46 @@ fn unavailable(error: rusqlite::Error) -> StoreError {
 
 fn corrupt(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
     StoreError::new(StoreErrorKind::Corrupt, error)
+}
+
+/// Runs a query and reads its first row as a record, if there is one.
+fn query_opt<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    read: Reader<T>,
+) -> Result<Option<T>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+    let mut rows = statement.query(params).map_err(unavailable)?;
+    match rows.next().map_err(unavailable)? {
+        Some(row) => Ok(Some(read(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Runs a query and reads every row as a record.
+fn query_all<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    read: Reader<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+    let mut rows = statement.query(params).map_err(unavailable)?;
+    let mut records = Vec::new();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        records.push(read(row)?);
+    }
+    Ok(records)
+}
+
+/// Runs a query whose first row must exist, e.g. a row just written.
+fn query_one<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    read: Reader<T>,
+) -> Result<T, StoreError> {
+    query_opt(connection, sql, params, read)?
+        .ok_or_else(|| corrupt("a row just written or found is missing"))
 }

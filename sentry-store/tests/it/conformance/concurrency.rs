@@ -1,9 +1,10 @@
-//! Issue counters stay exact when several tasks (and, for a server
-//! backend, several connection pools) record events at once.
+//! Issue counters stay exact, and an alert rule fires once, when several
+//! tasks (and, for a server backend, several connection pools) write at once.
 
 use sentry_core::store::{IssueQuery, MetadataStore};
 use sentry_store::{AnyMetadataStore, open_metadata};
 
+use super::alert_rules::concurrent_claims_win_once;
 use super::{issue_event, unique};
 
 /// Records 8 × 50 events of one hash from 8 tasks at once, spread over the
@@ -107,4 +108,40 @@ async fn postgres_concurrent_recording() {
     // migrated) at the same time.
     let (first, second) = tokio::join!(open_metadata(&url), open_metadata(&url));
     concurrent_recording_is_exact(&[first.unwrap(), second.unwrap()]).await;
+}
+
+/// A project of its own, made through the first handle.
+async fn new_project(handles: &[AnyMetadataStore]) -> sentry_core::ProjectId {
+    let org = handles[0]
+        .ensure_organization(&unique("org"))
+        .await
+        .unwrap();
+    handles[0]
+        .ensure_project(org.id, &unique("project"))
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_rule_claims_race() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("metadata.sqlite").display());
+    // Two handles on one file, as two server processes would have.
+    let handles = [
+        open_metadata(&url).await.unwrap(),
+        open_metadata(&url).await.unwrap(),
+    ];
+    let project_id = new_project(&handles).await;
+    concurrent_claims_win_once(&handles, project_id).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_rule_claims_race() {
+    let url = super::postgres_url();
+    let (first, second) = tokio::join!(open_metadata(&url), open_metadata(&url));
+    let handles = [first.unwrap(), second.unwrap()];
+    let project_id = new_project(&handles).await;
+    concurrent_claims_win_once(&handles, project_id).await;
 }

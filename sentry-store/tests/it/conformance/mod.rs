@@ -3,10 +3,15 @@
 //! names both. Each behaviour makes its own organization and project, so
 //! tests share a database (Postgres, ClickHouse) and run in parallel.
 
+mod alert_rules;
 mod concurrency;
 mod events;
 mod locations;
 mod metadata;
+mod monitors;
+mod releases;
+mod teams;
+mod users;
 
 use sentry_core::protocol::{Level, Timestamp};
 use sentry_core::store::{IssueEvent, MetadataStore, StoredEvent};
@@ -103,6 +108,23 @@ macro_rules! suite {
                 metadata::secondary_hashes_find_the_issue,
                 metadata::project_options_are_kept,
                 metadata::restricts_the_list_to_given_issues,
+                teams::team_slugs_are_unique_per_organization,
+                teams::projects_belong_to_teams,
+                users::emails_are_unique_whatever_their_case,
+                users::passwords_and_logins_are_recorded,
+                users::members_have_roles,
+                users::sessions_open_expire_and_close,
+                releases::releases_are_listed_newest_first_and_filtered,
+                releases::ensuring_a_release_links_projects_once,
+                releases::deploys_are_listed_and_deleted_with_their_release,
+                releases::environments_are_recorded_once,
+                monitors::monitors_are_upserted_by_slug,
+                monitors::checkins_open_and_close,
+                monitors::active_monitors_come_due,
+                monitors::deleting_a_monitor_deletes_its_checkins,
+                alert_rules::alert_rules_are_kept,
+                alert_rules::a_rule_fires_once_per_interval,
+                alert_rules::one_of_concurrent_claims_wins,
                 events::stores_events_once_and_picks_latest_and_oldest,
                 events::skips_duplicates_within_a_batch,
                 events::lists_events_newest_first_with_cursors,
@@ -154,6 +176,21 @@ pub async fn project(stores: &Stores) -> (OrgId, ProjectId) {
         .await
         .unwrap();
     (org.id, project.id)
+}
+
+/// Makes another project in an organization.
+pub async fn sibling(stores: &Stores, org_id: OrgId, slug: &str) -> ProjectId {
+    stores
+        .metadata
+        .ensure_project(org_id, slug)
+        .await
+        .unwrap()
+        .id
+}
+
+/// A time given in unix seconds.
+pub fn seconds(seconds: f64) -> Timestamp {
+    Timestamp::from_unix_seconds(seconds).unwrap()
 }
 
 /// An event of one hash at a time given in seconds, as the metadata store sees it.
