@@ -15,7 +15,7 @@ pub struct ParseIdError {
 }
 
 impl ParseIdError {
-    fn new(kind: &'static str, value: &str) -> Self {
+    pub(crate) fn new(kind: &'static str, value: &str) -> Self {
         let value = value.chars().take(64).collect();
         Self { kind, value }
     }
