@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 /// 1: organizations, projects, keys, tokens, issues and their hashes and
 ///    users.
 /// 2: per-project settings (`project_options`).
+/// 3: attachment records (`attachments`); blobs (`blobs`, `blob_chunks`
+///    and the `blob_uploads` sequence, see [`super::blobs`]).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -97,6 +99,36 @@ CREATE TABLE project_options (
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (project_id, key)
+);
+"#,
+    r#"
+CREATE TABLE attachments (
+    id BYTEA PRIMARY KEY,
+    project_id BIGINT NOT NULL,
+    event_id BYTEA NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT,
+    attachment_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    checksum BYTEA NOT NULL,
+    date_created BIGINT NOT NULL
+);
+CREATE INDEX attachments_event ON attachments(project_id, event_id);
+CREATE INDEX attachments_project_created ON attachments(project_id, date_created);
+CREATE INDEX attachments_checksum ON attachments(checksum);
+CREATE SEQUENCE blob_uploads;
+CREATE TABLE blob_chunks (
+    upload BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (upload, seq)
+);
+CREATE TABLE blobs (
+    checksum BYTEA PRIMARY KEY,
+    upload BIGINT NOT NULL,
+    chunks BIGINT NOT NULL,
+    size BIGINT NOT NULL,
+    created BIGINT NOT NULL
 );
 "#,
 ];

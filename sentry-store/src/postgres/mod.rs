@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, for metadata only: organizations, projects, keys,
-//! tokens and issues, shared by several server processes. Event payloads go
-//! to another backend.
+//! tokens, issues and attachment records, shared by several server
+//! processes; and for blobs ([`blobs`]), so that those processes share
+//! them too. Event payloads go to another backend.
 //!
 //! Connections come from a pool of tokio-postgres clients without TLS: the
 //! database is expected on loopback or a private network. The schema mirrors
@@ -8,6 +9,8 @@
 //! microseconds), and is migrated on open. Writers that race, in one process
 //! or several, stay exact (see [`PostgresStore`]).
 
+mod attachments;
+pub mod blobs;
 mod error;
 mod issues;
 mod metadata;

@@ -15,6 +15,7 @@ use super::unavailable;
 /// 2: per-project settings (`project_options`).
 /// 3: event tags: a JSON copy on the event and one `event_tags` row each,
 ///    for filters and facets; events by project and time.
+/// 4: attachment records (`attachments`); their content is in a blob store.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -112,6 +113,22 @@ CREATE TABLE event_tags (
 ) WITHOUT ROWID;
 CREATE INDEX event_tags_issue ON event_tags(issue_id, key, value);
 CREATE INDEX event_tags_project ON event_tags(project_id, key, value, timestamp);
+"#,
+    r#"
+CREATE TABLE attachments (
+    id BLOB PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    event_id BLOB NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT,
+    attachment_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    checksum BLOB NOT NULL,
+    date_created INTEGER NOT NULL
+);
+CREATE INDEX attachments_event ON attachments(project_id, event_id);
+CREATE INDEX attachments_project_created ON attachments(project_id, date_created);
+CREATE INDEX attachments_checksum ON attachments(checksum);
 "#,
 ];
 

@@ -5,6 +5,7 @@
 //! while holding the one connection; callers only see futures. Event
 //! payloads are stored lz4-compressed.
 
+mod attachments;
 mod events;
 mod metadata;
 mod migrations;

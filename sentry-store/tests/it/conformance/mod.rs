@@ -3,6 +3,8 @@
 //! names both. Each behaviour makes its own organization and project, so
 //! tests share a database (Postgres, ClickHouse) and run in parallel.
 
+mod attachments;
+mod blobs;
 mod concurrency;
 mod events;
 mod locations;
@@ -92,6 +94,9 @@ macro_rules! suite {
     ($backend:ident, $open:ident) => {
         mod $backend {
             suite!(@cases $open;
+                attachments::attachments_are_listed_by_event_and_found_by_id,
+                attachments::deletes_attachments_created_before_a_time,
+                attachments::reports_which_blobs_attachments_reference,
                 metadata::ensure_is_idempotent,
                 metadata::same_hash_joins_existing_issue,
                 metadata::counts_distinct_users,
