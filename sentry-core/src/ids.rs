@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// An identifier that could not be parsed.
@@ -27,22 +27,56 @@ impl ParseIdError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId(Uuid);
 
+/// Declares what every id made of a UUID has: creation, its bytes, and
+/// its text, 32 lowercase hex digits, in serde too (read back through the
+/// id's `FromStr`).
+macro_rules! uuid_id {
+    ($name:ident, $what:literal) => {
+        impl $name {
+            #[doc = concat!("Creates a new random ", $what, ".")]
+            pub fn new_random() -> Self {
+                Self(::uuid::Uuid::new_v4())
+            }
+
+            /// Creates an id from its 16 bytes.
+            pub fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(::uuid::Uuid::from_bytes(bytes))
+            }
+
+            /// Returns the 16 bytes of the id.
+            pub fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, "{}", self.0.simple())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+pub(crate) use uuid_id;
+
+uuid_id!(EventId, "event id");
+
 impl EventId {
-    /// Creates a new random event id.
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// Creates an id from its 16 bytes.
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(Uuid::from_bytes(bytes))
-    }
-
-    /// Returns the 16 bytes of the id.
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
-    }
-
     /// Returns the id as a UUID.
     pub fn as_uuid(&self) -> &Uuid {
         &self.0
@@ -60,12 +94,6 @@ impl From<Uuid> for EventId {
     }
 }
 
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.simple())
-    }
-}
-
 impl FromStr for EventId {
     type Err = ParseIdError;
 
@@ -78,19 +106,6 @@ impl FromStr for EventId {
         Uuid::parse_str(s)
             .map(Self)
             .map_err(|_| ParseIdError::new("event id", s))
-    }
-}
-
-impl Serialize for EventId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for EventId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -2,7 +2,6 @@
 //! logs, screenshots), kept in the metadata store, their content in a
 //! [`BlobStore`](super::BlobStore) under its [`BlobChecksum`].
 
-use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
 
@@ -10,36 +9,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{BlobChecksum, StoreError};
-use crate::ids::{EventId, ParseIdError, ProjectId};
+use crate::ids::{EventId, ParseIdError, ProjectId, uuid_id};
 use crate::protocol::Timestamp;
 
 /// The id of an attachment: a UUID written as 32 lowercase hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AttachmentId(Uuid);
 
-impl AttachmentId {
-    /// Creates a new random id.
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// Creates an id from its 16 bytes.
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(Uuid::from_bytes(bytes))
-    }
-
-    /// Returns the 16 bytes of the id.
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
-    }
-}
-
-impl fmt::Display for AttachmentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.simple())
-    }
-}
+uuid_id!(AttachmentId, "attachment id");
 
 impl FromStr for AttachmentId {
     type Err = ParseIdError;
@@ -48,20 +25,6 @@ impl FromStr for AttachmentId {
         Uuid::try_parse(s)
             .map(Self)
             .map_err(|_| ParseIdError::new("attachment id", s))
-    }
-}
-
-impl From<AttachmentId> for String {
-    fn from(id: AttachmentId) -> Self {
-        id.to_string()
-    }
-}
-
-impl TryFrom<String> for AttachmentId {
-    type Error = ParseIdError;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
     }
 }
 

@@ -34,7 +34,8 @@ async fn put(blobs: &AnyBlobStore, content: &str) -> Result<BlobChecksum> {
 }
 
 /// Runs the cleanup of a project that keeps attachments 30 days, on
-/// whatever stores it is given; `exact` when no other test shares them.
+/// whatever stores it is given; `exact` when no other test shares them,
+/// else the counts include what other tests left.
 async fn old_attachments_go_and_only_unreferenced_blobs_are_swept(
     metadata: &AnyMetadataStore,
     events: &AnyEventStore,
@@ -74,10 +75,13 @@ async fn old_attachments_go_and_only_unreferenced_blobs_are_swept(
 
     // Within the grace period the old record goes, but no blob does.
     let report = cleanup(metadata, events, blobs, now, &config).await?;
-    assert_eq!(report.expired_attachments, 1);
     if exact {
+        assert_eq!(report.expired_attachments, 1);
         assert_eq!(report.swept_blobs, 0);
+    } else {
+        assert!(report.expired_attachments >= 1, "{report:?}");
     }
+    assert!(metadata.attachment(project.id, old.id).await?.is_none());
     for checksum in [old_blob, kept_blob, stray_blob] {
         assert!(
             blobs.exists(&checksum).await?,
@@ -88,8 +92,8 @@ async fn old_attachments_go_and_only_unreferenced_blobs_are_swept(
     // Past it, the blobs nothing references go; the referenced one stays.
     let later = shifted(now, 2.0 * 3600.0);
     let report = cleanup(metadata, events, blobs, later, &config).await?;
-    assert_eq!(report.expired_attachments, 0);
     if exact {
+        assert_eq!(report.expired_attachments, 0);
         assert_eq!(report.swept_blobs, 2);
     } else {
         assert!(report.swept_blobs >= 2, "{report:?}");
@@ -104,7 +108,6 @@ async fn old_attachments_go_and_only_unreferenced_blobs_are_swept(
         .map(|attachment| attachment.id)
         .collect();
     assert_eq!(kept, vec![recent.id]);
-    assert!(metadata.attachment(project.id, old.id).await?.is_none());
     Ok(())
 }
 

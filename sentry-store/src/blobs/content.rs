@@ -9,21 +9,21 @@ use futures_util::{Stream, StreamExt as _};
 use sentry_core::store::{BlobDigest, BlobHasher, PutBlobError};
 
 /// The stream of a put, digested and limited.
-pub(crate) struct Content<'a, S> {
-    stream: Pin<&'a mut S>,
+pub(crate) struct Content<S> {
+    stream: Pin<Box<S>>,
     hasher: BlobHasher,
     max_size: Option<u64>,
 }
 
-impl<'a, S, E> Content<'a, S>
+impl<S, E> Content<S>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: Into<Box<dyn Error + Send + Sync>>,
 {
     /// Reads a stream, refusing content past `max_size` bytes.
-    pub(crate) fn new(stream: Pin<&'a mut S>, max_size: Option<u64>) -> Self {
+    pub(crate) fn new(stream: S, max_size: Option<u64>) -> Self {
         Self {
-            stream,
+            stream: Box::pin(stream),
             hasher: BlobHasher::new(),
             max_size,
         }

@@ -274,7 +274,6 @@ impl BlobStore for FsBlobStore {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>> + Send,
     {
-        let content = std::pin::pin!(content);
         let mut content = Content::new(content, max_size);
         // Declared before the file, so dropped after it.
         let temp = TempFile {

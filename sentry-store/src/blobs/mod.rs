@@ -4,7 +4,7 @@
 //! | URL | backend | feature |
 //! | --- | --- | --- |
 //! | `file:///PATH`, `file://RELATIVE/PATH`, or a plain path | [`FsBlobStore`]: files in a folder | none |
-//! | `postgres://…`, `postgresql://…` | [`PostgresStore`](crate::postgres::PostgresStore): chunk rows in the metadata database | `postgres` |
+//! | `postgres://…`, `postgresql://…` | `postgres::PostgresStore`: chunk rows in the metadata database | `postgres` |
 //!
 //! The folder is the embedded default; Postgres lets several server
 //! processes share blobs without a shared file system.

@@ -99,7 +99,6 @@ impl BlobStore for PostgresStore {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: Into<Box<dyn Error + Send + Sync>> + Send,
     {
-        let content = std::pin::pin!(content);
         let mut content = Content::new(content, max_size);
         let mut client = self.client().await.map_err(store_error)?;
         let transaction = client

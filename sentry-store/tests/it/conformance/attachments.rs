@@ -24,6 +24,22 @@ fn attachment(project_id: ProjectId, event_id: EventId, name: &str, seconds: f64
     }
 }
 
+/// Adds attachment records.
+async fn insert(stores: &Stores, records: &[&Attachment]) {
+    for record in records {
+        stores.metadata.insert_attachment(record).await.unwrap();
+    }
+}
+
+/// The attachments of an event.
+async fn listed(stores: &Stores, project_id: ProjectId, event_id: EventId) -> Vec<Attachment> {
+    stores
+        .metadata
+        .event_attachments(project_id, event_id)
+        .await
+        .unwrap()
+}
+
 pub async fn attachments_are_listed_by_event_and_found_by_id(stores: &Stores) {
     let (_, project_id) = project(stores).await;
     let (_, other_project) = project(stores).await;
@@ -36,15 +52,9 @@ pub async fn attachments_are_listed_by_event_and_found_by_id(stores: &Stores) {
         ..attachment(project_id, event_id, "crash.dmp", 100.0)
     };
     let unrelated = attachment(project_id, EventId::new_random(), "other.txt", 100.0);
-    for record in [&log, &minidump, &unrelated] {
-        stores.metadata.insert_attachment(record).await.unwrap();
-    }
+    insert(stores, &[&log, &minidump, &unrelated]).await;
     assert_eq!(
-        stores
-            .metadata
-            .event_attachments(project_id, event_id)
-            .await
-            .unwrap(),
+        listed(stores, project_id, event_id).await,
         vec![minidump.clone(), log.clone()],
         "oldest first"
     );
@@ -65,14 +75,7 @@ pub async fn attachments_are_listed_by_event_and_found_by_id(stores: &Stores) {
         None,
         "another project's attachment is not found"
     );
-    assert!(
-        stores
-            .metadata
-            .event_attachments(other_project, event_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(listed(stores, other_project, event_id).await.is_empty());
     let duplicate = stores.metadata.insert_attachment(&log).await;
     assert!(duplicate.is_err(), "ids are unique");
 }
@@ -84,9 +87,7 @@ pub async fn deletes_attachments_created_before_a_time(stores: &Stores) {
     let old = attachment(project_id, event_id, "old.txt", 100.0);
     let new = attachment(project_id, event_id, "new.txt", 300.0);
     let elsewhere = attachment(other_project, event_id, "old.txt", 100.0);
-    for record in [&old, &new, &elsewhere] {
-        stores.metadata.insert_attachment(record).await.unwrap();
-    }
+    insert(stores, &[&old, &new, &elsewhere]).await;
     let cutoff = Timestamp::from_unix_seconds(200.0).unwrap();
     let deleted = stores
         .metadata
@@ -94,20 +95,9 @@ pub async fn deletes_attachments_created_before_a_time(stores: &Stores) {
         .await
         .unwrap();
     assert_eq!(deleted, 1);
+    assert_eq!(listed(stores, project_id, event_id).await, vec![new]);
     assert_eq!(
-        stores
-            .metadata
-            .event_attachments(project_id, event_id)
-            .await
-            .unwrap(),
-        vec![new]
-    );
-    assert_eq!(
-        stores
-            .metadata
-            .event_attachments(other_project, event_id)
-            .await
-            .unwrap(),
+        listed(stores, other_project, event_id).await,
         vec![elsewhere],
         "other projects keep theirs"
     );
@@ -123,9 +113,7 @@ pub async fn reports_which_blobs_attachments_reference(stores: &Stores) {
         ..shared.clone()
     };
     let single = attachment(project_id, EventId::new_random(), "b.txt", 100.0);
-    for record in [&shared, &copy, &single] {
-        stores.metadata.insert_attachment(record).await.unwrap();
-    }
+    insert(stores, &[&shared, &copy, &single]).await;
     let unreferenced = BlobChecksum::of(EventId::new_random().as_bytes());
     let asked = [shared.checksum, unreferenced, single.checksum];
     let mut referenced = stores.metadata.referenced_blobs(&asked).await.unwrap();
