@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// An identifier that could not be parsed.
@@ -15,7 +15,7 @@ pub struct ParseIdError {
 }
 
 impl ParseIdError {
-    fn new(kind: &'static str, value: &str) -> Self {
+    pub(crate) fn new(kind: &'static str, value: &str) -> Self {
         let value = value.chars().take(64).collect();
         Self { kind, value }
     }
@@ -27,12 +27,12 @@ macro_rules! uuid_id_methods {
         impl $name {
             /// Creates a new random id.
             pub fn new_random() -> Self {
-                Self(Uuid::new_v4())
+                Self(::uuid::Uuid::new_v4())
             }
 
             /// Creates an id from its 16 bytes.
             pub fn from_bytes(bytes: [u8; 16]) -> Self {
-                Self(Uuid::from_bytes(bytes))
+                Self(::uuid::Uuid::from_bytes(bytes))
             }
 
             /// Returns the 16 bytes of the id.
@@ -90,18 +90,29 @@ impl FromStr for EventId {
     }
 }
 
-impl Serialize for EventId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
+/// Serializes an id as its text, read back through its `FromStr`.
+macro_rules! serde_as_text {
+    ($name:ident) => {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+    };
 }
 
-impl<'de> Deserialize<'de> for EventId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+pub(crate) use {serde_as_text, uuid_id_methods};
+
+serde_as_text!(EventId);
 
 macro_rules! integer_id {
     ($(#[$doc:meta])* $name:ident($int:ty), $kind:literal) => {

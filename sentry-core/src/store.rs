@@ -3,7 +3,10 @@
 //! Storage is split the way the deployments split it: a [`MetadataStore`]
 //! (organizations, teams, projects, keys, tokens, users, issues, releases,
 //! environments, settings, monitors, alert rules; SQLite or Postgres) and an
-//! [`EventStore`] (event payloads; DuckDB, SQLite or ClickHouse). Methods
+//! [`EventStore`] (event payloads; DuckDB, SQLite or ClickHouse). Large
+//! content (attachments, debug files) goes to a [`BlobStore`] (files or
+//! Postgres), and the metadata backends keep [`AttachmentStore`] records
+//! pointing into it. Methods
 //! return futures so that async drivers implement them directly and
 //! synchronous ones wrap their calls in a blocking task. Lookups return
 //! `Ok(None)` for absence; an `Err` is always a failure of the backend.
@@ -36,6 +39,12 @@ use crate::ids::{
 use crate::protocol::{Event, Level, Timestamp};
 use crate::summary::{EventMetadata, summarize};
 use crate::tags::event_tags;
+
+mod attachments;
+mod blobs;
+
+pub use attachments::*;
+pub use blobs::*;
 
 /// A failure of a storage backend.
 #[derive(Debug, thiserror::Error)]

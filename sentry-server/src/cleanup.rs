@@ -1,15 +1,29 @@
-//! Retention: events older than their project's maximum age (default 90
-//! days), and beyond its optional maximum count, are deleted, then the
-//! event store gives the space back. The server runs this on an interval
-//! (`serve --cleanup-interval`); `sentry-server cleanup` runs it once.
+//! Retention: events and attachment records older than their project's
+//! maximum age (default 90 days), and events beyond its optional maximum
+//! count, are deleted, then the event store gives the space back. Last,
+//! blobs that no attachment references any more are swept, once they are
+//! older than a grace period (`--blob-grace-period`, default an hour):
+//! ingest stores a blob before the record that references it, and the
+//! grace period keeps the sweep off blobs in between. The server runs this
+//! on an interval (`serve --cleanup-interval`); `sentry-server cleanup`
+//! runs it once.
+//!
+//! Attachments are the only records that reference blobs so far; whatever
+//! else comes to reference them (debug files, source maps) must be asked
+//! in [`sweep_blobs`] too.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use sentry_core::ProjectId;
 use sentry_core::protocol::Timestamp;
-use sentry_core::store::{EventStore, MetadataStore, StoreError};
-use sentry_store::{AnyEventStore, AnyMetadataStore};
+use sentry_core::store::{
+    AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore, StoreError,
+};
+use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 use serde::Serialize;
+
+use crate::config::CleanupConfig;
 
 /// The project setting with the maximum age of its events, in days.
 pub const RETENTION_DAYS: &str = "retentionDays";
@@ -19,6 +33,8 @@ pub const MAX_EVENTS: &str = "maxEvents";
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// Longest retention a project may set: ten years.
 pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// How many blobs a sweep looks at per page.
+const SWEEP_PAGE: u64 = 1000;
 
 /// What one cleanup did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -30,6 +46,10 @@ pub struct CleanupReport {
     pub expired_events: u64,
     /// How many events were beyond their project's maximum count.
     pub trimmed_events: u64,
+    /// How many attachment records were older than their project's retention.
+    pub expired_attachments: u64,
+    /// How many blobs were deleted because nothing referenced them.
+    pub swept_blobs: u64,
 }
 
 /// A project's retention settings.
@@ -65,14 +85,21 @@ impl Retention {
         Ok(Self { days, max_events })
     }
 
-    /// The oldest timestamp an event may have at `now`.
+    /// The oldest timestamp an event or attachment may have at `now`.
     pub fn cutoff(&self, now: Timestamp) -> Timestamp {
-        let micros = i64::from(self.days) * 86_400 * 1_000_000;
-        Timestamp::from_unix_micros(now.as_unix_micros().saturating_sub(micros)).unwrap_or(now)
+        earlier(now, Duration::from_secs(u64::from(self.days) * 86_400))
     }
 }
 
-/// Applies every project's retention at `now`, then compacts the event store.
+/// The time a duration before `now` (`now` itself past the range of timestamps).
+fn earlier(now: Timestamp, by: Duration) -> Timestamp {
+    let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+    Timestamp::from_unix_micros(now.as_unix_micros().saturating_sub(micros)).unwrap_or(now)
+}
+
+/// Applies every project's retention at `now`, compacts the event store,
+/// then sweeps the blobs nothing references that are older than the grace
+/// period.
 ///
 /// # Errors
 ///
@@ -80,23 +107,65 @@ impl Retention {
 pub async fn cleanup(
     metadata: &AnyMetadataStore,
     events: &AnyEventStore,
+    blobs: &AnyBlobStore,
     now: Timestamp,
+    config: &CleanupConfig,
 ) -> Result<CleanupReport, StoreError> {
     let mut report = CleanupReport::default();
     for org in metadata.organizations().await? {
         for project in metadata.projects(org.id).await? {
             let retention = Retention::of_project(metadata, project.id).await?;
+            let cutoff = retention.cutoff(now);
             report.projects += 1;
-            report.expired_events += events
-                .delete_events_before(project.id, retention.cutoff(now))
-                .await?;
+            report.expired_events += events.delete_events_before(project.id, cutoff).await?;
             if let Some(max) = retention.max_events {
                 report.trimmed_events += events.trim_events(project.id, max).await?;
             }
+            report.expired_attachments += metadata
+                .delete_attachments_before(project.id, cutoff)
+                .await?;
         }
     }
     events.compact().await?;
+    let blob_cutoff = earlier(now, config.blob_grace_period);
+    report.swept_blobs = sweep_blobs(metadata, blobs, blob_cutoff).await?;
     Ok(report)
+}
+
+/// Deletes the blobs that no attachment references and that were created
+/// before `cutoff`; returns how many went. A blob put again since it was
+/// listed counts as new and stays.
+///
+/// # Errors
+///
+/// Fails when a store fails; what was deleted before stays deleted.
+pub async fn sweep_blobs(
+    metadata: &AnyMetadataStore,
+    blobs: &AnyBlobStore,
+    cutoff: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut swept = 0;
+    let mut after: Option<BlobChecksum> = None;
+    loop {
+        let page = blobs.list_blobs(after.as_ref(), SWEEP_PAGE).await?;
+        after = page.items.last().map(|entry| entry.checksum);
+        let old: Vec<BlobChecksum> = page
+            .items
+            .iter()
+            .filter(|entry| entry.created < cutoff)
+            .map(|entry| entry.checksum)
+            .collect();
+        let referenced: HashSet<BlobChecksum> =
+            metadata.referenced_blobs(&old).await?.into_iter().collect();
+        for checksum in old.iter().filter(|checksum| !referenced.contains(checksum)) {
+            if blobs.delete_if_created_before(checksum, cutoff).await? {
+                swept += 1;
+            }
+        }
+        if !page.has_more {
+            return Ok(swept);
+        }
+    }
 }
 
 /// Runs [`cleanup`] every `interval` until the task is dropped, logging
@@ -104,17 +173,21 @@ pub async fn cleanup(
 pub async fn run_periodically(
     metadata: AnyMetadataStore,
     events: AnyEventStore,
+    blobs: AnyBlobStore,
     interval: Duration,
+    config: CleanupConfig,
 ) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match cleanup(&metadata, &events, Timestamp::now()).await {
+        match cleanup(&metadata, &events, &blobs, Timestamp::now(), &config).await {
             Ok(report) => tracing::info!(
                 projects = report.projects,
                 expired = report.expired_events,
                 trimmed = report.trimmed_events,
+                expired_attachments = report.expired_attachments,
+                swept_blobs = report.swept_blobs,
                 "cleanup done"
             ),
             Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),

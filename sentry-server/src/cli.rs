@@ -22,16 +22,19 @@ use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 use sentry_store::AnyMetadataStore;
 
-use crate::config::{Config, IngestLimits, Options, ServeConfig, ServeOptions, StoreConfig};
+use crate::config::{
+    CleanupConfig, Config, IngestLimits, Options, ServeConfig, ServeOptions, StoreConfig,
+};
 use crate::state::AppState;
 
 /// A Sentry-compatible error tracking server.
 #[derive(Debug, Parser)]
 #[command(name = "sentry-server", version, about)]
 pub struct Cli {
-    /// TOML configuration file: `data_dir`, `metadata_url`, `events_url`
-    /// and a `[serve]` table with `bind`, `public_url`,
-    /// `cleanup_interval`. The command line and the environment beat it.
+    /// TOML configuration file: `data_dir`, `metadata_url`, `events_url`,
+    /// `blobs_url`, `blob_grace_period` and a `[serve]` table with `bind`,
+    /// `public_url`, `cleanup_interval`. The command line and the
+    /// environment beat it.
     #[arg(long, global = true, env = "SENTRY_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Where stores live.
@@ -56,6 +59,21 @@ pub struct StoreArgs {
     /// sqlite://PATH (default: duckdb://DATA_DIR/events.duckdb).
     #[arg(long, global = true, env = "SENTRY_EVENTS_URL")]
     pub events_url: Option<String>,
+    /// Blob store URL, for attachments: file://PATH or postgres://USER@HOST/DB
+    /// (default: file://DATA_DIR/blobs, or the metadata database when it is
+    /// Postgres).
+    #[arg(long, global = true, env = "SENTRY_BLOBS_URL")]
+    pub blobs_url: Option<String>,
+    /// Seconds a blob that nothing references is kept before cleanup
+    /// deletes it, so that uploads in progress are never swept (default:
+    /// 3600).
+    #[arg(
+        long,
+        global = true,
+        env = "SENTRY_BLOB_GRACE_PERIOD",
+        value_name = "SECONDS"
+    )]
+    pub blob_grace_period: Option<u64>,
 }
 
 impl StoreArgs {
@@ -65,6 +83,8 @@ impl StoreArgs {
             data_dir: self.data_dir,
             metadata_url: self.metadata_url,
             events_url: self.events_url,
+            blobs_url: self.blobs_url,
+            blob_grace_period: self.blob_grace_period,
             serve: ServeOptions::default(),
         }
     }
@@ -77,9 +97,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Creates what is missing (organization, project, DSN key, admin token) and prints it.
     Init(InitArgs),
-    /// Applies every project's retention once and prints what it deleted.
-    /// With the embedded DuckDB event store, stop the server first (it
-    /// holds the file and runs the same cleanup on its interval).
+    /// Applies every project's retention (events and attachments) once,
+    /// sweeps blobs nothing references, and prints what it deleted. With
+    /// the embedded DuckDB event store, stop the server first (it holds the
+    /// file and runs the same cleanup on its interval).
     Cleanup,
     /// Grouping tools.
     #[command(subcommand)]
@@ -201,7 +222,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::resolve(command_line, file);
     let stores = config.stores;
     match command {
-        Command::Serve(_) => serve(&stores, &config.serve).await,
+        Command::Serve(_) => serve(&stores, &config.serve, config.cleanup).await,
         Command::Grouping(GroupingCommand::Explain(args)) => {
             let output = explain(&args)?;
             #[allow(clippy::print_stdout, reason = "explain prints its result")]
@@ -212,8 +233,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Cleanup => {
             let state = open_state(&stores, "http://127.0.0.1").await?;
-            let report =
-                crate::cleanup::cleanup(&state.metadata, &state.events, Timestamp::now()).await?;
+            let report = crate::cleanup::cleanup(
+                &state.metadata,
+                &state.events,
+                &state.blobs,
+                Timestamp::now(),
+                &config.cleanup,
+            )
+            .await?;
             #[allow(clippy::print_stdout, reason = "cleanup prints its report for scripts")]
             {
                 println!("{}", serde_json::to_string(&report)?);
@@ -317,16 +344,24 @@ async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<Ap
                 redact_password(&stores.events_url)
             )
         })?;
+    let blobs = sentry_store::open_blobs(&stores.blobs_url)
+        .await
+        .with_context(|| format!("opening blob store {}", redact_password(&stores.blobs_url)))?;
     Ok(AppState {
         metadata,
         events,
+        blobs,
         limits: IngestLimits::default(),
         grouping: Arc::default(),
         public_url: public_url.trim_end_matches('/').to_owned(),
     })
 }
 
-async fn serve(stores: &StoreConfig, config: &ServeConfig) -> anyhow::Result<()> {
+async fn serve(
+    stores: &StoreConfig,
+    config: &ServeConfig,
+    cleanup_config: CleanupConfig,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -340,13 +375,16 @@ async fn serve(stores: &StoreConfig, config: &ServeConfig) -> anyhow::Result<()>
         %address,
         metadata = %redact_password(&stores.metadata_url),
         events = %redact_password(&stores.events_url),
+        blobs = %redact_password(&stores.blobs_url),
         "listening"
     );
     let cleanup = config.cleanup_interval.map(|interval| {
         tokio::spawn(crate::cleanup::run_periodically(
             state.metadata.clone(),
             state.events.clone(),
+            state.blobs.clone(),
             interval,
+            cleanup_config,
         ))
     });
     let served = axum::serve(listener, crate::app(state))
@@ -401,7 +439,10 @@ mod tests {
     use clap::CommandFactory as _;
 
     use super::*;
-    use crate::config::{DEFAULT_BIND, DEFAULT_CLEANUP_INTERVAL_SECS, DEFAULT_DATA_DIR};
+    use crate::config::{
+        DEFAULT_BIND, DEFAULT_BLOB_GRACE_PERIOD_SECS, DEFAULT_CLEANUP_INTERVAL_SECS,
+        DEFAULT_DATA_DIR,
+    };
 
     #[test]
     fn the_command_line_is_well_formed() {
@@ -477,6 +518,11 @@ mod tests {
             help(serve, "cleanup_interval")
                 .contains(&format!("(default: {DEFAULT_CLEANUP_INTERVAL_SECS})"))
         );
+        assert!(
+            help(&command, "blob_grace_period")
+                .contains(&format!("(default: {DEFAULT_BLOB_GRACE_PERIOD_SECS})"))
+        );
+        assert!(help(&command, "blobs_url").contains("(default: file://DATA_DIR/blobs"));
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! data_dir = "/var/lib/sentry"                        # default: data
 //! metadata_url = "postgres://sentry@127.0.0.1/sentry" # default: sqlite://DATA_DIR/metadata.sqlite
 //! events_url = "clickhouse://127.0.0.1:8123/sentry"   # default: duckdb://DATA_DIR/events.duckdb
+//! blobs_url = "file:///var/lib/sentry/blobs"          # default: file://DATA_DIR/blobs, or metadata_url if Postgres
+//! blob_grace_period = 3600                            # seconds an unreferenced blob is kept
 //!
 //! [serve]
 //! bind = "0.0.0.0:9000"                      # default: 127.0.0.1:9000
@@ -43,6 +45,11 @@ pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::
 /// Seconds between retention cleanups when none is given.
 pub const DEFAULT_CLEANUP_INTERVAL_SECS: u64 = 3600;
 
+/// Seconds an unreferenced blob is kept when none is given: longer than
+/// any upload takes, so that cleanup never sweeps a blob whose attachment
+/// record is about to be written.
+pub const DEFAULT_BLOB_GRACE_PERIOD_SECS: u64 = 3600;
+
 /// The settings one source gives, each of them optional: the
 /// configuration file, or the command line together with the environment.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
@@ -54,6 +61,10 @@ pub struct Options {
     pub metadata_url: Option<String>,
     /// URL of the event store.
     pub events_url: Option<String>,
+    /// URL of the blob store.
+    pub blobs_url: Option<String>,
+    /// Seconds an unreferenced blob is kept before cleanup deletes it.
+    pub blob_grace_period: Option<u64>,
     /// The options of `serve`: the `[serve]` table of the file.
     #[serde(default)]
     pub serve: ServeOptions,
@@ -128,6 +139,8 @@ impl Options {
             data_dir: self.data_dir.or(fallback.data_dir),
             metadata_url: self.metadata_url.or(fallback.metadata_url),
             events_url: self.events_url.or(fallback.events_url),
+            blobs_url: self.blobs_url.or(fallback.blobs_url),
+            blob_grace_period: self.blob_grace_period.or(fallback.blob_grace_period),
             serve: ServeOptions {
                 bind: self.serve.bind.or(fallback.serve.bind),
                 public_url: self.serve.public_url.or(fallback.serve.public_url),
@@ -147,6 +160,8 @@ pub struct Config {
     pub stores: StoreConfig,
     /// How `serve` runs.
     pub serve: ServeConfig,
+    /// How cleanups run.
+    pub cleanup: CleanupConfig,
 }
 
 impl Config {
@@ -162,13 +177,24 @@ impl Config {
             .serve
             .cleanup_interval
             .unwrap_or(DEFAULT_CLEANUP_INTERVAL_SECS);
+        let blob_grace_period = options
+            .blob_grace_period
+            .unwrap_or(DEFAULT_BLOB_GRACE_PERIOD_SECS);
         Self {
-            stores: StoreConfig::resolve(&data_dir, options.metadata_url, options.events_url),
+            stores: StoreConfig::resolve(
+                &data_dir,
+                options.metadata_url,
+                options.events_url,
+                options.blobs_url,
+            ),
             serve: ServeConfig {
                 bind: options.serve.bind.unwrap_or(DEFAULT_BIND),
                 public_url: options.serve.public_url,
                 cleanup_interval: (cleanup_interval > 0)
                     .then(|| Duration::from_secs(cleanup_interval)),
+            },
+            cleanup: CleanupConfig {
+                blob_grace_period: Duration::from_secs(blob_grace_period),
             },
         }
     }
@@ -181,17 +207,34 @@ pub struct StoreConfig {
     pub metadata_url: String,
     /// URL of the event store.
     pub events_url: String,
+    /// URL of the blob store.
+    pub blobs_url: String,
 }
 
 impl StoreConfig {
     /// Resolves store URLs: given ones win, else files in the data
-    /// directory: SQLite for metadata, and DuckDB for events (SQLite when
-    /// built without the `duckdb` feature).
-    fn resolve(data_dir: &Path, metadata_url: Option<String>, events_url: Option<String>) -> Self {
+    /// directory: SQLite for metadata, DuckDB for events (SQLite when
+    /// built without the `duckdb` feature) and a folder for blobs. Blobs
+    /// default to the metadata database when that is Postgres, so that
+    /// the servers sharing it share blobs too.
+    fn resolve(
+        data_dir: &Path,
+        metadata_url: Option<String>,
+        events_url: Option<String>,
+        blobs_url: Option<String>,
+    ) -> Self {
         let in_data_dir =
             |scheme: &str, file: &str| format!("{scheme}://{}", data_dir.join(file).display());
+        let metadata_url = metadata_url.unwrap_or_else(|| in_data_dir("sqlite", "metadata.sqlite"));
+        let blobs_url = blobs_url.unwrap_or_else(|| {
+            if is_postgres(&metadata_url) {
+                metadata_url.clone()
+            } else {
+                in_data_dir("file", "blobs")
+            }
+        });
         Self {
-            metadata_url: metadata_url.unwrap_or_else(|| in_data_dir("sqlite", "metadata.sqlite")),
+            metadata_url,
             events_url: events_url.unwrap_or_else(|| {
                 if cfg!(feature = "duckdb") {
                     in_data_dir("duckdb", "events.duckdb")
@@ -199,6 +242,28 @@ impl StoreConfig {
                     in_data_dir("sqlite", "events.sqlite")
                 }
             }),
+            blobs_url,
+        }
+    }
+}
+
+/// Whether a store URL names a Postgres database.
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// How cleanups run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanupConfig {
+    /// How long a blob that nothing references is kept before a cleanup
+    /// deletes it.
+    pub blob_grace_period: Duration,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        Self {
+            blob_grace_period: Duration::from_secs(DEFAULT_BLOB_GRACE_PERIOD_SECS),
         }
     }
 }
@@ -264,10 +329,12 @@ mod tests {
             Path::new("/srv/data"),
             None,
             Some("sqlite::memory:".to_owned()),
+            None,
         );
         assert_eq!(config.metadata_url, "sqlite:///srv/data/metadata.sqlite");
         assert_eq!(config.events_url, "sqlite::memory:");
-        let config = StoreConfig::resolve(Path::new("/srv/data"), None, None);
+        assert_eq!(config.blobs_url, "file:///srv/data/blobs");
+        let config = StoreConfig::resolve(Path::new("/srv/data"), None, None, None);
         let expected = if cfg!(feature = "duckdb") {
             "duckdb:///srv/data/events.duckdb"
         } else {
@@ -281,9 +348,11 @@ mod tests {
         let config = Config::resolve(Options::default(), Options::default());
         assert_eq!(
             config.stores,
-            StoreConfig::resolve(Path::new(DEFAULT_DATA_DIR), None, None)
+            StoreConfig::resolve(Path::new(DEFAULT_DATA_DIR), None, None, None)
         );
         assert_eq!(config.stores.metadata_url, "sqlite://data/metadata.sqlite");
+        assert_eq!(config.stores.blobs_url, "file://data/blobs");
+        assert_eq!(config.cleanup.blob_grace_period, Duration::from_secs(3600));
         assert_eq!(
             config.serve,
             ServeConfig {
@@ -314,6 +383,7 @@ mod tests {
             StoreConfig {
                 metadata_url: "sqlite:///srv/sentry/metadata.sqlite".to_owned(),
                 events_url: "sqlite::memory:".to_owned(),
+                blobs_url: "file:///srv/sentry/blobs".to_owned(),
             }
         );
         assert_eq!(
@@ -360,6 +430,40 @@ mod tests {
         assert_eq!(config.serve.bind, address("127.0.0.1:9100"));
         assert_eq!(config.serve.cleanup_interval, Some(Duration::from_secs(60)));
         assert_eq!(config.serve.public_url, None);
+        // Blobs follow the metadata to Postgres, whatever the data directory.
+        assert_eq!(config.stores.blobs_url, "postgres://sentry@db/sentry");
+    }
+
+    #[test]
+    fn blobs_default_to_postgres_metadata_and_given_urls_win() {
+        for metadata in [
+            "postgres://sentry@db/sentry",
+            "postgresql://sentry@db/sentry",
+        ] {
+            let config = StoreConfig::resolve(
+                Path::new("/srv/data"),
+                Some(metadata.to_owned()),
+                None,
+                None,
+            );
+            assert_eq!(config.blobs_url, metadata);
+        }
+        let file = parse(
+            "metadata_url = 'postgres://sentry@db/sentry'\n\
+             blobs_url = 'file:///mnt/shared/blobs'\n\
+             blob_grace_period = 7200\n",
+        )
+        .unwrap();
+        let config = Config::resolve(Options::default(), file);
+        assert_eq!(config.stores.blobs_url, "file:///mnt/shared/blobs");
+        assert_eq!(config.cleanup.blob_grace_period, Duration::from_secs(7200));
+        let command_line = Options {
+            blob_grace_period: Some(60),
+            ..Options::default()
+        };
+        let file = parse("blob_grace_period = 7200\n").unwrap();
+        let config = Config::resolve(command_line, file);
+        assert_eq!(config.cleanup.blob_grace_period, Duration::from_secs(60));
     }
 
     #[test]
@@ -411,6 +515,8 @@ mod tests {
             ("data_dir = 3\n", "data_dir"),
             ("serve = 1\n", "serve"),
             ("metadata_url = \n", "metadata_url"),
+            ("blob_grace_period = \"1h\"\n", "blob_grace_period"),
+            ("blobs_url = 1\n", "blobs_url"),
         ] {
             let error = parse(text).unwrap_err();
             assert!(matches!(error, ConfigError::Parse { .. }), "{error:?}");

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sentry_store::{AnyEventStore, AnyMetadataStore};
+use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
@@ -14,6 +14,8 @@ pub struct AppState {
     pub metadata: AnyMetadataStore,
     /// Event payloads.
     pub events: AnyEventStore,
+    /// Attachment content, by checksum.
+    pub blobs: AnyBlobStore,
     /// Ingest size limits.
     pub limits: IngestLimits,
     /// Each project's grouping config.

@@ -613,3 +613,6 @@ impl EventStore for AnyEventStore {
         dispatch_events!(self, s => s.compact())
     }
 }
+
+// After the macros, which it uses.
+mod attachments;

@@ -2,14 +2,16 @@
 //!
 //! Each backend lives in its own module behind a cargo feature and implements
 //! the traits of [`sentry_core::store`]. [`open_metadata`] and [`open_events`]
-//! pick a backend by URL scheme:
+//! pick a backend by URL scheme, and [`open_blobs`] a blob store (a folder,
+//! or Postgres; see [`blobs`]):
 //!
 //! | feature | URL | stores |
 //! | --- | --- | --- |
 //! | `sqlite` | `sqlite://PATH`, `sqlite::memory:` | metadata and events |
 //! | `duckdb` | `duckdb://PATH`, `duckdb::memory:` | events |
-//! | `postgres` | `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, `postgresql://…` | metadata |
+//! | `postgres` | `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, `postgresql://…` | metadata, blobs |
 //! | `clickhouse` | `clickhouse://[USER[:PASSWORD]@]HOST:HTTP_PORT/DB` | events |
+//! | (none) | `file://PATH`, `file:///ABS/PATH`, a plain path | blobs |
 //!
 //! # Features
 //!
@@ -20,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod any;
+pub mod blobs;
 #[cfg(feature = "clickhouse")]
 pub mod clickhouse;
 #[cfg(feature = "duckdb")]
@@ -39,4 +42,5 @@ pub mod sqlite;
 mod text_search;
 
 pub use crate::any::{AnyEventStore, AnyMetadataStore, open_events, open_metadata};
+pub use crate::blobs::{AnyBlobStore, BlobLocation, FsBlobStore, open_blobs};
 pub use crate::location::{DuckdbOptions, Location, ParseLocationError};

@@ -14,11 +14,13 @@ use crate::common::binary;
 
 /// The variables that would override the file, cleared so that the
 /// environment of the test run cannot leak into the server.
-const SETTINGS_VARIABLES: [&str; 8] = [
+const SETTINGS_VARIABLES: [&str; 10] = [
     "SENTRY_CONFIG",
     "SENTRY_DATA_DIR",
     "SENTRY_METADATA_URL",
     "SENTRY_EVENTS_URL",
+    "SENTRY_BLOBS_URL",
+    "SENTRY_BLOB_GRACE_PERIOD",
     "SENTRY_BIND",
     "SENTRY_PUBLIC_URL",
     "SENTRY_CLEANUP_INTERVAL",
@@ -102,6 +104,10 @@ async fn serve_listens_and_stores_where_the_config_file_says() -> Result<()> {
     let response = reqwest::get(format!("http://{bind}/api/0/")).await?;
     assert_eq!(response.status(), 401, "the API answers without a token");
     assert!(data_dir.join("metadata.sqlite").exists());
+    assert!(
+        data_dir.join("blobs").is_dir(),
+        "blobs default to the data dir"
+    );
     Ok(())
 }
 

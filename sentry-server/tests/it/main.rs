@@ -5,6 +5,7 @@
 
 mod api;
 mod bad_input;
+mod cleanup;
 mod clients;
 mod common;
 mod config;

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 /// 3: teams and their projects; users, organization members and web
 ///    sessions; releases, their projects and deploys; environments; cron
 ///    monitors and check-ins; alert rules (SQLite's 4).
+/// 4: attachment records (`attachments`); blobs (`blobs`, `blob_chunks`
+///    and the `blob_uploads` sequence, see [`super::blobs`]).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -209,6 +211,36 @@ CREATE TABLE alert_rules (
     last_fired_at BIGINT
 );
 CREATE INDEX alert_rules_project ON alert_rules(project_id);
+"#,
+    r#"
+CREATE TABLE attachments (
+    id BYTEA PRIMARY KEY,
+    project_id BIGINT NOT NULL,
+    event_id BYTEA NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT,
+    attachment_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    checksum BYTEA NOT NULL,
+    date_created BIGINT NOT NULL
+);
+CREATE INDEX attachments_event ON attachments(project_id, event_id);
+CREATE INDEX attachments_project_created ON attachments(project_id, date_created);
+CREATE INDEX attachments_checksum ON attachments(checksum);
+CREATE SEQUENCE blob_uploads;
+CREATE TABLE blob_chunks (
+    upload BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (upload, seq)
+);
+CREATE TABLE blobs (
+    checksum BYTEA PRIMARY KEY,
+    upload BIGINT NOT NULL,
+    chunks BIGINT NOT NULL,
+    size BIGINT NOT NULL,
+    created BIGINT NOT NULL
+);
 "#,
 ];
 

@@ -1,6 +1,7 @@
-//! The PostgreSQL backend, for metadata only (organizations, teams,
-//! projects, keys, tokens, users, issues, releases, environments, settings,
-//! monitors and alert rules), shared by several server processes. Event payloads go
+//! The PostgreSQL backend, for metadata (organizations, teams, projects,
+//! keys, tokens, users, issues, releases, environments, settings,
+//! monitors, alert rules and attachment records) and for blobs
+//! ([`blobs`]), shared by several server processes. Event payloads go
 //! to another backend.
 //!
 //! Connections come from a pool of tokio-postgres clients without TLS: the
@@ -10,6 +11,8 @@
 //! or several, stay exact (see [`PostgresStore`]).
 
 mod alert_rules;
+mod attachments;
+pub mod blobs;
 mod environments;
 mod error;
 mod issues;

@@ -18,6 +18,7 @@ use super::unavailable;
 /// 4: teams and their projects; users, organization members and web
 ///    sessions; releases, their projects and deploys; environments; cron
 ///    monitors and check-ins; alert rules.
+/// 5: attachment records (`attachments`); their content is in a blob store.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -223,6 +224,22 @@ CREATE TABLE alert_rules (
     last_fired_at INTEGER
 );
 CREATE INDEX alert_rules_project ON alert_rules(project_id);
+"#,
+    r#"
+CREATE TABLE attachments (
+    id BLOB PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    event_id BLOB NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT,
+    attachment_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    checksum BLOB NOT NULL,
+    date_created INTEGER NOT NULL
+);
+CREATE INDEX attachments_event ON attachments(project_id, event_id);
+CREATE INDEX attachments_project_created ON attachments(project_id, date_created);
+CREATE INDEX attachments_checksum ON attachments(checksum);
 "#,
 ];
 

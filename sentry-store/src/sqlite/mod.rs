@@ -6,6 +6,7 @@
 //! payloads are stored lz4-compressed.
 
 mod alert_rules;
+mod attachments;
 mod environments;
 mod events;
 mod metadata;

@@ -4,6 +4,8 @@
 //! tests share a database (Postgres, ClickHouse) and run in parallel.
 
 mod alert_rules;
+mod attachments;
+mod blobs;
 mod concurrency;
 mod events;
 mod locations;
@@ -97,6 +99,9 @@ macro_rules! suite {
     ($backend:ident, $open:ident) => {
         mod $backend {
             suite!(@cases $open;
+                attachments::attachments_are_listed_by_event_and_found_by_id,
+                attachments::deletes_attachments_created_before_a_time,
+                attachments::reports_which_blobs_attachments_reference,
                 metadata::ensure_is_idempotent,
                 metadata::same_hash_joins_existing_issue,
                 metadata::counts_distinct_users,
