@@ -36,6 +36,7 @@ mod exception;
 mod frame;
 mod prepare;
 mod security;
+mod stack_rules;
 mod stacktrace;
 mod strategies;
 mod threads;
@@ -63,6 +64,7 @@ pub use self::variants::Variant;
 
 use self::component::{NodeId, Tree};
 use self::fingerprint_rules::{FingerprintValue, resolve_entry};
+use self::stack_rules::StackRules;
 use crate::protocol::Event;
 
 /// The id of the grouping config this module implements.
@@ -387,12 +389,28 @@ impl Grouping {
 
 /// Groups a prepared event (see [`prepare`]).
 pub fn group(event: &Event, config: &GroupingConfig) -> Grouping {
+    group_with(event, config, StackRules::new(&config.enhancements))
+}
+
+/// Prepares an event, in place, and groups it: [`prepare`] then [`group`],
+/// with the same result, but the stack trace rules look each frame up once
+/// for both.
+pub fn prepare_and_group(event: &mut Event, config: &GroupingConfig) -> Grouping {
+    let prepared = prepare::prepare_matching(event, config);
+    group_with(
+        event,
+        config,
+        StackRules::prepared(&config.enhancements, &prepared),
+    )
+}
+
+fn group_with(event: &Event, config: &GroupingConfig, rules: StackRules<'_>) -> Grouping {
     let algorithm = config.hash_algorithm;
     let mut main_exception_id = None;
     let variants = match checksum_variants(event, algorithm) {
         Some(variants) => variants,
         None => {
-            let calculated = strategies::calculate(event, config);
+            let calculated = strategies::calculate(event, rules);
             main_exception_id = calculated.main_exception_id;
             let mut tree = calculated.tree;
             let pending = fingerprint_variants(event, &mut tree, calculated.variants, algorithm);

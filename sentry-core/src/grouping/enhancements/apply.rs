@@ -3,7 +3,9 @@
 //!
 //! Both phases look at a stack trace the same way: build the matcher views
 //! of its frames once, ask the index for the candidate frames of each rule,
-//! and test only those, rule by rule in order.
+//! and test only those, rule by rule in order. The index covers the rules
+//! of both phases, so that a stack trace prepared and grouped in one go
+//! ([`modify_and_update`]) is looked up once for both.
 
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::protocol::Frame;
 
-use super::index::{CategoryFrames, RuleIndex};
+use super::index::{Candidates, CategoryFrames, RuleIndex};
 use super::matchers::{CATEGORY, FoldedPaths, MatchException, MatchFrame, data_get, match_frames};
 use super::rule::{Action, FlagKind, Range, Rule};
 use super::{ExceptionData, FrameContribution, Hint, StackUpdates, StacktraceOutcome};
@@ -19,44 +21,80 @@ use super::{ExceptionData, FrameContribution, Hint, StackUpdates, StacktraceOutc
 /// Key in `frame.data` remembering `in_app` before rules changed it.
 const ORIG_IN_APP: &str = "orig_in_app";
 
-/// The rules of one phase, in order, and their index.
+/// The rules that act in either phase, in order, their index, and which
+/// phase runs each.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Phase {
+pub(crate) struct Phases {
     pub(super) rules: Vec<Arc<Rule>>,
     pub(super) index: RuleIndex,
+    /// Bit sets over rule numbers: the rules of phase one, of phase two.
+    modifiers: Vec<u64>,
+    updaters: Vec<u64>,
 }
 
-impl Phase {
-    pub(crate) fn new(rules: Vec<Arc<Rule>>) -> Self {
-        let index = RuleIndex::new(&rules);
-        Self { rules, index }
+/// One of the two phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Phase one: `+app`/`-app` and `category=`.
+    Modify,
+    /// Phase two: `+group`/`-group`, `+app`/`-app` hints, frame limits.
+    Update,
+}
+
+impl Phases {
+    /// Keeps the rules that act in some phase (see
+    /// `Rule::has_modifier_actions`, `Rule::updates_something`).
+    pub(crate) fn new(rules: &[Arc<Rule>]) -> Self {
+        let rules: Vec<Arc<Rule>> = rules
+            .iter()
+            .filter(|rule| rule.has_modifier_actions() || rule.updates_something())
+            .cloned()
+            .collect();
+        let bits = |keep: fn(&Rule) -> bool| {
+            let mut words = vec![0u64; rules.len().div_ceil(64)];
+            for (number, rule) in rules.iter().enumerate() {
+                if let (true, Some(word)) = (keep(rule), words.get_mut(number / 64)) {
+                    *word |= 1 << (number % 64);
+                }
+            }
+            words
+        };
+        Self {
+            modifiers: bits(Rule::has_modifier_actions),
+            updaters: bits(Rule::updates_something),
+            index: RuleIndex::new(&rules),
+            rules,
+        }
     }
 
-    /// Calls `on_match` for every rule, in order, that applies to the
-    /// stack trace, with its frames that match, in frame order. Matches of
-    /// a rule are all found before `on_match` acts on them, so that it
-    /// affects later rules only. `on_match` returns whether it gave a frame
-    /// a category.
+    /// Calls `on_match` for every rule of `pass`, in order, that applies
+    /// to the stack trace, with its frames that match, in frame order.
+    /// Matches of a rule are all found before `on_match` acts on them, so
+    /// that it affects later rules only. `on_match` returns whether it gave
+    /// a frame a category.
     fn run<'a, 'r>(
         &'r self,
+        pass: Pass,
         views: &mut [MatchFrame<'a, 'r>],
-        folded: &FoldedPaths,
-        exception: Option<&ExceptionData<'_>>,
+        candidates: &Candidates,
+        exception: &MatchException<'_>,
         mut on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
     ) {
-        let exception = MatchException::new(exception);
-        let candidates = self.index.candidates(views, folded);
+        let in_pass = match pass {
+            Pass::Modify => &self.modifiers,
+            Pass::Update => &self.updaters,
+        };
         // Rules needing a category are common (the whole native
         // categorization) and skipped at once for stacks without any.
         let mut any_category = views.iter().any(|view| view.category().is_some());
         // Built when first needed: the frames of each category.
         let mut categories: Option<CategoryFrames> = None;
         let mut matching = Vec::with_capacity(views.len());
-        for number in candidates.rules() {
+        for number in candidates.rules_in(in_pass) {
             let Some(rule) = self.rules.get(number) else {
                 continue;
             };
-            if (rule.needs_category() && !any_category) || !rule.matches_exception(&exception) {
+            if (rule.needs_category() && !any_category) || !rule.matches_exception(exception) {
                 continue;
             }
             matching.clear();
@@ -83,6 +121,96 @@ impl Phase {
     }
 }
 
+/// A stack trace's frames as the rules see them, and the rules that may
+/// match them.
+struct StackMatch<'a, 'r> {
+    views: Vec<MatchFrame<'a, 'r>>,
+    candidates: Candidates,
+    exception: MatchException<'a>,
+}
+
+impl<'a, 'r> StackMatch<'a, 'r> {
+    fn new(
+        phases: &Phases,
+        frames: &'a [Frame],
+        folded: &'a FoldedPaths,
+        event_platform: Option<&'a str>,
+        exception: Option<&ExceptionData<'a>>,
+    ) -> Self {
+        let views = match_frames(frames, folded, event_platform);
+        let candidates = phases.index.candidates(&views, folded);
+        Self {
+            views,
+            candidates,
+            exception: MatchException::new(exception),
+        }
+    }
+
+    /// Runs phase one on the views, rule by rule: each rule first finds
+    /// all its matching frames, then acts on them, so later rules (and not
+    /// the same rule) see its changes. Returns the frames that changed.
+    fn modify(&mut self, phases: &'r Phases, frames: &[Frame]) -> Vec<Modification<'r>> {
+        let Self {
+            views,
+            candidates,
+            exception,
+        } = self;
+        phases.run(
+            Pass::Modify,
+            views,
+            candidates,
+            exception,
+            |rule, matching, views| {
+                let mut categorized = false;
+                for &index in matching {
+                    categorized |= modify_frames(rule, views, index);
+                }
+                categorized
+            },
+        );
+        views
+            .iter()
+            .zip(frames)
+            .enumerate()
+            .filter(|(_, (view, frame))| view.in_app != frame.in_app || view.new_category.is_some())
+            .map(|(index, (view, _))| Modification {
+                index,
+                in_app: view.in_app,
+                category: view.new_category,
+            })
+            .collect()
+    }
+
+    /// Runs phase two's matching on the views. The `in_app` hints still
+    /// need the frames as phase one left them
+    /// ([`StackUpdates::record_in_app_changes`]).
+    fn update(&mut self, phases: &'r Phases) -> StackUpdates<'r> {
+        let mut updates = StackUpdates {
+            len: self.views.len(),
+            matches: Vec::with_capacity(self.views.len()),
+            ..StackUpdates::default()
+        };
+        let Self {
+            views,
+            candidates,
+            exception,
+        } = self;
+        phases.run(
+            Pass::Update,
+            views,
+            candidates,
+            exception,
+            |rule, matching, _| {
+                for &index in matching {
+                    updates.record(rule, index);
+                }
+                false
+            },
+        );
+        updates
+    }
+}
+
 /// What phase one decided for one frame.
 struct Modification<'r> {
     index: usize,
@@ -92,13 +220,46 @@ struct Modification<'r> {
 
 /// Runs phase one on a stack trace; see `Enhancements::apply_modifications`.
 pub(crate) fn apply_modifications(
-    phase: &Phase,
+    phases: &Phases,
     frames: &mut [Frame],
     event_platform: Option<&str>,
     exception: Option<&ExceptionData<'_>>,
 ) {
     restore_original_in_app(frames);
-    let modifications = compute_modifications(phase, frames, event_platform, exception);
+    let modifications = {
+        let folded = FoldedPaths::new(frames);
+        let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
+        stack.modify(phases, frames)
+    };
+    write_modifications(frames, modifications);
+}
+
+/// Runs phase one on a stack trace, then phase two's matching on the
+/// result, matching each frame once for both; see
+/// `Enhancements::apply_modifications_and_updates`.
+pub(crate) fn modify_and_update<'r>(
+    phases: &'r Phases,
+    frames: &mut [Frame],
+    event_platform: Option<&str>,
+    exception: Option<&ExceptionData<'_>>,
+) -> StackUpdates<'r> {
+    restore_original_in_app(frames);
+    let (modifications, mut updates) = {
+        let folded = FoldedPaths::new(frames);
+        let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
+        // Phase two sees the views as phase one left them, as it would see
+        // the changed frames.
+        let modifications = stack.modify(phases, frames);
+        (modifications, stack.update(phases))
+    };
+    write_modifications(frames, modifications);
+    updates.record_in_app_changes(frames);
+    updates
+}
+
+/// Writes phase one's changes to the frames, then makes every `in_app`
+/// still unset `false`.
+fn write_modifications(frames: &mut [Frame], modifications: Vec<Modification<'_>>) {
     for modification in modifications {
         let Some(frame) = frames.get_mut(modification.index) else {
             continue;
@@ -151,38 +312,6 @@ fn data_mut(frame: &mut Frame) -> &mut Map<String, Value> {
     frame.data.get_or_insert_with(Map::new)
 }
 
-/// Applies the modifier rules to views of the frames, rule by rule: each
-/// rule first finds all its matching frames, then acts on them, so later
-/// rules (and not the same rule) see its changes. Returns the frames that
-/// changed.
-fn compute_modifications<'r>(
-    phase: &'r Phase,
-    frames: &[Frame],
-    event_platform: Option<&str>,
-    exception: Option<&ExceptionData<'_>>,
-) -> Vec<Modification<'r>> {
-    let folded = FoldedPaths::new(frames);
-    let mut views: Vec<MatchFrame<'_, 'r>> = match_frames(frames, &folded, event_platform);
-    phase.run(&mut views, &folded, exception, |rule, matching, views| {
-        let mut categorized = false;
-        for &index in matching {
-            categorized |= modify_frames(rule, views, index);
-        }
-        categorized
-    });
-    views
-        .into_iter()
-        .zip(frames)
-        .enumerate()
-        .filter(|(_, (view, frame))| view.in_app != frame.in_app || view.new_category.is_some())
-        .map(|(index, (view, _))| Modification {
-            index,
-            in_app: view.in_app,
-            category: view.new_category,
-        })
-        .collect()
-}
-
 /// Runs a rule's phase-one actions for a match at `index`; returns whether
 /// it set a category.
 fn modify_frames<'r>(rule: &'r Rule, views: &mut [MatchFrame<'_, 'r>], index: usize) -> bool {
@@ -213,27 +342,15 @@ fn modify_frames<'r>(rule: &'r Rule, views: &mut [MatchFrame<'_, 'r>], index: us
 
 /// Runs phase two's matching on a stack trace; see `Enhancements::updates`.
 pub(crate) fn updates<'r>(
-    phase: &'r Phase,
+    phases: &'r Phases,
     frames: &[Frame],
     event_platform: Option<&str>,
     exception: Option<&ExceptionData<'_>>,
 ) -> StackUpdates<'r> {
     let folded = FoldedPaths::new(frames);
-    let mut views = match_frames(frames, &folded, event_platform);
-    let mut updates = StackUpdates {
-        len: frames.len(),
-        matches: Vec::with_capacity(frames.len()),
-        ..StackUpdates::default()
-    };
-    phase.run(&mut views, &folded, exception, |rule, matching, _| {
-        for &index in matching {
-            updates.record(rule, index);
-        }
-        false
-    });
-    if updates.matches.iter().any(|&(_, rule)| has_app_flag(rule)) {
-        updates.in_app_changed = frames.iter().map(in_app_changed).collect();
-    }
+    let mut updates =
+        StackMatch::new(phases, frames, &folded, event_platform, exception).update(phases);
+    updates.record_in_app_changes(frames);
     updates
 }
 
@@ -262,6 +379,14 @@ fn in_app_changed(frame: &Frame) -> Option<bool> {
 }
 
 impl<'r> StackUpdates<'r> {
+    /// For `+app`/`-app` hints, when such a rule matched: records which
+    /// frames phase one changed. `frames` are as phase one left them.
+    fn record_in_app_changes(&mut self, frames: &[Frame]) {
+        if self.matches.iter().any(|&(_, rule)| has_app_flag(rule)) {
+            self.in_app_changed = frames.iter().map(in_app_changed).collect();
+        }
+    }
+
     /// Records a match of an updater rule at frame `index`.
     fn record(&mut self, rule: &'r Rule, index: usize) {
         let mut flags = false;
