@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::protocol::Frame;
 
-use super::index::{Candidates, CategoryFrames, RuleIndex};
+use super::index::{Candidates, CategoryFrames, RuleIndex, has_bit};
 use super::matchers::{CATEGORY, FoldedPaths, MatchException, MatchFrame, data_get, match_frames};
 use super::rule::{Action, FlagKind, Range, Rule};
 use super::{ExceptionData, FrameContribution, Hint, StackUpdates, StacktraceOutcome};
@@ -27,18 +27,58 @@ const ORIG_IN_APP: &str = "orig_in_app";
 pub(crate) struct Phases {
     pub(super) rules: Vec<Arc<Rule>>,
     pub(super) index: RuleIndex,
-    /// Bit sets over rule numbers: the rules of phase one, of phase two.
+    /// Bit sets over rule numbers: the rules of phase one, of phase two,
+    /// and the rules of both that do not read what phase one changes
+    /// (`Rule::reads_frame_state`), which therefore match the same frames
+    /// in both.
     modifiers: Vec<u64>,
     updaters: Vec<u64>,
+    reusable: Vec<u64>,
 }
 
-/// One of the two phases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pass {
-    /// Phase one: `+app`/`-app` and `category=`.
-    Modify,
-    /// Phase two: `+group`/`-group`, `+app`/`-app` hints, frame limits.
-    Update,
+/// One of the two phases, with the matches of the rules of both.
+enum Pass<'m> {
+    /// Phase one: `+app`/`-app` and `category=`; records the matches of
+    /// the reusable rules when phase two follows.
+    Modify(Option<&'m mut ReusableMatches>),
+    /// Phase two: `+group`/`-group`, `+app`/`-app` hints, frame limits;
+    /// takes the reusable rules' matches from phase one when it ran.
+    Update(Option<&'m ReusableMatches>),
+}
+
+/// Phase one's matches of the reusable rules (see `Phases::reusable`),
+/// for phase two: the rules with matches, in rule order.
+#[derive(Debug, Default)]
+struct ReusableMatches {
+    /// Per rule: its number and the range of its frames in `frames`.
+    rules: Vec<(usize, std::ops::Range<usize>)>,
+    frames: Vec<usize>,
+}
+
+impl ReusableMatches {
+    fn record(&mut self, rule: usize, matching: &[usize]) {
+        let start = self.frames.len();
+        self.frames.extend_from_slice(matching);
+        self.rules.push((rule, start..self.frames.len()));
+    }
+
+    /// The frames `rule` matched. Rules must be asked for in rule order,
+    /// `cursor` (from 0) keeping the place.
+    fn frames_of(&self, cursor: &mut usize, rule: usize) -> &[usize] {
+        while self
+            .rules
+            .get(*cursor)
+            .is_some_and(|(number, _)| *number < rule)
+        {
+            *cursor += 1;
+        }
+        match self.rules.get(*cursor) {
+            Some((number, frames)) if *number == rule => {
+                self.frames.get(frames.clone()).unwrap_or_default()
+            }
+            _ => &[],
+        }
+    }
 }
 
 impl Phases {
@@ -62,6 +102,9 @@ impl Phases {
         Self {
             modifiers: bits(Rule::has_modifier_actions),
             updaters: bits(Rule::updates_something),
+            reusable: bits(|rule| {
+                rule.has_modifier_actions() && rule.updates_something() && !rule.reads_frame_state()
+            }),
             index: RuleIndex::new(&rules),
             rules,
         }
@@ -74,16 +117,17 @@ impl Phases {
     /// a frame a category.
     fn run<'a, 'r>(
         &'r self,
-        pass: Pass,
+        mut pass: Pass<'_>,
         views: &mut [MatchFrame<'a, 'r>],
         candidates: &Candidates,
         exception: &MatchException<'_>,
         mut on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
     ) {
         let in_pass = match pass {
-            Pass::Modify => &self.modifiers,
-            Pass::Update => &self.updaters,
+            Pass::Modify(_) => &self.modifiers,
+            Pass::Update(_) => &self.updaters,
         };
+        let mut reused_cursor = 0;
         // Rules needing a category are common (the whole native
         // categorization) and skipped at once for stacks without any.
         let mut any_category = views.iter().any(|view| view.category().is_some());
@@ -98,14 +142,23 @@ impl Phases {
                 continue;
             }
             matching.clear();
+            let reusable = has_bit(&self.reusable, number);
             let matches = |&index: &usize| rule.matches_frame(views, index);
-            match self.index.category_of(number) {
-                Some(category) => {
+            match (&mut pass, self.index.category_of(number)) {
+                (Pass::Update(Some(reused)), _) if reusable => {
+                    matching.extend_from_slice(reused.frames_of(&mut reused_cursor, number));
+                }
+                (_, Some(category)) => {
                     let categories =
                         categories.get_or_insert_with(|| CategoryFrames::new(&self.index, views));
                     matching.extend(categories.frames(category).filter(matches));
                 }
-                None => matching.extend(candidates.frames(number).filter(matches)),
+                (_, None) => matching.extend(candidates.frames(number).filter(matches)),
+            }
+            if let (Pass::Modify(Some(record)), true) = (&mut pass, reusable) {
+                if !matching.is_empty() {
+                    record.record(number, &matching);
+                }
             }
             if matching.is_empty() || !on_match(rule, &matching, views) {
                 continue;
@@ -127,6 +180,8 @@ struct StackMatch<'a, 'r> {
     views: Vec<MatchFrame<'a, 'r>>,
     candidates: Candidates,
     exception: MatchException<'a>,
+    /// Filled by phase one when phase two follows ([`StackMatch::modify`]).
+    reusable: Option<ReusableMatches>,
 }
 
 impl<'a, 'r> StackMatch<'a, 'r> {
@@ -143,20 +198,29 @@ impl<'a, 'r> StackMatch<'a, 'r> {
             views,
             candidates,
             exception: MatchException::new(exception),
+            reusable: None,
         }
     }
 
     /// Runs phase one on the views, rule by rule: each rule first finds
     /// all its matching frames, then acts on them, so later rules (and not
     /// the same rule) see its changes. Returns the frames that changed.
-    fn modify(&mut self, phases: &'r Phases, frames: &[Frame]) -> Vec<Modification<'r>> {
+    /// With `for_updates`, keeps the matches phase two can reuse.
+    fn modify(
+        &mut self,
+        phases: &'r Phases,
+        frames: &[Frame],
+        for_updates: bool,
+    ) -> Vec<Modification<'r>> {
         let Self {
             views,
             candidates,
             exception,
+            reusable,
         } = self;
+        let record = for_updates.then(|| reusable.insert(ReusableMatches::default()));
         phases.run(
-            Pass::Modify,
+            Pass::Modify(record),
             views,
             candidates,
             exception,
@@ -194,9 +258,10 @@ impl<'a, 'r> StackMatch<'a, 'r> {
             views,
             candidates,
             exception,
+            reusable,
         } = self;
         phases.run(
-            Pass::Update,
+            Pass::Update(reusable.as_ref()),
             views,
             candidates,
             exception,
@@ -229,7 +294,7 @@ pub(crate) fn apply_modifications(
     let modifications = {
         let folded = FoldedPaths::new(frames);
         let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
-        stack.modify(phases, frames)
+        stack.modify(phases, frames, false)
     };
     write_modifications(frames, modifications);
 }
@@ -249,7 +314,7 @@ pub(crate) fn modify_and_update<'r>(
         let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
         // Phase two sees the views as phase one left them, as it would see
         // the changed frames.
-        let modifications = stack.modify(phases, frames);
+        let modifications = stack.modify(phases, frames, true);
         (modifications, stack.update(phases))
     };
     write_modifications(frames, modifications);

@@ -261,7 +261,8 @@ fn set_bit(words: &mut [u64], bit: usize) {
     }
 }
 
-fn has_bit(words: &[u64], bit: usize) -> bool {
+/// Whether a bit set over `u64` words has `bit`.
+pub(super) fn has_bit(words: &[u64], bit: usize) -> bool {
     words
         .get(bit / 64)
         .is_some_and(|word| word & (1 << (bit % 64)) != 0)

@@ -1475,3 +1475,27 @@ fn mismatched_lengths_do_not_panic() {
     run_phase_two(&enhancements, &[], None, None, &mut flags);
     assert_eq!(contributing(&flags), [true]);
 }
+
+/// Both phases in one go (phase two reusing phase one's lookups and
+/// matches) agree with phase one, then phase two on the changed frames.
+#[test]
+fn both_phases_at_once_agree_with_each_phase_alone() {
+    let base = Enhancements::base();
+    for frames in stacks_for_base_rules().into_iter().chain(corpus_stacks()) {
+        for platform in ["native", "cocoa", "javascript", "python", ""] {
+            let mut one_by_one = frames.clone();
+            base.apply_modifications(&mut one_by_one, Some(platform), None);
+            let separately = base.updates(&one_by_one, Some(platform), None);
+            let mut at_once = frames.clone();
+            let together = base.apply_modifications_and_updates(&mut at_once, Some(platform), None);
+            assert_eq!(at_once, one_by_one, "phase one ({platform})");
+            for contributes in [true, false] {
+                let mut expected = vec![FrameContribution::new(contributes); frames.len()];
+                let mut found = expected.clone();
+                let expected_outcome = separately.apply(&mut expected);
+                assert_eq!(together.apply(&mut found), expected_outcome, "{platform}");
+                assert_eq!(found, expected, "phase two ({platform})");
+            }
+        }
+    }
+}
