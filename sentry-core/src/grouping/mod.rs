@@ -21,6 +21,11 @@
 //! with other values salts them, and an event with nothing usable gets
 //! the fallback hash that all such events share.
 //!
+//! [`prepare_and_group`] does both in one go, with the same result; ingest
+//! uses it. The stack trace rules then look each frame up once for both
+//! of their phases, instead of once while preparing and again while
+//! grouping.
+//!
 //! A variant's hash is taken over the leaf values of its contributing
 //! components, concatenated in tree order without separators: SHA-256 by
 //! default, or MD5 to reproduce Sentry's own hashes ([`HashAlgorithm`]).

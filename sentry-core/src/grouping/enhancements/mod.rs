@@ -18,6 +18,14 @@
 //!    `max-frames` and `min-frames` rules match; [`StackUpdates::apply`]
 //!    then runs them on each variant (`system`, `app`) of the stack trace.
 //!
+//! When an event is prepared and grouped in one go
+//! (`grouping::prepare_and_group`), both phases run on a stack trace back
+//! to back (`Enhancements::apply_modifications_and_updates`): one index,
+//! covering the rules of both, is looked up once per frame, and phase two
+//! takes phase one's matches of the rules that act in both and do not read
+//! `app:` or `category:` (they match the same frames) instead of testing
+//! them again.
+//!
 //! Matching is built for volume (a few hundred rules on every frame of
 //! every event): globs are compiled at parse time, most of them into plain
 //! string comparisons; an index (`index`) files rules under a literal key
