@@ -174,6 +174,15 @@ impl Phases {
     }
 }
 
+/// Which phase [`StackMatch::run`] runs.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Phase one; with `for_updates`, phase two follows on the same views.
+    Modify { for_updates: bool },
+    /// Phase two.
+    Update,
+}
+
 /// A stack trace's frames as the rules see them, and the rules that may
 /// match them.
 struct StackMatch<'a, 'r> {
@@ -202,6 +211,29 @@ impl<'a, 'r> StackMatch<'a, 'r> {
         }
     }
 
+    /// Runs one phase on the views (see `Phases::run`), keeping or taking
+    /// the matches the phases share.
+    fn run(
+        &mut self,
+        phases: &'r Phases,
+        step: Step,
+        on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
+    ) {
+        let Self {
+            views,
+            candidates,
+            exception,
+            reusable,
+        } = self;
+        let pass = match step {
+            Step::Modify { for_updates } => {
+                Pass::Modify(for_updates.then(|| reusable.insert(ReusableMatches::default())))
+            }
+            Step::Update => Pass::Update(reusable.as_ref()),
+        };
+        phases.run(pass, views, candidates, exception, on_match);
+    }
+
     /// Runs phase one on the views, rule by rule: each rule first finds
     /// all its matching frames, then acts on them, so later rules (and not
     /// the same rule) see its changes. Returns the frames that changed.
@@ -212,18 +244,9 @@ impl<'a, 'r> StackMatch<'a, 'r> {
         frames: &[Frame],
         for_updates: bool,
     ) -> Vec<Modification<'r>> {
-        let Self {
-            views,
-            candidates,
-            exception,
-            reusable,
-        } = self;
-        let record = for_updates.then(|| reusable.insert(ReusableMatches::default()));
-        phases.run(
-            Pass::Modify(record),
-            views,
-            candidates,
-            exception,
+        self.run(
+            phases,
+            Step::Modify { for_updates },
             |rule, matching, views| {
                 let mut categorized = false;
                 for &index in matching {
@@ -232,7 +255,7 @@ impl<'a, 'r> StackMatch<'a, 'r> {
                 categorized
             },
         );
-        views
+        self.views
             .iter()
             .zip(frames)
             .enumerate()
@@ -254,24 +277,12 @@ impl<'a, 'r> StackMatch<'a, 'r> {
             matches: Vec::with_capacity(self.views.len()),
             ..StackUpdates::default()
         };
-        let Self {
-            views,
-            candidates,
-            exception,
-            reusable,
-        } = self;
-        phases.run(
-            Pass::Update(reusable.as_ref()),
-            views,
-            candidates,
-            exception,
-            |rule, matching, _| {
-                for &index in matching {
-                    updates.record(rule, index);
-                }
-                false
-            },
-        );
+        self.run(phases, Step::Update, |rule, matching, _| {
+            for &index in matching {
+                updates.record(rule, index);
+            }
+            false
+        });
         updates
     }
 }
