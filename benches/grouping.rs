@@ -1,10 +1,10 @@
 //! Grouping benchmarks.
 //!
-//! - `group`: `grouping::prepare` and `grouping::group` on an already
-//!   parsed and normalized event (the clone that gives each iteration a
-//!   fresh event is not timed).
-//! - `group_with_parsing`: `serde_json::from_slice`, `normalize`,
-//!   `prepare` and `group` from the raw JSON, as ingest does for each event.
+//! - `group`: `grouping::prepare_and_group` (prepare, then group) on an
+//!   already parsed and normalized event (the clone that gives each
+//!   iteration a fresh event is not timed).
+//! - `group_with_parsing`: `serde_json::from_slice`, `normalize` and
+//!   `prepare_and_group` from the raw JSON, as ingest does for each event.
 //! - `group_corpus`: the same two, over all 161 inputs of the grouping
 //!   conformance corpus (`fixtures/grouping`).
 
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sentry_core::Event;
-use sentry_core::grouping::{GroupingConfig, group as group_event, prepare};
+use sentry_core::grouping::{GroupingConfig, prepare_and_group};
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 
@@ -65,8 +65,10 @@ fn parse_and_group(
 ) -> String {
     let mut event: Event = serde_json::from_slice(json).expect("fixture is valid");
     normalize(&mut event, normalize_config);
-    prepare(&mut event, config);
-    group_event(&event, config).hash.as_str().to_owned()
+    prepare_and_group(&mut event, config)
+        .hash
+        .as_str()
+        .to_owned()
 }
 
 fn normalized(json: &[u8], normalize_config: &NormalizeConfig) -> Event {
@@ -87,8 +89,7 @@ fn group(c: &mut Criterion) {
                 || event.clone(),
                 // Returning the event leaves its drop outside the timing.
                 |mut event| {
-                    prepare(&mut event, &grouping_config);
-                    let grouping = group_event(black_box(&event), &grouping_config);
+                    let grouping = prepare_and_group(black_box(&mut event), &grouping_config);
                     (event, grouping)
                 },
                 BatchSize::SmallInput,
@@ -127,8 +128,7 @@ fn group_corpus(c: &mut Criterion) {
             || events.clone(),
             |mut events| {
                 for event in &mut events {
-                    prepare(event, &grouping_config);
-                    black_box(group_event(event, &grouping_config));
+                    black_box(prepare_and_group(event, &grouping_config));
                 }
                 events
             },

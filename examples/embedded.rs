@@ -6,7 +6,7 @@
 use anyhow::Context as _;
 use bytes::Bytes;
 use sentry_core::envelope::ItemType;
-use sentry_core::grouping::{GroupingConfig, group, prepare};
+use sentry_core::grouping::{GroupingConfig, prepare_and_group};
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{EventStore, IssueEvent, IssueQuery, MetadataStore, StoredEvent};
@@ -37,8 +37,7 @@ async fn main() -> anyhow::Result<()> {
         },
     );
     let config = GroupingConfig::default();
-    prepare(&mut event, &config);
-    let grouping = group(&event, &config);
+    let grouping = prepare_and_group(&mut event, &config);
     let issue = metadata
         .record_issue_event(&IssueEvent::new(project.id, &event, &grouping, received))
         .await?;

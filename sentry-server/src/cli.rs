@@ -315,8 +315,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
             envelope_event_id: None,
         },
     );
-    grouping::prepare(&mut event, &config);
-    let grouping = grouping::group(&event, &config);
+    let grouping = grouping::prepare_and_group(&mut event, &config);
     if args.text {
         return Ok(grouping.explain());
     }

@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use super::component::{NodeId, Slot, Tree};
-use super::enhancements::{Enhancements, ExceptionData};
+use super::enhancements::ExceptionData;
 use super::parameterize::normalize_message;
+use super::stack_rules::StackRules;
 use super::stacktrace::stacktrace_variants;
 use super::variants::{StrategyVariants, Variant};
 use crate::protocol::Exception;
@@ -38,7 +39,7 @@ pub(super) fn single_exception(
     tree: &mut Tree,
     exception: &Exception,
     event_platform: &str,
-    enhancements: &Enhancements,
+    rules: StackRules<'_>,
 ) -> StrategyVariants {
     // The type and the NSError are the same in every variant: shared.
     let ty = match exception.ty.as_deref().filter(|ty| !ty.is_empty()) {
@@ -56,7 +57,7 @@ pub(super) fn single_exception(
             tree,
             stacktrace,
             event_platform,
-            enhancements,
+            rules,
             Some(&exception_data(exception)),
         ),
         None => StrategyVariants::single(Variant::App, tree.add_empty("stacktrace")),
@@ -109,16 +110,16 @@ pub(super) fn chained_exception(
     tree: &mut Tree,
     exceptions: &[Exception],
     event_platform: &str,
-    enhancements: &Enhancements,
+    rules: StackRules<'_>,
 ) -> (StrategyVariants, Option<u64>) {
     // One exception (the common case) is used directly: no group to reduce.
     if let [exception] = exceptions {
-        let variants = single_exception(tree, exception, event_platform, enhancements);
+        let variants = single_exception(tree, exception, event_platform, rules);
         return (with_processing(tree, variants), None);
     }
     let components: Vec<StrategyVariants> = exceptions
         .iter()
-        .map(|exception| single_exception(tree, exception, event_platform, enhancements))
+        .map(|exception| single_exception(tree, exception, event_platform, rules))
         .collect();
     let (selected, main_exception_id) = filter_exception_groups(tree, exceptions, &components)
         .unwrap_or_else(|| ((0..exceptions.len()).collect(), None));

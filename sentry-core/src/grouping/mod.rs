@@ -21,6 +21,11 @@
 //! with other values salts them, and an event with nothing usable gets
 //! the fallback hash that all such events share.
 //!
+//! [`prepare_and_group`] does both in one go, with the same result; ingest
+//! uses it. The stack trace rules then look each frame up once for both
+//! of their phases, instead of once while preparing and again while
+//! grouping.
+//!
 //! A variant's hash is taken over the leaf values of its contributing
 //! components, concatenated in tree order without separators: SHA-256 by
 //! default, or MD5 to reproduce Sentry's own hashes ([`HashAlgorithm`]).
@@ -36,6 +41,7 @@ mod exception;
 mod frame;
 mod prepare;
 mod security;
+mod stack_rules;
 mod stacktrace;
 mod strategies;
 mod threads;
@@ -63,6 +69,7 @@ pub use self::variants::Variant;
 
 use self::component::{NodeId, Tree};
 use self::fingerprint_rules::{FingerprintValue, resolve_entry};
+use self::stack_rules::StackRules;
 use crate::protocol::Event;
 
 /// The id of the grouping config this module implements.
@@ -387,12 +394,28 @@ impl Grouping {
 
 /// Groups a prepared event (see [`prepare`]).
 pub fn group(event: &Event, config: &GroupingConfig) -> Grouping {
+    group_with(event, config, StackRules::new(&config.enhancements))
+}
+
+/// Prepares an event, in place, and groups it: [`prepare`] then [`group`],
+/// with the same result, but the stack trace rules look each frame up once
+/// for both.
+pub fn prepare_and_group(event: &mut Event, config: &GroupingConfig) -> Grouping {
+    let prepared = prepare::prepare_matching(event, config);
+    group_with(
+        event,
+        config,
+        StackRules::prepared(&config.enhancements, &prepared),
+    )
+}
+
+fn group_with(event: &Event, config: &GroupingConfig, rules: StackRules<'_>) -> Grouping {
     let algorithm = config.hash_algorithm;
     let mut main_exception_id = None;
     let variants = match checksum_variants(event, algorithm) {
         Some(variants) => variants,
         None => {
-            let calculated = strategies::calculate(event, config);
+            let calculated = strategies::calculate(event, rules);
             main_exception_id = calculated.main_exception_id;
             let mut tree = calculated.tree;
             let pending = fingerprint_variants(event, &mut tree, calculated.variants, algorithm);

@@ -12,13 +12,36 @@ use super::fingerprint_rules::FingerprintingRules;
 use super::frame::frame_platform;
 use super::functions::trim_function_name;
 use super::platform::Family;
+use super::stack_rules::PreparedStacks;
 use crate::protocol::{Event, Frame, Stacktrace};
 
 /// Prepares an event for grouping, in place. Running it twice changes
 /// nothing more.
 pub fn prepare(event: &mut Event, config: &GroupingConfig) {
+    prepare_event(event, config, None);
+}
+
+/// [`prepare`], keeping what the stack trace rules of phase two match in
+/// each stack trace for grouping (see `stack_rules`).
+pub(super) fn prepare_matching<'r>(
+    event: &mut Event,
+    config: &'r GroupingConfig,
+) -> PreparedStacks<'r> {
+    let mut prepared = PreparedStacks::default();
+    prepare_event(event, config, Some(&mut prepared));
+    prepared
+}
+
+fn prepare_event<'r>(
+    event: &mut Event,
+    config: &'r GroupingConfig,
+    mut prepared: Option<&mut PreparedStacks<'r>>,
+) {
     let platform = event.platform.as_deref().unwrap_or("other");
-    let enhancements = &config.enhancements;
+    let rules = StackPreparation {
+        platform,
+        enhancements: &config.enhancements,
+    };
     if let Some(exceptions) = &mut event.exception {
         for exception in &mut exceptions.values {
             // The fields the rules read, borrowed beside the stack traces.
@@ -31,12 +54,12 @@ pub fn prepare(event: &mut Event, config: &GroupingConfig) {
                 .into_iter()
                 .flatten()
             {
-                normalize_stacktrace(stacktrace, platform, enhancements, Some(&data));
+                rules.normalize(stacktrace, Some(&data), prepared.as_deref_mut());
             }
         }
     }
     if let Some(stacktrace) = &mut event.stacktrace {
-        normalize_stacktrace(stacktrace, platform, enhancements, None);
+        rules.normalize(stacktrace, None, prepared.as_deref_mut());
     }
     if let Some(threads) = &mut event.threads {
         for thread in &mut threads.values {
@@ -44,26 +67,48 @@ pub fn prepare(event: &mut Event, config: &GroupingConfig) {
                 .into_iter()
                 .flatten()
             {
-                normalize_stacktrace(stacktrace, platform, enhancements, None);
+                rules.normalize(stacktrace, None, prepared.as_deref_mut());
             }
         }
     }
     apply_fingerprint_rules(event, &config.fingerprinting);
 }
 
-fn normalize_stacktrace(
-    stacktrace: &mut Stacktrace,
-    platform: &str,
-    enhancements: &Enhancements,
-    exception: Option<&ExceptionData<'_>>,
-) {
-    for frame in &mut stacktrace.frames {
-        complete_paths(frame);
-        trim_function(frame, platform);
+/// What normalizing a stack trace needs beside it.
+struct StackPreparation<'a, 'r> {
+    platform: &'a str,
+    enhancements: &'r Enhancements,
+}
+
+impl<'r> StackPreparation<'_, 'r> {
+    /// Completes paths and trims functions, then restores the SDK's in-app
+    /// flags from an earlier run, applies the in-app and category rules,
+    /// and makes unset flags `false`. With `prepared`, also finds what
+    /// phase two matches and records it there.
+    fn normalize(
+        &self,
+        stacktrace: &mut Stacktrace,
+        exception: Option<&ExceptionData<'_>>,
+        prepared: Option<&mut PreparedStacks<'r>>,
+    ) {
+        for frame in &mut stacktrace.frames {
+            complete_paths(frame);
+            trim_function(frame, self.platform);
+        }
+        let frames = &mut stacktrace.frames;
+        let platform = Some(self.platform);
+        match prepared {
+            Some(prepared) => {
+                let updates = self
+                    .enhancements
+                    .apply_modifications_and_updates(frames, platform, exception);
+                prepared.insert(frames, updates);
+            }
+            None => self
+                .enhancements
+                .apply_modifications(frames, platform, exception),
+        }
     }
-    // Restores the SDK's in-app flags from an earlier run, applies the
-    // in-app and category rules, and makes unset flags `false`.
-    enhancements.apply_modifications(&mut stacktrace.frames, Some(platform), exception);
 }
 
 /// Relay's frame path rules: a missing `abs_path` takes the file name, and

@@ -3,11 +3,10 @@
 //! recursion collapsed and the stack trace rules applied (spec section 4).
 
 use super::component::{Hint, NodeId, Tree};
-use super::enhancements::{
-    Enhancements, ExceptionData, FrameContribution, Hint as RuleHint, StackUpdates,
-};
+use super::enhancements::{ExceptionData, FrameContribution, Hint as RuleHint, StackUpdates};
 use super::frame::{frame_component, frame_platform, is_recursion, is_url};
 use super::platform::Family;
+use super::stack_rules::StackRules;
 use super::variants::{StrategyVariants, Variant};
 use crate::protocol::{Frame, Stacktrace};
 
@@ -21,7 +20,7 @@ pub(super) fn stacktrace_variants(
     tree: &mut Tree,
     stacktrace: &Stacktrace,
     event_platform: &str,
-    enhancements: &Enhancements,
+    rules: StackRules<'_>,
     exception: Option<&ExceptionData<'_>>,
 ) -> StrategyVariants {
     let frames = &stacktrace.frames;
@@ -40,7 +39,7 @@ pub(super) fn stacktrace_variants(
         .map(|&component| tree.add_copy(component))
         .collect();
     // What the rules match does not depend on the variant: find it once.
-    let updates = enhancements.updates(frames, Some(event_platform), exception);
+    let updates = rules.updates(frames, event_platform, exception);
     let mut contributions: Vec<FrameContribution<'_>> = Vec::with_capacity(frames.len());
     let mut variants = StrategyVariants::new();
     for (variant, components) in [(Variant::System, system), (Variant::App, app)] {

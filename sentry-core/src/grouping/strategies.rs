@@ -2,11 +2,11 @@
 //! (spec section 2.3): the first strategy with a contributing component
 //! wins, and every later contributing component is switched off.
 
-use super::GroupingConfig;
 use super::component::{Hint, NodeId, Tree};
 use super::exception::chained_exception;
 use super::parameterize::normalize_message;
 use super::security;
+use super::stack_rules::StackRules;
 use super::stacktrace::stacktrace_variants;
 use super::threads::threads;
 use super::variants::{StrategyVariants, Variant};
@@ -66,9 +66,9 @@ fn tree_for(event: &Event) -> Tree {
 }
 
 /// Runs every strategy whose interface the event has.
-pub(super) fn calculate(event: &Event, config: &GroupingConfig) -> Calculated {
+pub(super) fn calculate(event: &Event, rules: StackRules<'_>) -> Calculated {
     let mut tree = tree_for(event);
-    let (variants, main_exception_id) = run_strategies(&mut tree, event, config);
+    let (variants, main_exception_id) = run_strategies(&mut tree, event, rules);
     Calculated {
         tree,
         variants,
@@ -79,14 +79,13 @@ pub(super) fn calculate(event: &Event, config: &GroupingConfig) -> Calculated {
 fn run_strategies(
     tree: &mut Tree,
     event: &Event,
-    config: &GroupingConfig,
+    rules: StackRules<'_>,
 ) -> (Vec<(Variant, NodeId)>, Option<u64>) {
     let platform = event.platform.as_deref().unwrap_or("other");
-    let enhancements = &config.enhancements;
     let mut main_exception_id = None;
     let mut results: Vec<(&'static str, StrategyVariants)> = Vec::new();
     if !event.exceptions().is_empty() {
-        let (variants, main) = chained_exception(tree, event.exceptions(), platform, enhancements);
+        let (variants, main) = chained_exception(tree, event.exceptions(), platform, rules);
         main_exception_id = main;
         results.push(("exception", variants));
     }
@@ -95,13 +94,10 @@ fn run_strategies(
         .as_ref()
         .filter(|threads| !threads.values.is_empty())
     {
-        results.push((
-            "threads",
-            threads(tree, &list.values, platform, enhancements),
-        ));
+        results.push(("threads", threads(tree, &list.values, platform, rules)));
     }
     if let Some(stacktrace) = &event.stacktrace {
-        let mut variants = stacktrace_variants(tree, stacktrace, platform, enhancements, None);
+        let mut variants = stacktrace_variants(tree, stacktrace, platform, rules, None);
         variants.reconcile_app_with_system(tree);
         variants.drop_variants_without_stacktrace(tree);
         results.push(("stacktrace", variants));

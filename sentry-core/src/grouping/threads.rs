@@ -2,7 +2,7 @@
 //! crashed thread, else the one current thread, else the only thread.
 
 use super::component::Tree;
-use super::enhancements::Enhancements;
+use super::stack_rules::StackRules;
 use super::stacktrace::stacktrace_variants;
 use super::variants::{StrategyVariants, Variant};
 use crate::protocol::Thread;
@@ -18,7 +18,7 @@ pub(super) fn threads(
     tree: &mut Tree,
     threads: &[Thread],
     event_platform: &str,
-    enhancements: &Enhancements,
+    rules: StackRules<'_>,
 ) -> StrategyVariants {
     let chosen = only_thread(threads.iter().filter(|t| t.crashed == Some(true)))
         .or_else(|| only_thread(threads.iter().filter(|t| t.current == Some(true))))
@@ -36,7 +36,7 @@ pub(super) fn threads(
         tree.set_hint(component, Some("thread has no stacktrace".into()));
         return StrategyVariants::single(Variant::App, component);
     };
-    let mut variants = stacktrace_variants(tree, stacktrace, event_platform, enhancements, None)
+    let mut variants = stacktrace_variants(tree, stacktrace, event_platform, rules, None)
         .map(|_, stacktrace| tree.add_parent("threads", &[stacktrace]));
     variants.reconcile_app_with_system(tree);
     variants.drop_variants_without_stacktrace(tree);

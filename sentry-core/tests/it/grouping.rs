@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sentry_core::Event;
 use sentry_core::grouping::{
     Enhancements, FingerprintingRules, Grouping, GroupingConfig, HashAlgorithm, group, prepare,
+    prepare_and_group,
 };
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
@@ -51,8 +52,15 @@ fn group_input_with(
     };
     let mut config = GroupingConfig::with_project_rules(&project_rules, fingerprinting);
     config.hash_algorithm = HashAlgorithm::Md5;
+    let mut in_one_go = event.clone();
     prepare(&mut event, &config);
-    Ok(group(&event, &config))
+    let grouping = group(&event, &config);
+    // Both ways of preparing and grouping agree, on the event and the grouping.
+    let grouped_in_one_go = prepare_and_group(&mut in_one_go, &config);
+    if in_one_go != event || grouped_in_one_go != grouping {
+        return Err("prepare_and_group differs from prepare then group".to_owned());
+    }
+    Ok(grouping)
 }
 
 /// Compares a grouping with a case's `expected` (variant set, values, hashes).

@@ -87,8 +87,7 @@ pub async fn store_event(
         .grouping
         .for_project(&state.metadata, project_id)
         .await?;
-    grouping::prepare(&mut event, &grouping_config);
-    let grouping = grouping::group(&event, &grouping_config);
+    let grouping = grouping::prepare_and_group(&mut event, &grouping_config);
     if let Some(main) = grouping.main_exception_id {
         event
             .other

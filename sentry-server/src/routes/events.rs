@@ -217,6 +217,7 @@ pub async fn grouping_info(
         .grouping
         .for_project(&state.metadata, project.id)
         .await?;
-    grouping::prepare(&mut event, &config);
-    Ok(Json(grouping::group(&event, &config).to_json()))
+    Ok(Json(
+        grouping::prepare_and_group(&mut event, &config).to_json(),
+    ))
 }

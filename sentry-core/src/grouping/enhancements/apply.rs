@@ -3,7 +3,9 @@
 //!
 //! Both phases look at a stack trace the same way: build the matcher views
 //! of its frames once, ask the index for the candidate frames of each rule,
-//! and test only those, rule by rule in order.
+//! and test only those, rule by rule in order. The index covers the rules
+//! of both phases, so that a stack trace prepared and grouped in one go
+//! ([`modify_and_update`]) is looked up once for both.
 
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::protocol::Frame;
 
-use super::index::{CategoryFrames, RuleIndex};
+use super::index::{Candidates, CategoryFrames, RuleIndex, has_bit};
 use super::matchers::{CATEGORY, FoldedPaths, MatchException, MatchFrame, data_get, match_frames};
 use super::rule::{Action, FlagKind, Range, Rule};
 use super::{ExceptionData, FrameContribution, Hint, StackUpdates, StacktraceOutcome};
@@ -19,55 +21,144 @@ use super::{ExceptionData, FrameContribution, Hint, StackUpdates, StacktraceOutc
 /// Key in `frame.data` remembering `in_app` before rules changed it.
 const ORIG_IN_APP: &str = "orig_in_app";
 
-/// The rules of one phase, in order, and their index.
+/// The rules that act in either phase, in order, their index, and which
+/// phase runs each.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Phase {
+pub(crate) struct Phases {
     pub(super) rules: Vec<Arc<Rule>>,
     pub(super) index: RuleIndex,
+    /// Bit sets over rule numbers: the rules of phase one, of phase two,
+    /// and the rules of both that do not read what phase one changes
+    /// (`Rule::reads_frame_state`), which therefore match the same frames
+    /// in both.
+    modifiers: Vec<u64>,
+    updaters: Vec<u64>,
+    reusable: Vec<u64>,
 }
 
-impl Phase {
-    pub(crate) fn new(rules: Vec<Arc<Rule>>) -> Self {
-        let index = RuleIndex::new(&rules);
-        Self { rules, index }
+/// One of the two phases, with the matches of the rules of both.
+enum Pass<'m> {
+    /// Phase one: `+app`/`-app` and `category=`; records the matches of
+    /// the reusable rules when phase two follows.
+    Modify(Option<&'m mut ReusableMatches>),
+    /// Phase two: `+group`/`-group`, `+app`/`-app` hints, frame limits;
+    /// takes the reusable rules' matches from phase one when it ran.
+    Update(Option<&'m ReusableMatches>),
+}
+
+/// Phase one's matches of the reusable rules (see `Phases::reusable`),
+/// for phase two: the rules with matches, in rule order.
+#[derive(Debug, Default)]
+struct ReusableMatches {
+    /// Per rule: its number and the range of its frames in `frames`.
+    rules: Vec<(usize, std::ops::Range<usize>)>,
+    frames: Vec<usize>,
+}
+
+impl ReusableMatches {
+    fn record(&mut self, rule: usize, matching: &[usize]) {
+        let start = self.frames.len();
+        self.frames.extend_from_slice(matching);
+        self.rules.push((rule, start..self.frames.len()));
     }
 
-    /// Calls `on_match` for every rule, in order, that applies to the
-    /// stack trace, with its frames that match, in frame order. Matches of
-    /// a rule are all found before `on_match` acts on them, so that it
-    /// affects later rules only. `on_match` returns whether it gave a frame
-    /// a category.
+    /// The frames `rule` matched. Rules must be asked for in rule order,
+    /// `cursor` (from 0) keeping the place.
+    fn frames_of(&self, cursor: &mut usize, rule: usize) -> &[usize] {
+        while self
+            .rules
+            .get(*cursor)
+            .is_some_and(|(number, _)| *number < rule)
+        {
+            *cursor += 1;
+        }
+        match self.rules.get(*cursor) {
+            Some((number, frames)) if *number == rule => {
+                self.frames.get(frames.clone()).unwrap_or_default()
+            }
+            _ => &[],
+        }
+    }
+}
+
+impl Phases {
+    /// Keeps the rules that act in some phase (see
+    /// `Rule::has_modifier_actions`, `Rule::updates_something`).
+    pub(crate) fn new(rules: &[Arc<Rule>]) -> Self {
+        let rules: Vec<Arc<Rule>> = rules
+            .iter()
+            .filter(|rule| rule.has_modifier_actions() || rule.updates_something())
+            .cloned()
+            .collect();
+        let bits = |keep: fn(&Rule) -> bool| {
+            let mut words = vec![0u64; rules.len().div_ceil(64)];
+            for (number, rule) in rules.iter().enumerate() {
+                if let (true, Some(word)) = (keep(rule), words.get_mut(number / 64)) {
+                    *word |= 1 << (number % 64);
+                }
+            }
+            words
+        };
+        Self {
+            modifiers: bits(Rule::has_modifier_actions),
+            updaters: bits(Rule::updates_something),
+            reusable: bits(|rule| {
+                rule.has_modifier_actions() && rule.updates_something() && !rule.reads_frame_state()
+            }),
+            index: RuleIndex::new(&rules),
+            rules,
+        }
+    }
+
+    /// Calls `on_match` for every rule of `pass`, in order, that applies
+    /// to the stack trace, with its frames that match, in frame order.
+    /// Matches of a rule are all found before `on_match` acts on them, so
+    /// that it affects later rules only. `on_match` returns whether it gave
+    /// a frame a category.
     fn run<'a, 'r>(
         &'r self,
+        mut pass: Pass<'_>,
         views: &mut [MatchFrame<'a, 'r>],
-        folded: &FoldedPaths,
-        exception: Option<&ExceptionData<'_>>,
+        candidates: &Candidates,
+        exception: &MatchException<'_>,
         mut on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
     ) {
-        let exception = MatchException::new(exception);
-        let candidates = self.index.candidates(views, folded);
+        let in_pass = match pass {
+            Pass::Modify(_) => &self.modifiers,
+            Pass::Update(_) => &self.updaters,
+        };
+        let mut reused_cursor = 0;
         // Rules needing a category are common (the whole native
         // categorization) and skipped at once for stacks without any.
         let mut any_category = views.iter().any(|view| view.category().is_some());
         // Built when first needed: the frames of each category.
         let mut categories: Option<CategoryFrames> = None;
         let mut matching = Vec::with_capacity(views.len());
-        for number in candidates.rules() {
+        for number in candidates.rules_in(in_pass) {
             let Some(rule) = self.rules.get(number) else {
                 continue;
             };
-            if (rule.needs_category() && !any_category) || !rule.matches_exception(&exception) {
+            if (rule.needs_category() && !any_category) || !rule.matches_exception(exception) {
                 continue;
             }
             matching.clear();
+            let reusable = has_bit(&self.reusable, number);
             let matches = |&index: &usize| rule.matches_frame(views, index);
-            match self.index.category_of(number) {
-                Some(category) => {
+            match (&mut pass, self.index.category_of(number)) {
+                (Pass::Update(Some(reused)), _) if reusable => {
+                    matching.extend_from_slice(reused.frames_of(&mut reused_cursor, number));
+                }
+                (_, Some(category)) => {
                     let categories =
                         categories.get_or_insert_with(|| CategoryFrames::new(&self.index, views));
                     matching.extend(categories.frames(category).filter(matches));
                 }
-                None => matching.extend(candidates.frames(number).filter(matches)),
+                (_, None) => matching.extend(candidates.frames(number).filter(matches)),
+            }
+            if let (Pass::Modify(Some(record)), true) = (&mut pass, reusable) {
+                if !matching.is_empty() {
+                    record.record(number, &matching);
+                }
             }
             if matching.is_empty() || !on_match(rule, &matching, views) {
                 continue;
@@ -83,6 +174,119 @@ impl Phase {
     }
 }
 
+/// Which phase [`StackMatch::run`] runs.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Phase one; with `for_updates`, phase two follows on the same views.
+    Modify { for_updates: bool },
+    /// Phase two.
+    Update,
+}
+
+/// A stack trace's frames as the rules see them, and the rules that may
+/// match them.
+struct StackMatch<'a, 'r> {
+    views: Vec<MatchFrame<'a, 'r>>,
+    candidates: Candidates,
+    exception: MatchException<'a>,
+    /// Filled by phase one when phase two follows ([`StackMatch::modify`]).
+    reusable: Option<ReusableMatches>,
+}
+
+impl<'a, 'r> StackMatch<'a, 'r> {
+    fn new(
+        phases: &Phases,
+        frames: &'a [Frame],
+        folded: &'a FoldedPaths,
+        event_platform: Option<&'a str>,
+        exception: Option<&ExceptionData<'a>>,
+    ) -> Self {
+        let views = match_frames(frames, folded, event_platform);
+        let candidates = phases.index.candidates(&views, folded);
+        Self {
+            views,
+            candidates,
+            exception: MatchException::new(exception),
+            reusable: None,
+        }
+    }
+
+    /// Runs one phase on the views (see `Phases::run`), keeping or taking
+    /// the matches the phases share.
+    fn run(
+        &mut self,
+        phases: &'r Phases,
+        step: Step,
+        on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
+    ) {
+        let Self {
+            views,
+            candidates,
+            exception,
+            reusable,
+        } = self;
+        let pass = match step {
+            Step::Modify { for_updates } => {
+                Pass::Modify(for_updates.then(|| reusable.insert(ReusableMatches::default())))
+            }
+            Step::Update => Pass::Update(reusable.as_ref()),
+        };
+        phases.run(pass, views, candidates, exception, on_match);
+    }
+
+    /// Runs phase one on the views, rule by rule: each rule first finds
+    /// all its matching frames, then acts on them, so later rules (and not
+    /// the same rule) see its changes. Returns the frames that changed.
+    /// With `for_updates`, keeps the matches phase two can reuse.
+    fn modify(
+        &mut self,
+        phases: &'r Phases,
+        frames: &[Frame],
+        for_updates: bool,
+    ) -> Vec<Modification<'r>> {
+        self.run(
+            phases,
+            Step::Modify { for_updates },
+            |rule, matching, views| {
+                let mut categorized = false;
+                for &index in matching {
+                    categorized |= modify_frames(rule, views, index);
+                }
+                categorized
+            },
+        );
+        self.views
+            .iter()
+            .zip(frames)
+            .enumerate()
+            .filter(|(_, (view, frame))| view.in_app != frame.in_app || view.new_category.is_some())
+            .map(|(index, (view, _))| Modification {
+                index,
+                in_app: view.in_app,
+                category: view.new_category,
+            })
+            .collect()
+    }
+
+    /// Runs phase two's matching on the views. The `in_app` hints still
+    /// need the frames as phase one left them
+    /// ([`StackUpdates::record_in_app_changes`]).
+    fn update(&mut self, phases: &'r Phases) -> StackUpdates<'r> {
+        let mut updates = StackUpdates {
+            len: self.views.len(),
+            matches: Vec::with_capacity(self.views.len()),
+            ..StackUpdates::default()
+        };
+        self.run(phases, Step::Update, |rule, matching, _| {
+            for &index in matching {
+                updates.record(rule, index);
+            }
+            false
+        });
+        updates
+    }
+}
+
 /// What phase one decided for one frame.
 struct Modification<'r> {
     index: usize,
@@ -92,13 +296,46 @@ struct Modification<'r> {
 
 /// Runs phase one on a stack trace; see `Enhancements::apply_modifications`.
 pub(crate) fn apply_modifications(
-    phase: &Phase,
+    phases: &Phases,
     frames: &mut [Frame],
     event_platform: Option<&str>,
     exception: Option<&ExceptionData<'_>>,
 ) {
     restore_original_in_app(frames);
-    let modifications = compute_modifications(phase, frames, event_platform, exception);
+    let modifications = {
+        let folded = FoldedPaths::new(frames);
+        let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
+        stack.modify(phases, frames, false)
+    };
+    write_modifications(frames, modifications);
+}
+
+/// Runs phase one on a stack trace, then phase two's matching on the
+/// result, matching each frame once for both; see
+/// `Enhancements::apply_modifications_and_updates`.
+pub(crate) fn modify_and_update<'r>(
+    phases: &'r Phases,
+    frames: &mut [Frame],
+    event_platform: Option<&str>,
+    exception: Option<&ExceptionData<'_>>,
+) -> StackUpdates<'r> {
+    restore_original_in_app(frames);
+    let (modifications, mut updates) = {
+        let folded = FoldedPaths::new(frames);
+        let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
+        // Phase two sees the views as phase one left them, as it would see
+        // the changed frames.
+        let modifications = stack.modify(phases, frames, true);
+        (modifications, stack.update(phases))
+    };
+    write_modifications(frames, modifications);
+    updates.record_in_app_changes(frames);
+    updates
+}
+
+/// Writes phase one's changes to the frames, then makes every `in_app`
+/// still unset `false`.
+fn write_modifications(frames: &mut [Frame], modifications: Vec<Modification<'_>>) {
     for modification in modifications {
         let Some(frame) = frames.get_mut(modification.index) else {
             continue;
@@ -151,38 +388,6 @@ fn data_mut(frame: &mut Frame) -> &mut Map<String, Value> {
     frame.data.get_or_insert_with(Map::new)
 }
 
-/// Applies the modifier rules to views of the frames, rule by rule: each
-/// rule first finds all its matching frames, then acts on them, so later
-/// rules (and not the same rule) see its changes. Returns the frames that
-/// changed.
-fn compute_modifications<'r>(
-    phase: &'r Phase,
-    frames: &[Frame],
-    event_platform: Option<&str>,
-    exception: Option<&ExceptionData<'_>>,
-) -> Vec<Modification<'r>> {
-    let folded = FoldedPaths::new(frames);
-    let mut views: Vec<MatchFrame<'_, 'r>> = match_frames(frames, &folded, event_platform);
-    phase.run(&mut views, &folded, exception, |rule, matching, views| {
-        let mut categorized = false;
-        for &index in matching {
-            categorized |= modify_frames(rule, views, index);
-        }
-        categorized
-    });
-    views
-        .into_iter()
-        .zip(frames)
-        .enumerate()
-        .filter(|(_, (view, frame))| view.in_app != frame.in_app || view.new_category.is_some())
-        .map(|(index, (view, _))| Modification {
-            index,
-            in_app: view.in_app,
-            category: view.new_category,
-        })
-        .collect()
-}
-
 /// Runs a rule's phase-one actions for a match at `index`; returns whether
 /// it set a category.
 fn modify_frames<'r>(rule: &'r Rule, views: &mut [MatchFrame<'_, 'r>], index: usize) -> bool {
@@ -213,27 +418,15 @@ fn modify_frames<'r>(rule: &'r Rule, views: &mut [MatchFrame<'_, 'r>], index: us
 
 /// Runs phase two's matching on a stack trace; see `Enhancements::updates`.
 pub(crate) fn updates<'r>(
-    phase: &'r Phase,
+    phases: &'r Phases,
     frames: &[Frame],
     event_platform: Option<&str>,
     exception: Option<&ExceptionData<'_>>,
 ) -> StackUpdates<'r> {
     let folded = FoldedPaths::new(frames);
-    let mut views = match_frames(frames, &folded, event_platform);
-    let mut updates = StackUpdates {
-        len: frames.len(),
-        matches: Vec::with_capacity(frames.len()),
-        ..StackUpdates::default()
-    };
-    phase.run(&mut views, &folded, exception, |rule, matching, _| {
-        for &index in matching {
-            updates.record(rule, index);
-        }
-        false
-    });
-    if updates.matches.iter().any(|&(_, rule)| has_app_flag(rule)) {
-        updates.in_app_changed = frames.iter().map(in_app_changed).collect();
-    }
+    let mut updates =
+        StackMatch::new(phases, frames, &folded, event_platform, exception).update(phases);
+    updates.record_in_app_changes(frames);
     updates
 }
 
@@ -262,6 +455,14 @@ fn in_app_changed(frame: &Frame) -> Option<bool> {
 }
 
 impl<'r> StackUpdates<'r> {
+    /// For `+app`/`-app` hints, when such a rule matched: records which
+    /// frames phase one changed. `frames` are as phase one left them.
+    fn record_in_app_changes(&mut self, frames: &[Frame]) {
+        if self.matches.iter().any(|&(_, rule)| has_app_flag(rule)) {
+            self.in_app_changed = frames.iter().map(in_app_changed).collect();
+        }
+    }
+
     /// Records a match of an updater rule at frame `index`.
     fn record(&mut self, rule: &'r Rule, index: usize) {
         let mut flags = false;

@@ -261,7 +261,8 @@ fn set_bit(words: &mut [u64], bit: usize) {
     }
 }
 
-fn has_bit(words: &[u64], bit: usize) -> bool {
+/// Whether a bit set over `u64` words has `bit`.
+pub(super) fn has_bit(words: &[u64], bit: usize) -> bool {
     words
         .get(bit / 64)
         .is_some_and(|word| word & (1 << (bit % 64)) != 0)
@@ -578,11 +579,12 @@ impl Candidates {
         set_bit(everywhere, rule as usize);
     }
 
-    /// The rules that may match some frame, in rule order.
-    pub(crate) fn rules(&self) -> impl Iterator<Item = usize> + '_ {
+    /// The rules of a set (a bit set over rule numbers) that may match
+    /// some frame, in rule order.
+    pub(crate) fn rules_in<'a>(&'a self, set: &'a [u64]) -> impl Iterator<Item = usize> + 'a {
         let (everywhere, anchored, _) = self.parts();
-        let words = everywhere.iter().zip(anchored);
-        bits(words.map(|(everywhere, anchored)| everywhere | anchored))
+        let words = everywhere.iter().zip(anchored).zip(set);
+        bits(words.map(|((everywhere, anchored), set)| (everywhere | anchored) & set))
     }
 
     /// The candidate frames of a rule, in frame order.

@@ -18,6 +18,14 @@
 //!    `max-frames` and `min-frames` rules match; [`StackUpdates::apply`]
 //!    then runs them on each variant (`system`, `app`) of the stack trace.
 //!
+//! When an event is prepared and grouped in one go
+//! (`grouping::prepare_and_group`), both phases run on a stack trace back
+//! to back (`Enhancements::apply_modifications_and_updates`): one index,
+//! covering the rules of both, is looked up once per frame, and phase two
+//! takes phase one's matches of the rules that act in both and do not read
+//! `app:` or `category:` (they match the same frames) instead of testing
+//! them again.
+//!
 //! Matching is built for volume (a few hundred rules on every frame of
 //! every event): globs are compiled at parse time, most of them into plain
 //! string comparisons; an index (`index`) files rules under a literal key
@@ -45,7 +53,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::protocol::{Exception, Frame};
 
-use self::apply::Phase;
+use self::apply::Phases;
 
 pub use self::parse::ParseError;
 pub use self::rule::{Action, FlagKind, Matcher, MatcherKey, Position, Range, Rule};
@@ -57,11 +65,9 @@ const BASE_RULES: &str = include_str!("../rules/enhancements/newstyle@2023-01-11
 #[derive(Debug, Clone, Default)]
 pub struct Enhancements {
     rules: Vec<Arc<Rule>>,
-    /// The rules phase one runs, in order.
-    modifiers: Phase,
-    /// The rules phase two runs, in order (without those that could only
-    /// run actions without effect).
-    updaters: Phase,
+    /// The rules either phase runs (without those that could only run
+    /// actions without effect), indexed once for both.
+    phases: Phases,
 }
 
 impl Enhancements {
@@ -101,12 +107,8 @@ impl Enhancements {
 
     fn from_rules(rules: impl Iterator<Item = Arc<Rule>>) -> Self {
         let rules: Vec<Arc<Rule>> = rules.collect();
-        let select = |keep: fn(&Rule) -> bool| {
-            Phase::new(rules.iter().filter(|rule| keep(rule)).cloned().collect())
-        };
         Self {
-            modifiers: select(Rule::has_modifier_actions),
-            updaters: select(Rule::updates_something),
+            phases: Phases::new(&rules),
             rules,
         }
     }
@@ -147,7 +149,19 @@ impl Enhancements {
         event_platform: Option<&str>,
         exception: Option<&ExceptionData<'_>>,
     ) {
-        apply::apply_modifications(&self.modifiers, frames, event_platform, exception);
+        apply::apply_modifications(&self.phases, frames, event_platform, exception);
+    }
+
+    /// [`Enhancements::apply_modifications`], then [`Enhancements::updates`]
+    /// on the changed frames, with the same result, but each frame is
+    /// looked up in the rule index once for both phases.
+    pub(crate) fn apply_modifications_and_updates(
+        &self,
+        frames: &mut [Frame],
+        event_platform: Option<&str>,
+        exception: Option<&ExceptionData<'_>>,
+    ) -> StackUpdates<'_> {
+        apply::modify_and_update(&self.phases, frames, event_platform, exception)
     }
 
     /// Phase two for one stack trace (spec 4 step 4, 12.3): finds what the
@@ -164,7 +178,7 @@ impl Enhancements {
         event_platform: Option<&str>,
         exception: Option<&ExceptionData<'_>>,
     ) -> StackUpdates<'_> {
-        apply::updates(&self.updaters, frames, event_platform, exception)
+        apply::updates(&self.phases, frames, event_platform, exception)
     }
 }
 

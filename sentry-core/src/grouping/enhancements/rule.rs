@@ -679,6 +679,17 @@ impl Rule {
         self.needs_category
     }
 
+    /// Whether some frame matcher (caller and callee included) reads what
+    /// phase one changes: `app:` or `category:`. A rule that does not
+    /// matches the same frames whenever it runs on a stack trace.
+    pub(crate) fn reads_frame_state(&self) -> bool {
+        self.frame_matchers
+            .iter()
+            .chain(&self.caller)
+            .chain(&self.callee)
+            .any(|matcher| matches!(matcher.key, MatcherKey::App | MatcherKey::Category))
+    }
+
     /// Returns the canonical text (the same as `Display`).
     pub fn as_str(&self) -> &str {
         &self.text

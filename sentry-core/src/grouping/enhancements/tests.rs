@@ -1154,19 +1154,19 @@ fn index_finds_every_match() {
         for platform in ["native", "cocoa", "javascript", "python", ""] {
             let folded = FoldedPaths::new(&frames);
             let views = match_frames(&frames, &folded, Some(platform));
-            for phase in [&base.modifiers, &base.updaters] {
-                let candidates = phase.index.candidates(&views, &folded);
-                let listed: Vec<usize> = candidates.rules().collect();
-                for (number, rule) in phase.rules.iter().enumerate() {
-                    for index in (0..views.len()).filter(|&i| rule.matches_frame(&views, i)) {
-                        checked += 1;
-                        let found = listed.contains(&number)
-                            && match phase.index.category_of(number) {
-                                Some(_) => views[index].category() == rule.category(),
-                                None => candidates.frames(number).any(|f| f == index),
-                            };
-                        assert!(found, "{rule} misses {:?} ({platform})", frames[index]);
-                    }
+            let phases = &base.phases;
+            let candidates = phases.index.candidates(&views, &folded);
+            let every_rule = vec![u64::MAX; phases.rules.len().div_ceil(64)];
+            let listed: Vec<usize> = candidates.rules_in(&every_rule).collect();
+            for (number, rule) in phases.rules.iter().enumerate() {
+                for index in (0..views.len()).filter(|&i| rule.matches_frame(&views, i)) {
+                    checked += 1;
+                    let found = listed.contains(&number)
+                        && match phases.index.category_of(number) {
+                            Some(_) => views[index].category() == rule.category(),
+                            None => candidates.frames(number).any(|f| f == index),
+                        };
+                    assert!(found, "{rule} misses {:?} ({platform})", frames[index]);
                 }
             }
         }
@@ -1474,4 +1474,28 @@ fn mismatched_lengths_do_not_panic() {
     run_phase_two(&enhancements, &frames, None, None, &mut flags);
     run_phase_two(&enhancements, &[], None, None, &mut flags);
     assert_eq!(contributing(&flags), [true]);
+}
+
+/// Both phases in one go (phase two reusing phase one's lookups and
+/// matches) agree with phase one, then phase two on the changed frames.
+#[test]
+fn both_phases_at_once_agree_with_each_phase_alone() {
+    let base = Enhancements::base();
+    for frames in stacks_for_base_rules().into_iter().chain(corpus_stacks()) {
+        for platform in ["native", "cocoa", "javascript", "python", ""] {
+            let mut one_by_one = frames.clone();
+            base.apply_modifications(&mut one_by_one, Some(platform), None);
+            let separately = base.updates(&one_by_one, Some(platform), None);
+            let mut at_once = frames.clone();
+            let together = base.apply_modifications_and_updates(&mut at_once, Some(platform), None);
+            assert_eq!(at_once, one_by_one, "phase one ({platform})");
+            for contributes in [true, false] {
+                let mut expected = vec![FrameContribution::new(contributes); frames.len()];
+                let mut found = expected.clone();
+                let expected_outcome = separately.apply(&mut expected);
+                assert_eq!(together.apply(&mut found), expected_outcome, "{platform}");
+                assert_eq!(found, expected, "phase two ({platform})");
+            }
+        }
+    }
 }
