@@ -20,11 +20,12 @@ use sentry_core::grouping::{
 };
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
-use sentry_store::AnyMetadataStore;
+use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::{
     CleanupConfig, Config, IngestLimits, Options, ServeConfig, ServeOptions, StoreConfig,
 };
+use crate::spool::Spool;
 use crate::state::AppState;
 
 /// A Sentry-compatible error tracking server.
@@ -33,7 +34,7 @@ use crate::state::AppState;
 pub struct Cli {
     /// TOML configuration file: `data_dir`, `metadata_url`, `events_url`,
     /// `blobs_url`, `blob_grace_period` and a `[serve]` table with `bind`,
-    /// `public_url`, `cleanup_interval`. The command line and the
+    /// `public_url`, `cleanup_interval`, `max_spool_backlog`. The command line and the
     /// environment beat it.
     #[arg(long, global = true, env = "SENTRY_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -158,6 +159,10 @@ pub struct ServeArgs {
     /// off (then run `sentry-server cleanup` from cron).
     #[arg(long, env = "SENTRY_CLEANUP_INTERVAL")]
     pub cleanup_interval: Option<u64>,
+    /// Bytes of accepted requests waiting for processing past which ingest
+    /// answers 429 with Retry-After (default: 1 GiB).
+    #[arg(long, env = "SENTRY_MAX_SPOOL_BACKLOG", value_name = "BYTES")]
+    pub max_spool_backlog: Option<u64>,
 }
 
 impl ServeArgs {
@@ -175,6 +180,7 @@ impl ServeArgs {
             bind: self.bind,
             public_url: self.public_url.clone(),
             cleanup_interval: self.cleanup_interval,
+            max_spool_backlog: self.max_spool_backlog,
         }
     }
 }
@@ -232,11 +238,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Cleanup => {
-            let state = open_state(&stores, "http://127.0.0.1").await?;
+            let opened = open_stores(&stores).await?;
             let report = crate::cleanup::cleanup(
-                &state.metadata,
-                &state.events,
-                &state.blobs,
+                &opened.metadata,
+                &opened.events,
+                &opened.blobs,
                 Timestamp::now(),
                 &config.cleanup,
             )
@@ -333,7 +339,14 @@ async fn open_metadata(stores: &StoreConfig) -> anyhow::Result<AnyMetadataStore>
         })
 }
 
-async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<AppState> {
+/// The three stores, open.
+struct Stores {
+    metadata: AnyMetadataStore,
+    events: AnyEventStore,
+    blobs: AnyBlobStore,
+}
+
+async fn open_stores(stores: &StoreConfig) -> anyhow::Result<Stores> {
     let metadata = open_metadata(stores).await?;
     let events = sentry_store::open_events(&stores.events_url)
         .await
@@ -346,13 +359,10 @@ async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<Ap
     let blobs = sentry_store::open_blobs(&stores.blobs_url)
         .await
         .with_context(|| format!("opening blob store {}", redact_password(&stores.blobs_url)))?;
-    Ok(AppState {
+    Ok(Stores {
         metadata,
         events,
         blobs,
-        limits: IngestLimits::default(),
-        grouping: Arc::default(),
-        public_url: public_url.trim_end_matches('/').to_owned(),
     })
 }
 
@@ -369,7 +379,23 @@ async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
-    let state = open_state(stores, &public_url).await?;
+    let Stores {
+        metadata,
+        events,
+        blobs,
+    } = open_stores(stores).await?;
+    let (spool, spooled) = Spool::open(&config.spool)
+        .with_context(|| format!("opening the spool in {}", config.spool.dir.display()))?;
+    let state = AppState {
+        metadata,
+        events,
+        blobs,
+        spool,
+        limits: IngestLimits::default(),
+        grouping: Arc::default(),
+        public_url: public_url.trim_end_matches('/').to_owned(),
+    };
+    let worker = tokio::spawn(crate::ingest::worker::run(state.clone(), spooled));
     tracing::info!(
         %address,
         metadata = %redact_password(&stores.metadata_url),
@@ -390,6 +416,8 @@ async fn serve(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving");
+    // What the worker has not processed stays in the spool for the next start.
+    worker.abort();
     if let Some(cleanup) = cleanup {
         cleanup.abort();
     }

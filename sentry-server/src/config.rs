@@ -21,6 +21,7 @@
 //! bind = "0.0.0.0:9000"                      # default: 127.0.0.1:9000
 //! public_url = "https://sentry.example.com"  # default: http://BIND
 //! cleanup_interval = 3600                    # seconds; 0 turns cleanups off
+//! max_spool_backlog = 1073741824             # bytes spooled but not processed before 429s
 //! ```
 //!
 //! Every key is optional, and an unknown key is an error, so a misspelt
@@ -36,6 +37,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::spool::SpoolOptions;
+
 /// The data directory when none is given.
 pub const DEFAULT_DATA_DIR: &str = "data";
 
@@ -44,6 +47,9 @@ pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::
 
 /// Seconds between retention cleanups when none is given.
 pub const DEFAULT_CLEANUP_INTERVAL_SECS: u64 = 3600;
+
+/// The spool's folder in the data directory.
+pub const SPOOL_DIR: &str = "spool";
 
 /// Seconds an unreferenced blob is kept when none is given: longer than
 /// any upload takes, so that cleanup never sweeps a blob whose attachment
@@ -80,6 +86,8 @@ pub struct ServeOptions {
     pub public_url: Option<String>,
     /// Seconds between retention cleanups; 0 turns them off.
     pub cleanup_interval: Option<u64>,
+    /// Bytes spooled but not yet processed past which ingest answers 429.
+    pub max_spool_backlog: Option<u64>,
 }
 
 /// Why a configuration file cannot be used.
@@ -148,6 +156,10 @@ impl Options {
                     .serve
                     .cleanup_interval
                     .or(fallback.serve.cleanup_interval),
+                max_spool_backlog: self
+                    .serve
+                    .max_spool_backlog
+                    .or(fallback.serve.max_spool_backlog),
             },
         }
     }
@@ -192,6 +204,14 @@ impl Config {
                 public_url: options.serve.public_url,
                 cleanup_interval: (cleanup_interval > 0)
                     .then(|| Duration::from_secs(cleanup_interval)),
+                spool: SpoolOptions {
+                    dir: data_dir.join(SPOOL_DIR),
+                    segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
+                    max_backlog: options
+                        .serve
+                        .max_spool_backlog
+                        .unwrap_or(SpoolOptions::DEFAULT_MAX_BACKLOG),
+                },
             },
             cleanup: CleanupConfig {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
@@ -278,6 +298,8 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Time between retention cleanups; `None` when they are turned off.
     pub cleanup_interval: Option<Duration>,
+    /// Where accepted requests wait for processing, and how many bytes may.
+    pub spool: SpoolOptions,
 }
 
 /// Size limits of ingest, in bytes. The defaults are Relay's.
@@ -359,6 +381,11 @@ mod tests {
                 bind: address("127.0.0.1:9000"),
                 public_url: None,
                 cleanup_interval: Some(Duration::from_secs(3600)),
+                spool: SpoolOptions {
+                    dir: PathBuf::from("data/spool"),
+                    segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
+                    max_backlog: SpoolOptions::DEFAULT_MAX_BACKLOG,
+                },
             }
         );
     }
@@ -374,6 +401,7 @@ mod tests {
             bind = "0.0.0.0:80"
             public_url = "https://sentry.example.com"
             cleanup_interval = 60
+            max_spool_backlog = 1000
             "#,
         )
         .unwrap();
@@ -392,6 +420,11 @@ mod tests {
                 bind: address("0.0.0.0:80"),
                 public_url: Some("https://sentry.example.com".to_owned()),
                 cleanup_interval: Some(Duration::from_secs(60)),
+                spool: SpoolOptions {
+                    dir: PathBuf::from("/srv/sentry/spool"),
+                    segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
+                    max_backlog: 1000,
+                },
             }
         );
     }

@@ -14,6 +14,8 @@ use sentry_core::store::StoreError;
 pub struct ApiError {
     status: StatusCode,
     body: serde_json::Value,
+    /// Seconds the client should wait before retrying (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,13 +24,18 @@ impl ApiError {
         Self {
             status,
             body: serde_json::json!({ "detail": detail.into() }),
+            retry_after: None,
         }
     }
 
     /// An answer with a status and a JSON body that has a `detail` and
     /// more, such as per-field validation errors.
     pub fn with_body(status: StatusCode, body: serde_json::Value) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            retry_after: None,
+        }
     }
 
     /// 400: the request is malformed.
@@ -54,6 +61,19 @@ impl ApiError {
         )
     }
 
+    /// 429: come back in `seconds`; the answer carries `Retry-After`.
+    pub fn too_many_requests(detail: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, detail)
+        }
+    }
+
+    /// 503: the server cannot take this now.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+    }
+
     /// Returns the status code.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -69,6 +89,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -9,16 +9,18 @@
 //!    the `sentry_key` query parameter or the envelope's `dsn` header, and
 //!    the metadata store confirms that it belongs to the project.
 //! 3. [`sentry_core::Envelope::parse`] splits the envelope into items
-//!    without copying them. [`ingest::process`] takes each event item:
-//!    it deserializes the event, normalizes it
-//!    ([`sentry_core::normalize`]), derives its title and culprit
-//!    ([`sentry_core::summary`]) and groups it
-//!    ([`sentry_core::grouping`]).
-//! 4. The metadata store files the event under the issue of its grouping
-//!    hash (creating the issue or updating its counters), and the event
-//!    store keeps the normalized payload.
-//! 5. The SDK gets `{"id": "<event_id>"}`. Items other than events are
-//!    accepted and dropped for now.
+//!    without copying them; [`ingest::accept_envelope`] checks the event
+//!    items' sizes and JSON and settles the event id.
+//! 4. The request goes into the [`spool`], a write-ahead log in the data
+//!    directory; once it is fsync'd (together with whatever else arrived
+//!    meanwhile) the SDK gets `{"id": "<event_id>"}`. A full spool answers
+//!    429 with `Retry-After`.
+//! 5. [`ingest::worker`] reads the spool back in batches: it deserializes
+//!    each event, normalizes it ([`sentry_core::normalize`]), derives its
+//!    title and culprit ([`sentry_core::summary`]) and groups it
+//!    ([`sentry_core::grouping`]); the metadata store files it under the
+//!    issue of its grouping hash, and the event store keeps the batch's
+//!    payloads in one write. Items other than events are dropped for now.
 //! 6. People and tools read issues and events through Sentry's web API
 //!    under `/api/0/` ([`routes::issues`], [`routes::events`]), with a
 //!    bearer token.
@@ -36,6 +38,7 @@ pub mod init;
 pub mod logging;
 pub mod routes;
 pub mod search;
+pub mod spool;
 pub mod state;
 
 pub use crate::routes::app;

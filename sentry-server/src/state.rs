@@ -6,6 +6,7 @@ use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
+use crate::spool::Spool;
 
 /// Shared, cheaply cloned server state.
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct AppState {
     pub events: AnyEventStore,
     /// Attachment content, by checksum.
     pub blobs: AnyBlobStore,
+    /// Where accepted requests wait for processing.
+    pub spool: Spool,
     /// Ingest size limits.
     pub limits: IngestLimits,
     /// Each project's grouping config.

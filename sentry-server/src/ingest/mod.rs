@@ -1,110 +1,128 @@
-//! Ingest: from an authenticated envelope to stored events.
+//! Ingest: from an authenticated request to stored events, in two halves.
 //!
-//! [`process`] reads top to bottom: take each event item, deserialize,
-//! normalize, summarize, group, file under an issue, store. The CPU-bound
-//! steps are plain calls into `sentry-core`.
+//! [`accept`] runs in the request: it checks what can be checked at once
+//! (sizes, that event payloads are JSON), settles the event id the client
+//! is answered with, and appends the request to the spool; the answer goes
+//! out once that is on disk. [`worker`] runs behind the spool: it reads
+//! the requests back in batches and deserializes, normalizes, groups,
+//! files and stores their events, retrying while a store is down.
 
 pub mod body;
+pub mod worker;
 
+use axum::http::StatusCode;
+use bytes::Bytes;
 use sentry_core::envelope::ItemType;
-use sentry_core::grouping;
-use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
-use sentry_core::store::{EventStore, IssueEvent, MetadataStore, StoredEvent};
-use sentry_core::{Envelope, Event, EventId, ProjectId};
+use sentry_core::{Envelope, EventId, ProjectId};
+use serde::Deserialize;
 
 use crate::error::ApiError;
+use crate::spool::{Kind, SpoolError, Submission};
 use crate::state::AppState;
 
-/// Processes the items of an envelope for a project; returns the id of the
-/// event it carried, if any. Items other than events are dropped for now.
+/// Seconds a client is asked to wait when the spool is full.
+const FULL_RETRY_AFTER_SECS: u64 = 60;
+
+/// Checks an envelope and spools it; returns the id of the event it
+/// carries, if any (the envelope's, else the event's, else a new one).
 ///
 /// # Errors
 ///
-/// 400 for an event payload that is not a JSON event; 413 for one over the
-/// size limit; 500 when a store fails.
-pub async fn process(
+/// 413 for an event over the size limit, 400 for one that is not JSON,
+/// 429 when the spool is full, 503 when it cannot be written.
+pub async fn accept_envelope(
     state: &AppState,
     project_id: ProjectId,
     envelope: &Envelope,
+    body: Bytes,
 ) -> Result<Option<EventId>, ApiError> {
-    let received = Timestamp::now();
     let mut event_id = envelope.headers.event_id;
     for item in &envelope.items {
-        match item.headers.ty {
-            ItemType::Event => {
-                let event = parse_event(state, &item.payload)?;
-                let config = NormalizeConfig {
-                    received,
-                    envelope_event_id: envelope.headers.event_id,
-                };
-                event_id = Some(store_event(state, project_id, event, &config).await?);
-            }
-            ref other => tracing::debug!(item_type = %other, "dropping item"),
+        if item.headers.ty == ItemType::Event {
+            let head = event_head(state, &item.payload)?;
+            event_id = event_id.or(head).or_else(|| Some(EventId::new_random()));
         }
     }
+    spool(state, Kind::Envelope, project_id, event_id, body).await?;
     Ok(event_id)
 }
 
-/// Deserializes an event payload.
+/// Checks a bare event's JSON and spools it; returns its id (a new one
+/// when it has none).
 ///
 /// # Errors
 ///
-/// 413 over the event size limit, 400 for invalid JSON.
-pub fn parse_event(state: &AppState, payload: &[u8]) -> Result<Event, ApiError> {
+/// As [`accept_envelope`].
+pub async fn accept_event(
+    state: &AppState,
+    project_id: ProjectId,
+    payload: Bytes,
+) -> Result<EventId, ApiError> {
+    let event_id = event_head(state, &payload)?.unwrap_or_else(EventId::new_random);
+    spool(state, Kind::Event, project_id, Some(event_id), payload).await?;
+    Ok(event_id)
+}
+
+async fn spool(
+    state: &AppState,
+    kind: Kind,
+    project_id: ProjectId,
+    event_id: Option<EventId>,
+    payload: Bytes,
+) -> Result<(), ApiError> {
+    let submission = Submission {
+        kind,
+        project_id,
+        received: Timestamp::now(),
+        event_id,
+        client_ip: None,
+        payload,
+    };
+    state
+        .spool
+        .append(&submission)
+        .await
+        .map_err(|error| match error {
+            SpoolError::Full { .. } => ApiError::too_many_requests(
+                "the server is busy; retry later",
+                FULL_RETRY_AFTER_SECS,
+            ),
+            SpoolError::Unavailable(reason) => {
+                tracing::error!(%reason, "cannot spool a request");
+                ApiError::unavailable("the server cannot take events now")
+            }
+        })
+}
+
+/// The part of an event read before answering: its id.
+#[derive(Deserialize)]
+struct EventHead {
+    #[serde(default)]
+    event_id: Option<String>,
+}
+
+/// Checks an event payload's size and that it is a JSON object; returns
+/// its id if it has a valid one.
+fn event_head(state: &AppState, payload: &[u8]) -> Result<Option<EventId>, ApiError> {
+    check_event_size(state, payload)?;
+    let head: EventHead = serde_json::from_slice(payload)
+        .map_err(|e| ApiError::bad_request(format!("invalid event payload: {e}")))?;
+    Ok(head
+        .event_id
+        .and_then(|id| id.parse::<EventId>().ok())
+        .filter(|id| !id.is_nil()))
+}
+
+fn check_event_size(state: &AppState, payload: &[u8]) -> Result<(), ApiError> {
     if payload.len() > state.limits.max_event_size {
         return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "event exceeds the limit of {} bytes",
                 state.limits.max_event_size
             ),
         ));
     }
-    serde_json::from_slice(payload)
-        .map_err(|e| ApiError::bad_request(format!("invalid event payload: {e}")))
-}
-
-/// Normalizes, groups and stores one event; returns its id. An event whose
-/// id the project already has is not stored or counted again.
-///
-/// # Errors
-///
-/// 500 when a store fails.
-pub async fn store_event(
-    state: &AppState,
-    project_id: ProjectId,
-    mut event: Event,
-    config: &NormalizeConfig,
-) -> Result<EventId, ApiError> {
-    normalize(&mut event, config);
-    let event_id = event.event_id.unwrap_or_else(EventId::new_random);
-    event.event_id = Some(event_id);
-    if state.events.has_event(project_id, event_id).await? {
-        return Ok(event_id);
-    }
-    let grouping_config = state
-        .grouping
-        .for_project(&state.metadata, project_id)
-        .await?;
-    let grouping = grouping::prepare_and_group(&mut event, &grouping_config);
-    if let Some(main) = grouping.main_exception_id {
-        event
-            .other
-            .insert("main_exception_id".to_owned(), main.into());
-    }
-    let issue = state
-        .metadata
-        .record_issue_event(&IssueEvent::new(
-            project_id,
-            &event,
-            &grouping,
-            config.received,
-        ))
-        .await?;
-    let stored = StoredEvent::new(project_id, issue.id, &event, &grouping, config.received)
-        .map_err(|e| ApiError::bad_request(format!("unserializable event: {e}")))?;
-    state.events.insert_events(&[stored]).await?;
-    tracing::debug!(%project_id, %event_id, issue_id = %issue.id, "stored event");
-    Ok(event_id)
+    Ok(())
 }

@@ -6,8 +6,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use sentry_core::normalize::NormalizeConfig;
-use sentry_core::protocol::Timestamp;
+use bytes::Bytes;
 use sentry_core::store::MetadataStore;
 use sentry_core::{ClientAuth, Envelope, ProjectId};
 use serde_json::Value;
@@ -59,11 +58,11 @@ pub async fn envelope(
 ) -> Result<Json<Value>, ApiError> {
     let project_id = project_id(&project)?;
     let body = body::read(&headers, body, state.limits.max_envelope_size).await?;
-    let envelope = Envelope::parse(body)
+    let envelope = Envelope::parse(body.clone())
         .map_err(|e| ApiError::bad_request(format!("invalid envelope: {e}")))?;
     let auth = client_auth(&headers, query.as_deref(), envelope.headers.dsn.as_deref())?;
     authorize(&state, project_id, &auth).await?;
-    let event_id = ingest::process(&state, project_id, &envelope).await?;
+    let event_id = ingest::accept_envelope(&state, project_id, &envelope, body).await?;
     Ok(Json(ingest_answer(event_id)))
 }
 
@@ -79,13 +78,11 @@ pub async fn store(
     let auth = client_auth(&headers, query.as_deref(), None)?;
     authorize(&state, project_id, &auth).await?;
     let body = body::read(&headers, body, state.limits.max_envelope_size).await?;
-    let payload = legacy_decode(&body, state.limits.max_event_size)?;
-    let event = ingest::parse_event(&state, payload.as_deref().unwrap_or(&body))?;
-    let config = NormalizeConfig {
-        received: Timestamp::now(),
-        envelope_event_id: None,
+    let payload = match legacy_decode(&body, state.limits.max_event_size)? {
+        Some(json) => Bytes::from(json),
+        None => body,
     };
-    let event_id = ingest::store_event(&state, project_id, event, &config).await?;
+    let event_id = ingest::accept_event(&state, project_id, payload).await?;
     Ok(Json(ingest_answer(Some(event_id))))
 }
 

@@ -1,6 +1,7 @@
 //! Every HTTP path the server answers, on one screen.
 
 pub mod events;
+pub mod health;
 pub mod ingest;
 pub mod issues;
 pub mod model;
@@ -21,6 +22,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{project_id}/envelope", post(ingest::envelope))
         .route("/api/{project_id}/store/", post(ingest::store))
         .route("/api/{project_id}/store", post(ingest::store))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
         // The web API.
         .route("/api/0/", get(issues::api_root))
         .route(

@@ -112,6 +112,7 @@ async fn pages_follow_link_cursors() -> Result<()> {
         let event = json!({"message": format!("message {word}"), "timestamp": 1_700_000_000 + n});
         server.send_event(&init, &event).await?;
     }
+    server.settled().await?;
     let url = format!(
         "{}/api/0/projects/{}/{}/issues/?query=&limit=2",
         server.url, init.org, init.project

@@ -100,42 +100,26 @@ impl TestServer {
     pub fn start_on(backend: Backend) -> Result<Self> {
         let data_dir = tempfile::tempdir()?;
         let store_env = backend.env()?;
-        let mut child = Command::new(binary())
-            .args(["--data-dir"])
-            .arg(data_dir.path())
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .envs(store_env.iter().map(|(name, value)| (name, value)))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("spawning sentry-server")?;
-        let stderr = child.stderr.take().context("no stderr")?;
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[server] {line}");
-                if let Some(address) = line.split("address=").nth(1) {
-                    let address = address
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let _ = sender.send(address);
-                }
-            }
-        });
-        let address = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .context("server did not report its address")?;
+        let (child, url) = spawn(data_dir.path(), &store_env)?;
         Ok(Self {
             child,
             data_dir,
             store_env,
             org: backend.org(),
-            url: format!("http://{address}"),
+            url,
             http: reqwest::Client::new(),
         })
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and starts it again
+    /// on the same data directory (on a new port).
+    pub fn kill_and_restart(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        let (child, url) = spawn(self.data_dir.path(), &self.store_env)?;
+        self.child = child;
+        self.url = url;
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -170,8 +154,33 @@ impl TestServer {
         Ok(serde_json::from_slice(&output.stdout)?)
     }
 
-    /// GETs an API path with a token; returns the status and JSON body.
+    /// Waits until the server has processed everything it acknowledged
+    /// (ingest answers once a request is spooled, and stores it after).
+    pub async fn settled(&self) -> Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            let ready: Value = self
+                .http
+                .get(format!("{}/health/ready", self.url))
+                .send()
+                .await?
+                .json()
+                .await?;
+            if ready["spoolBacklog"] == 0 {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server did not process its spool: {ready}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// GETs an API path with a token, once everything sent is processed;
+    /// returns the status and JSON body.
     pub async fn get(&self, token: &str, path: &str) -> Result<(u16, Value)> {
+        self.settled().await?;
         let response = self
             .http
             .get(format!("{}{path}", self.url))
@@ -189,6 +198,7 @@ impl TestServer {
             self.url, init.org, init.project
         );
         let mut issues = Vec::new();
+        self.settled().await?;
         loop {
             let response = self.http.get(&url).bearer_auth(&init.token).send().await?;
             anyhow::ensure!(
@@ -244,6 +254,40 @@ impl TestServer {
             serde_json::from_str(&text).with_context(|| format!("answer is not JSON: {text:?}"))?;
         Ok((status, body))
     }
+}
+
+/// Spawns `sentry-server serve` on a free loopback port; returns the
+/// process and its URL once it listens.
+fn spawn(data_dir: &Path, store_env: &[(&'static str, String)]) -> Result<(Child, String)> {
+    let mut child = Command::new(binary())
+        .args(["--data-dir"])
+        .arg(data_dir)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .envs(store_env.iter().map(|(name, value)| (name, value)))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("spawning sentry-server")?;
+    let stderr = child.stderr.take().context("no stderr")?;
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("[server] {line}");
+            if let Some(address) = line.split("address=").nth(1) {
+                let address = address
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let _ = sender.send(address);
+            }
+        }
+    });
+    let address = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .context("server did not report its address")?;
+    Ok((child, format!("http://{address}")))
 }
 
 impl Drop for TestServer {

@@ -9,5 +9,6 @@ mod cleanup;
 mod clients;
 mod common;
 mod config;
+mod durability;
 mod grouping;
 mod issue_events;

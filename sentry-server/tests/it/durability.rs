@@ -1,0 +1,102 @@
+//! Durability: an event the server answered 200 for survives a kill -9.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, next_link};
+
+/// Sends events to `/store/` until told to stop; records the ids answered 200.
+async fn send_until_stopped(
+    http: reqwest::Client,
+    url: String,
+    acked: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let event = json!({"message": "durable event", "level": "error"});
+        let Ok(response) = http.post(&url).body(event.to_string()).send().await else {
+            return;
+        };
+        if response.status() != 200 {
+            continue;
+        }
+        let Ok(answer) = response.json::<Value>().await else {
+            return;
+        };
+        if let Some(id) = answer["id"].as_str() {
+            acked.lock().unwrap().push(id.to_owned());
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_acknowledged_event_is_lost_to_a_kill() -> Result<()> {
+    let mut server = TestServer::start()?;
+    let init = server.init("durable")?;
+    let store_url = format!(
+        "{}/api/{}/store/?sentry_key={}",
+        server.url,
+        init.project_id,
+        init.key()
+    );
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(send_until_stopped(
+                server.http.clone(),
+                store_url.clone(),
+                Arc::clone(&acked),
+                Arc::clone(&stop),
+            ))
+        })
+        .collect();
+    while acked.lock().unwrap().len() < 300 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Killed in the middle of the load, with requests in flight.
+    server.kill_and_restart()?;
+    stop.store(true, Ordering::Relaxed);
+    for sender in senders {
+        sender.await?;
+    }
+    let acked: Vec<String> = acked.lock().unwrap().clone();
+
+    let issues = server.all_issues(&init).await?;
+    anyhow::ensure!(issues.len() == 1, "one issue: {issues:?}");
+    let issue_id = issues[0]["id"].as_str().context("issue id")?;
+    let mut url = Some(format!(
+        "{}/api/0/issues/{issue_id}/events/?limit=100",
+        server.url
+    ));
+    let mut stored = Vec::new();
+    while let Some(next) = url {
+        let response = server
+            .http
+            .get(&next)
+            .bearer_auth(&init.token)
+            .send()
+            .await?;
+        url = next_link(response.headers().get("link").and_then(|v| v.to_str().ok()));
+        let page: Vec<Value> = response.json().await?;
+        stored.extend(
+            page.iter()
+                .filter_map(|event| event["eventID"].as_str().map(str::to_owned)),
+        );
+    }
+    let distinct: HashSet<&String> = stored.iter().collect();
+    assert_eq!(distinct.len(), stored.len(), "every event is stored once");
+    let missing: Vec<&String> = acked.iter().filter(|id| !distinct.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events are lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
+    Ok(())
+}
