@@ -73,15 +73,16 @@ pub enum SpoolError {
 /// Counters shared by the writer, the reader and the appenders.
 #[derive(Debug, Default)]
 struct Counters {
-    /// Bytes made durable, plus the backlog found on opening.
-    appended: AtomicU64,
+    /// Bytes admitted (written, or waiting to be), less those whose write
+    /// failed, plus the backlog found on opening.
+    admitted: AtomicU64,
     /// Bytes processed.
     processed: AtomicU64,
 }
 
 impl Counters {
     fn backlog(&self) -> u64 {
-        self.appended
+        self.admitted
             .load(Ordering::Acquire)
             .saturating_sub(self.processed.load(Ordering::Acquire))
     }
@@ -113,7 +114,7 @@ impl Spool {
     pub fn open(options: &SpoolOptions) -> std::io::Result<(Self, SpoolReader)> {
         let found = segments::open(&options.dir)?;
         let counters = Arc::new(Counters::default());
-        counters.appended.store(found.backlog, Ordering::Release);
+        counters.admitted.store(found.backlog, Ordering::Release);
         let start = Position {
             segment: found.next_segment,
             offset: 0,
@@ -149,15 +150,18 @@ impl Spool {
     /// [`SpoolError::Full`] past the backlog bound, else
     /// [`SpoolError::Unavailable`] when it could not be written.
     pub async fn append(&self, submission: &Submission) -> Result<(), SpoolError> {
-        let backlog = self.counters.backlog();
+        let frame = submission.to_frame();
+        // Admitted before it is written, so that requests racing in cannot
+        // together pass the bound.
+        let size = frame.len() as u64;
+        let admitted = self.counters.admitted.fetch_add(size, Ordering::AcqRel);
+        let backlog = admitted.saturating_sub(self.counters.processed.load(Ordering::Acquire));
         if backlog >= self.max_backlog {
+            self.counters.admitted.fetch_sub(size, Ordering::AcqRel);
             return Err(SpoolError::Full { backlog });
         }
         let (done, written) = oneshot::channel();
-        let append = Append {
-            frame: submission.to_frame(),
-            done,
-        };
+        let append = Append { frame, done };
         let stopped = || SpoolError::Unavailable("the spool writer has stopped".to_owned());
         self.appends.send(append).await.map_err(|_| stopped())?;
         written

@@ -66,6 +66,9 @@ impl Writer {
             }
             let result = self.write(&bytes).map_err(|error| {
                 tracing::error!(%error, "spool write failed");
+                self.counters
+                    .admitted
+                    .fetch_sub(bytes.len() as u64, Ordering::AcqRel);
                 error.to_string()
             });
             for append in group.drain(..) {
@@ -90,9 +93,7 @@ impl Writer {
             self.file = None;
             return Err(error);
         }
-        let length = bytes.len() as u64;
-        self.position.offset += length;
-        self.counters.appended.fetch_add(length, Ordering::AcqRel);
+        self.position.offset += bytes.len() as u64;
         self.durable.send_replace(self.position);
         Ok(())
     }

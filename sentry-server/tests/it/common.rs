@@ -81,6 +81,7 @@ pub struct TestServer {
     child: Child,
     data_dir: tempfile::TempDir,
     store_env: Vec<(&'static str, String)>,
+    serve_args: Vec<String>,
     org: String,
     pub url: String,
     pub http: reqwest::Client,
@@ -98,13 +99,20 @@ impl TestServer {
 
     /// Starts `sentry-server serve` on a free loopback port, on some stores.
     pub fn start_on(backend: Backend) -> Result<Self> {
+        Self::start_with(backend, &[])
+    }
+
+    /// Starts `sentry-server serve` with more options.
+    pub fn start_with(backend: Backend, serve_args: &[&str]) -> Result<Self> {
         let data_dir = tempfile::tempdir()?;
         let store_env = backend.env()?;
-        let (child, url) = spawn(data_dir.path(), &store_env)?;
+        let serve_args: Vec<String> = serve_args.iter().map(|&arg| arg.to_owned()).collect();
+        let (child, url) = spawn(data_dir.path(), &store_env, &serve_args)?;
         Ok(Self {
             child,
             data_dir,
             store_env,
+            serve_args,
             org: backend.org(),
             url,
             http: reqwest::Client::new(),
@@ -116,7 +124,7 @@ impl TestServer {
     pub fn kill_and_restart(&mut self) -> Result<()> {
         self.child.kill()?;
         self.child.wait()?;
-        let (child, url) = spawn(self.data_dir.path(), &self.store_env)?;
+        let (child, url) = spawn(self.data_dir.path(), &self.store_env, &self.serve_args)?;
         self.child = child;
         self.url = url;
         Ok(())
@@ -258,11 +266,16 @@ impl TestServer {
 
 /// Spawns `sentry-server serve` on a free loopback port; returns the
 /// process and its URL once it listens.
-fn spawn(data_dir: &Path, store_env: &[(&'static str, String)]) -> Result<(Child, String)> {
+fn spawn(
+    data_dir: &Path,
+    store_env: &[(&'static str, String)],
+    serve_args: &[String],
+) -> Result<(Child, String)> {
     let mut child = Command::new(binary())
         .args(["--data-dir"])
         .arg(data_dir)
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(serve_args)
         .envs(store_env.iter().map(|(name, value)| (name, value)))
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, next_link};
+use crate::common::{Backend, TestServer, next_link};
 
 /// Sends events to `/store/` until told to stop; records the ids answered 200.
 async fn send_until_stopped(
@@ -98,5 +98,67 @@ async fn no_acknowledged_event_is_lost_to_a_kill() -> Result<()> {
         missing.len(),
         acked.len()
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_full_spool_answers_429_and_recovers() -> Result<()> {
+    // Room for a handful of events: a burst outruns processing at once.
+    let server = TestServer::start_with(Backend::Embedded, &["--max-spool-backlog", "2000"])?;
+    let init = server.init("burst")?;
+    let store_url = format!(
+        "{}/api/{}/store/?sentry_key={}",
+        server.url,
+        init.project_id,
+        init.key()
+    );
+    let event = json!({"message": "burst event", "level": "error"}).to_string();
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..400 {
+        let request = server.http.post(&store_url).body(event.clone()).send();
+        burst.spawn(async move {
+            let response = request.await?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let answer: Value = response.json().await?;
+            anyhow::Ok((status, retry_after, answer))
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(answer) = burst.join_next().await {
+        answers.push(answer??);
+    }
+    let acked: Vec<&str> = answers
+        .iter()
+        .filter(|(status, _, _)| *status == 200)
+        .filter_map(|(_, _, answer)| answer["id"].as_str())
+        .collect();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(status, _, _)| *status == 429)
+        .collect();
+    assert!(!refused.is_empty(), "some of the burst is refused");
+    assert!(!acked.is_empty(), "some of the burst is taken");
+    assert_eq!(
+        acked.len() + refused.len(),
+        answers.len(),
+        "only 200s and 429s"
+    );
+    for (_, retry_after, answer) in refused {
+        assert_eq!(retry_after.as_deref(), Some("60"));
+        assert!(answer["detail"].is_string(), "{answer}");
+    }
+    // Once processing catches up, events are taken again, and every one
+    // acknowledged was stored.
+    let issues = server.all_issues(&init).await?;
+    assert_eq!(issues[0]["count"], acked.len().to_string());
+    let id = server
+        .send_event(&init, &json!({"message": "after the burst"}))
+        .await?;
+    assert!(!id.is_empty());
     Ok(())
 }
