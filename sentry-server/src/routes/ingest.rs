@@ -1,15 +1,17 @@
 //! `POST /api/<project_id>/envelope/` and `POST /api/<project_id>/store/`.
 
 use std::io::Read;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName, Method};
 use bytes::Bytes;
 use sentry_core::store::MetadataStore;
 use sentry_core::{ClientAuth, Envelope, ProjectId};
 use serde_json::Value;
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::auth::client_auth;
 use crate::error::ApiError;
@@ -46,6 +48,42 @@ async fn authorize(
         return Err(ApiError::forbidden("public key is disabled"));
     }
     Ok(())
+}
+
+/// CORS for the ingest paths, as Relay answers it: any origin (a
+/// project's allowed origins are checked on the request itself), the
+/// methods and headers SDKs use, and the answer headers they read.
+pub fn cors() -> CorsLayer {
+    let names = |names: &[&'static str]| {
+        names
+            .iter()
+            .map(|name| HeaderName::from_static(name))
+            .collect::<Vec<_>>()
+    };
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(names(&[
+            "x-sentry-auth",
+            "x-requested-with",
+            "x-forwarded-for",
+            "origin",
+            "referer",
+            "accept",
+            "content-type",
+            "authentication",
+            "authorization",
+            "content-encoding",
+            "transfer-encoding",
+            "sentry-trace",
+            "baggage",
+        ]))
+        .expose_headers(names(&[
+            "x-sentry-error",
+            "x-sentry-rate-limits",
+            "retry-after",
+        ]))
+        .max_age(Duration::from_secs(3600))
 }
 
 /// Takes an envelope.

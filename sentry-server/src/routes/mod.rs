@@ -16,12 +16,16 @@ use crate::state::AppState;
 
 /// Builds the application: ingest, the web API, and JSON 404s for the rest.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        // Ingest, as SDKs and sentry-cli send it.
+    // Ingest, as SDKs and sentry-cli send it; browser SDKs send it across
+    // origins.
+    let ingest = Router::new()
         .route("/api/{project_id}/envelope/", post(ingest::envelope))
         .route("/api/{project_id}/envelope", post(ingest::envelope))
         .route("/api/{project_id}/store/", post(ingest::store))
         .route("/api/{project_id}/store", post(ingest::store))
+        .layer(ingest::cors());
+    Router::new()
+        .merge(ingest)
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         // The web API.

@@ -9,6 +9,7 @@ mod cleanup;
 mod clients;
 mod common;
 mod config;
+mod cors;
 mod durability;
 mod grouping;
 mod issue_events;

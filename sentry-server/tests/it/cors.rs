@@ -1,0 +1,68 @@
+//! Browser SDKs post across origins: the preflight and the answer headers.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::common::TestServer;
+
+#[tokio::test]
+async fn browsers_may_post_events_from_any_origin() -> Result<()> {
+    let server = TestServer::start()?;
+    let init = server.init("browser")?;
+    let path = format!("/api/{}/envelope/", init.project_id);
+    let preflight = server
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}{path}", server.url))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type, x-sentry-auth",
+        )
+        .send()
+        .await?;
+    assert_eq!(preflight.status(), 200);
+    let header = |name: &str| {
+        preflight
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    assert_eq!(header("access-control-allow-origin"), "*");
+    assert!(header("access-control-allow-methods").contains("post"));
+    assert!(header("access-control-allow-headers").contains("x-sentry-auth"));
+
+    let event = json!({"message": "from a browser"}).to_string();
+    let response = server
+        .http
+        .post(format!(
+            "{}/api/{}/store/?sentry_key={}",
+            server.url,
+            init.project_id,
+            init.key()
+        ))
+        .header("origin", "https://app.example.com")
+        .body(event)
+        .send()
+        .await?;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    let exposed = headers["access-control-expose-headers"]
+        .to_str()?
+        .to_ascii_lowercase();
+    assert!(exposed.contains("x-sentry-rate-limits") && exposed.contains("retry-after"));
+
+    // The web API is not opened to other origins.
+    let api = server
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/api/0/", server.url))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await?;
+    assert!(api.headers().get("access-control-allow-origin").is_none());
+    Ok(())
+}
