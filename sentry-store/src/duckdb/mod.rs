@@ -28,8 +28,9 @@ pub struct DuckdbStore {
 
 impl DuckdbStore {
     /// Opens (creating if missing) and migrates a database file, with a
-    /// memory limit (by default [`DuckdbOptions::DEFAULT_MEMORY_LIMIT`])
-    /// and thread count.
+    /// memory limit (by default [`DuckdbOptions::DEFAULT_MEMORY_LIMIT`]),
+    /// a checkpoint threshold (by default
+    /// [`DuckdbOptions::DEFAULT_CHECKPOINT_THRESHOLD`]) and thread count.
     ///
     /// # Errors
     ///
@@ -49,7 +50,14 @@ impl DuckdbStore {
                 .memory_limit
                 .as_deref()
                 .unwrap_or(DuckdbOptions::DEFAULT_MEMORY_LIMIT);
-            let mut settings = format!("SET memory_limit = '{memory_limit}';");
+            let checkpoint_threshold = options
+                .checkpoint_threshold
+                .as_deref()
+                .unwrap_or(DuckdbOptions::DEFAULT_CHECKPOINT_THRESHOLD);
+            let mut settings = format!(
+                "SET memory_limit = '{memory_limit}'; \
+                 SET checkpoint_threshold = '{checkpoint_threshold}';"
+            );
             if let Some(threads) = options.threads {
                 settings.push_str(&format!(" SET threads = {threads};"));
             }
