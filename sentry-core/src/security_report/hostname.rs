@@ -93,14 +93,8 @@ impl Hpkp {
     }
 }
 
-/// `{"expect-ct-report": {...}}`.
-#[derive(Debug, Deserialize)]
-pub(super) struct ExpectCtReport {
-    #[serde(rename = "expect-ct-report")]
-    pub(super) report: ExpectCt,
-}
-
-/// An Expect-CT failure report; also the `expectct` interface.
+/// An Expect-CT failure report, sent as `{"expect-ct-report": {...}}`;
+/// also the `expectct` interface.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all(deserialize = "kebab-case"))]
@@ -149,15 +143,8 @@ impl ExpectCt {
     }
 }
 
-/// `{"expect-staple-report": {...}}`.
-#[derive(Debug, Deserialize)]
-pub(super) struct ExpectStapleReport {
-    #[serde(rename = "expect-staple-report")]
-    pub(super) report: ExpectStaple,
-}
-
-/// An Expect-Staple (OCSP stapling) failure report; also the
-/// `expectstaple` interface.
+/// An Expect-Staple (OCSP stapling) failure report, sent as
+/// `{"expect-staple-report": {...}}`; also the `expectstaple` interface.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all(deserialize = "kebab-case"))]

@@ -27,7 +27,7 @@ mod uri;
 use serde_json::{Value, json};
 
 use self::csp::Csp;
-use self::hostname::{ExpectCtReport, ExpectStapleReport, Hpkp};
+use self::hostname::{ExpectCt, ExpectStaple, Hpkp};
 
 /// What the request tells about a report besides its body.
 #[derive(Debug, Clone, Copy, Default)]
@@ -168,12 +168,12 @@ fn convert_one(
     let (kind, parts) = if object.contains_key("known-pins") {
         let hpkp: Hpkp = read(ReportKind::Hpkp, report)?;
         (ReportKind::Hpkp, hpkp.into_parts())
-    } else if object.contains_key("expect-staple-report") {
-        let staple: ExpectStapleReport = read(ReportKind::ExpectStaple, report)?;
-        (ReportKind::ExpectStaple, staple.report.into_parts())
-    } else if object.contains_key("expect-ct-report") {
-        let ct: ExpectCtReport = read(ReportKind::ExpectCt, report)?;
-        (ReportKind::ExpectCt, ct.report.into_parts())
+    } else if let Some(inner) = object.remove("expect-staple-report") {
+        let staple: ExpectStaple = read(ReportKind::ExpectStaple, inner)?;
+        (ReportKind::ExpectStaple, staple.into_parts())
+    } else if let Some(inner) = object.remove("expect-ct-report") {
+        let ct: ExpectCt = read(ReportKind::ExpectCt, inner)?;
+        (ReportKind::ExpectCt, ct.into_parts())
     } else {
         return Err(SecurityReportError::UnknownType);
     };

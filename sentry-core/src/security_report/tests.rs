@@ -22,6 +22,17 @@ fn event(body: &Value) -> Value {
     }
 }
 
+/// Checks what the host reports share: type, title, culprit and tags.
+fn assert_host_event(event: &Value, kind: ReportKind, title: &str, tags: Value) {
+    assert_eq!(event["type"], kind.as_str());
+    assert_eq!(event["logger"], "csp");
+    assert_eq!(event["level"], "error");
+    assert_eq!(event["logentry"]["formatted"], title);
+    assert_eq!(event["culprit"], "www.example.com");
+    assert_eq!(event["request"]["url"], "www.example.com");
+    assert_eq!(event["tags"], tags);
+}
+
 #[test]
 fn legacy_csp_report_becomes_an_event() {
     let event = event(&json!({
@@ -200,22 +211,16 @@ fn hpkp_report_becomes_an_event() {
         "validated-certificate-chain": ["-----BEGIN CERTIFICATE-----\n..."],
         "known-pins": ["pin-sha256=\"d6qzRu9zOECb90Uez27xWltNsj0e1Md7GkYYkVoZWmM=\""],
     }));
-    assert_eq!(event["type"], "hpkp");
-    assert_eq!(event["logger"], "csp");
-    assert_eq!(
-        event["logentry"]["formatted"],
-        "Public key pinning validation failed for 'www.example.com'"
-    );
-    assert_eq!(event["culprit"], "www.example.com");
-    assert_eq!(
-        event["tags"],
+    assert_host_event(
+        &event,
+        ReportKind::Hpkp,
+        "Public key pinning validation failed for 'www.example.com'",
         json!([
             ["hostname", "www.example.com"],
             ["port", "443"],
             ["include-subdomains", "false"],
-        ])
+        ]),
     );
-    assert_eq!(event["request"]["url"], "www.example.com");
     assert_eq!(event["hpkp"]["date_time"], "2014-04-06T13:00:50+00:00");
     assert_eq!(
         event["hpkp"]["effective_expiration_date"],
@@ -247,15 +252,11 @@ fn expect_ct_report_becomes_an_event() {
         "failure-mode": "enforce",
         "test-report": false,
     }}));
-    assert_eq!(event["type"], "expectct");
-    assert_eq!(
-        event["logentry"]["formatted"],
-        "Expect-CT failed for 'www.example.com'"
-    );
-    assert_eq!(event["culprit"], "www.example.com");
-    assert_eq!(
-        event["tags"],
-        json!([["hostname", "www.example.com"], ["port", "443"]])
+    assert_host_event(
+        &event,
+        ReportKind::ExpectCt,
+        "Expect-CT failed for 'www.example.com'",
+        json!([["hostname", "www.example.com"], ["port", "443"]]),
     );
     assert_eq!(
         event["expectct"],
@@ -291,20 +292,16 @@ fn expect_staple_report_becomes_an_event() {
         "served-certificate-chain": ["-----BEGIN CERTIFICATE-----"],
         "validated-certificate-chain": ["-----BEGIN CERTIFICATE-----"],
     }}));
-    assert_eq!(event["type"], "expectstaple");
-    assert_eq!(
-        event["logentry"]["formatted"],
-        "Expect-Staple failed for 'www.example.com'"
-    );
-    assert_eq!(event["culprit"], "www.example.com");
-    assert_eq!(
-        event["tags"],
+    assert_host_event(
+        &event,
+        ReportKind::ExpectStaple,
+        "Expect-Staple failed for 'www.example.com'",
         json!([
             ["hostname", "www.example.com"],
             ["port", "443"],
             ["response_status", "ERROR_RESPONSE"],
             ["cert_status", "REVOKED"],
-        ])
+        ]),
     );
     assert_eq!(event["expectstaple"]["response_status"], "ERROR_RESPONSE");
     assert_eq!(event["expectstaple"]["cert_status"], "REVOKED");
