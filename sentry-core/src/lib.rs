@@ -8,6 +8,8 @@
 //! - [`Event`]: an error event and its interfaces ([`protocol`]).
 //! - [`normalize::normalize`]: fills defaults and derives fields before grouping.
 //! - [`grouping::group`]: assigns an event to an issue through its [`GroupingHash`].
+//! - [`security_report::convert`]: turns browsers' CSP, HPKP, Expect-CT and
+//!   Expect-Staple reports into events.
 //! - [`store`]: the contracts every storage backend implements.
 //!
 //! The crate does no I/O: the store and the server do.
@@ -21,6 +23,7 @@ pub mod envelope;
 pub mod grouping;
 pub mod normalize;
 pub mod protocol;
+pub mod security_report;
 pub mod store;
 pub mod summary;
 pub mod tags;

@@ -19,7 +19,8 @@ use crate::ingest::{self, body};
 use crate::routes::model::ingest_answer;
 use crate::state::AppState;
 
-fn project_id(text: &str) -> Result<ProjectId, ApiError> {
+/// Reads the project id of an ingest path.
+pub(crate) fn project_id(text: &str) -> Result<ProjectId, ApiError> {
     text.parse().map_err(|_| {
         ApiError::bad_request(format!(
             "invalid project id `{}`",
@@ -29,7 +30,7 @@ fn project_id(text: &str) -> Result<ProjectId, ApiError> {
 }
 
 /// Confirms that a DSN key may send to a project.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     project_id: ProjectId,
     auth: &ClientAuth,

@@ -7,6 +7,7 @@ pub mod issues;
 pub mod model;
 pub mod pagination;
 pub mod projects;
+pub mod security;
 pub mod tags;
 
 use axum::Router;
@@ -23,6 +24,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{project_id}/envelope", post(ingest::envelope))
         .route("/api/{project_id}/store/", post(ingest::store))
         .route("/api/{project_id}/store", post(ingest::store))
+        .route("/api/{project_id}/security/", post(security::report))
+        .route("/api/{project_id}/security", post(security::report))
+        .route("/api/{project_id}/csp-report/", post(security::report))
+        .route("/api/{project_id}/csp-report", post(security::report))
         .layer(ingest::cors());
     Router::new()
         .merge(ingest)

@@ -13,3 +13,4 @@ mod cors;
 mod durability;
 mod grouping;
 mod issue_events;
+mod security;
