@@ -16,6 +16,7 @@
 mod auth;
 mod dsn;
 mod ids;
+mod meta;
 
 pub mod envelope;
 pub mod grouping;

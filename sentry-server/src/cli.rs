@@ -308,13 +308,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
         HashChoice::Sha256 => HashAlgorithm::Sha256,
         HashChoice::Md5 => HashAlgorithm::Md5,
     };
-    normalize(
-        &mut event,
-        &NormalizeConfig {
-            received: Timestamp::now(),
-            envelope_event_id: None,
-        },
-    );
+    normalize(&mut event, &NormalizeConfig::new(Timestamp::now()));
     let grouping = grouping::prepare_and_group(&mut event, &config);
     if args.text {
         return Ok(grouping.explain());

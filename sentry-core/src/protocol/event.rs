@@ -122,6 +122,48 @@ impl Event {
     pub fn exceptions(&self) -> &[Exception] {
         self.exception.as_ref().map_or(&[], |values| &values.values)
     }
+
+    /// Calls `visit` with every stack trace of the event (of exceptions,
+    /// threads, and the top-level one, raw ones included) and its path,
+    /// e.g. `["exception", "values", "0", "stacktrace"]`.
+    pub(crate) fn for_each_stacktrace_mut(
+        &mut self,
+        mut visit: impl FnMut(&[String], &mut Stacktrace),
+    ) {
+        let mut at = |path: [&str; 4], stacktrace: &mut Stacktrace| {
+            let path: Vec<String> = path.iter().map(|segment| (*segment).to_owned()).collect();
+            visit(&path, stacktrace);
+        };
+        if let Some(exceptions) = self.exception.as_mut() {
+            for (index, exception) in exceptions.values.iter_mut().enumerate() {
+                let index = index.to_string();
+                if let Some(stacktrace) = exception.stacktrace.as_mut() {
+                    at(["exception", "values", &index, "stacktrace"], stacktrace);
+                }
+                if let Some(stacktrace) = exception.raw_stacktrace.as_mut() {
+                    at(
+                        ["exception", "values", &index, "raw_stacktrace"],
+                        stacktrace,
+                    );
+                }
+            }
+        }
+        if let Some(threads) = self.threads.as_mut() {
+            for (index, thread) in threads.values.iter_mut().enumerate() {
+                let index = index.to_string();
+                if let Some(stacktrace) = thread.stacktrace.as_mut() {
+                    at(["threads", "values", &index, "stacktrace"], stacktrace);
+                }
+                if let Some(stacktrace) = thread.raw_stacktrace.as_mut() {
+                    at(["threads", "values", &index, "raw_stacktrace"], stacktrace);
+                }
+            }
+        }
+        if let Some(stacktrace) = self.stacktrace.as_mut() {
+            let path = vec!["stacktrace".to_owned()];
+            visit(&path, stacktrace);
+        }
+    }
 }
 
 /// The legacy `message` field, which SDKs send as text or as a log entry.
