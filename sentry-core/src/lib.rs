@@ -6,7 +6,10 @@
 //! - [`Envelope`]: the SDK wire format; parse it with [`Envelope::parse`],
 //!   write it back with [`Envelope::to_bytes`].
 //! - [`Event`]: an error event and its interfaces ([`protocol`]).
-//! - [`normalize::normalize`]: fills defaults and derives fields before grouping.
+//! - [`normalize::normalize`]: fills defaults, corrects timestamps, trims to
+//!   Sentry's maximums and derives fields before grouping.
+//! - [`scrub::scrub`]: Sentry's data scrubber, with a project's
+//!   [`scrub::ScrubbingSettings`].
 //! - [`grouping::group`]: assigns an event to an issue through its [`GroupingHash`].
 //! - [`store`]: the contracts every storage backend implements.
 //!
@@ -22,6 +25,7 @@ pub mod envelope;
 pub mod grouping;
 pub mod normalize;
 pub mod protocol;
+pub mod scrub;
 pub mod store;
 pub mod summary;
 pub mod tags;
