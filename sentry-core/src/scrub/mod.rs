@@ -3,7 +3,7 @@
 //! [`scrub`] runs after normalization and before grouping and storage, with
 //! a project's [`ScrubbingSettings`]. It looks where Relay's default rules
 //! look (the fields that may hold personal data) and replaces what its
-//! [rules](rules) match with `[Filtered]`:
+//! [`rules`] match with `[Filtered]`:
 //!
 //! - `extra`, `contexts`, `user`, unknown top-level fields;
 //! - the request's `data`, `query_string`, `cookies`, `headers` (but not
