@@ -346,6 +346,7 @@ async fn open_state(stores: &StoreConfig, public_url: &str) -> anyhow::Result<Ap
         blobs,
         limits: IngestLimits::default(),
         grouping: Arc::default(),
+        scrubbing: Arc::default(),
         public_url: public_url.trim_end_matches('/').to_owned(),
     })
 }
@@ -380,7 +381,8 @@ async fn serve(
             cleanup_config,
         ))
     });
-    let served = axum::serve(listener, crate::app(state))
+    let app = crate::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving");

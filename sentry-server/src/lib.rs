@@ -34,6 +34,7 @@ pub mod grouping_configs;
 pub mod ingest;
 pub mod init;
 pub mod logging;
+pub mod project_cache;
 pub mod routes;
 pub mod search;
 pub mod state;

@@ -73,20 +73,22 @@ impl Default for ScrubbingSettings {
 
 impl ScrubbingSettings {
     /// Builds settings from stored project options: pairs of an option name
-    /// and its JSON text. Options not given keep their defaults.
-    ///
-    /// # Errors
-    ///
-    /// When an option is unknown, not JSON, or of the wrong type.
+    /// and its JSON text. Options not given keep their defaults, and so do
+    /// options that do not read; those come back as errors, by option.
     pub fn from_project_options<'a>(
         options: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, SettingsError> {
+    ) -> (Self, Vec<(&'a str, SettingsError)>) {
         let mut settings = Self::default();
+        let mut errors = Vec::new();
         for (option, text) in options {
-            let value: Value = serde_json::from_str(text).map_err(SettingsError::NotJson)?;
-            settings.set(option, &value)?;
+            let result = serde_json::from_str(text)
+                .map_err(SettingsError::NotJson)
+                .and_then(|value| settings.set(option, &value));
+            if let Err(error) = result {
+                errors.push((option, error));
+            }
         }
-        Ok(settings)
+        (settings, errors)
     }
 
     /// Sets one option from its API value; `null` restores the default.
@@ -155,20 +157,25 @@ mod tests {
 
     #[test]
     fn defaults_scrub_data_but_not_ips() {
-        let settings = ScrubbingSettings::from_project_options([]).unwrap();
+        let (settings, errors) = ScrubbingSettings::from_project_options([]);
+        assert!(errors.is_empty());
         assert!(settings.data_scrubber && settings.data_scrubber_defaults);
         assert!(!settings.scrub_ip_addresses);
     }
 
     #[test]
     fn reads_stored_options() {
-        let settings = ScrubbingSettings::from_project_options([
+        let (settings, errors) = ScrubbingSettings::from_project_options([
             (DATA_SCRUBBER_DEFAULTS, "false"),
             (SENSITIVE_FIELDS, r#"["card", " ", "pin "]"#),
             (SAFE_FIELDS, r#"["email"]"#),
             (SCRUB_IP_ADDRESSES, "true"),
-        ])
-        .unwrap();
+            (DATA_SCRUBBER, "not json"),
+        ]);
+        assert!(matches!(
+            errors.as_slice(),
+            [(DATA_SCRUBBER, SettingsError::NotJson(_))]
+        ));
         assert_eq!(
             settings,
             ScrubbingSettings {

@@ -1,10 +1,12 @@
 //! Ingest: from an authenticated envelope to stored events.
 //!
 //! [`process`] reads top to bottom: take each event item, deserialize,
-//! normalize, summarize, group, file under an issue, store. The CPU-bound
+//! normalize, scrub, summarize, group, file under an issue, store. The CPU-bound
 //! steps are plain calls into `sentry-core`.
 
 pub mod body;
+pub mod client;
+pub mod scrubbing;
 
 use sentry_core::envelope::ItemType;
 use sentry_core::grouping;
@@ -15,6 +17,8 @@ use sentry_core::{Envelope, Event, EventId, ProjectId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+
+use self::client::ClientIp;
 
 /// Processes the items of an envelope for a project; returns the id of the
 /// event it carried, if any. Items other than events are dropped for now.
@@ -27,6 +31,7 @@ pub async fn process(
     state: &AppState,
     project_id: ProjectId,
     envelope: &Envelope,
+    client_ip: ClientIp,
 ) -> Result<Option<EventId>, ApiError> {
     let received = Timestamp::now();
     let mut event_id = envelope.headers.event_id;
@@ -34,10 +39,7 @@ pub async fn process(
         match item.headers.ty {
             ItemType::Event => {
                 let event = parse_event(state, &item.payload)?;
-                let config = NormalizeConfig {
-                    received,
-                    envelope_event_id: envelope.headers.event_id,
-                };
+                let config = client::normalize_config(received, Some(&envelope.headers), client_ip);
                 event_id = Some(store_event(state, project_id, event, &config).await?);
             }
             ref other => tracing::debug!(item_type = %other, "dropping item"),
@@ -83,6 +85,7 @@ pub async fn store_event(
     if state.events.has_event(project_id, event_id).await? {
         return Ok(event_id);
     }
+    scrubbing::scrub_event(state, project_id, &mut event).await?;
     let grouping_config = state
         .grouping
         .for_project(&state.metadata, project_id)

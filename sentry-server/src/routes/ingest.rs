@@ -6,7 +6,6 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use sentry_core::normalize::NormalizeConfig;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::MetadataStore;
 use sentry_core::{ClientAuth, Envelope, ProjectId};
@@ -14,6 +13,7 @@ use serde_json::Value;
 
 use crate::auth::client_auth;
 use crate::error::ApiError;
+use crate::ingest::client::{self, ClientIp};
 use crate::ingest::{self, body};
 use crate::routes::model::ingest_answer;
 use crate::state::AppState;
@@ -54,6 +54,7 @@ pub async fn envelope(
     State(state): State<AppState>,
     Path(project): Path<String>,
     RawQuery(query): RawQuery,
+    client_ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
@@ -63,7 +64,7 @@ pub async fn envelope(
         .map_err(|e| ApiError::bad_request(format!("invalid envelope: {e}")))?;
     let auth = client_auth(&headers, query.as_deref(), envelope.headers.dsn.as_deref())?;
     authorize(&state, project_id, &auth).await?;
-    let event_id = ingest::process(&state, project_id, &envelope).await?;
+    let event_id = ingest::process(&state, project_id, &envelope, client_ip).await?;
     Ok(Json(ingest_answer(event_id)))
 }
 
@@ -72,6 +73,7 @@ pub async fn store(
     State(state): State<AppState>,
     Path(project): Path<String>,
     RawQuery(query): RawQuery,
+    client_ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
@@ -81,10 +83,7 @@ pub async fn store(
     let body = body::read(&headers, body, state.limits.max_envelope_size).await?;
     let payload = legacy_decode(&body, state.limits.max_event_size)?;
     let event = ingest::parse_event(&state, payload.as_deref().unwrap_or(&body))?;
-    let config = NormalizeConfig {
-        received: Timestamp::now(),
-        envelope_event_id: None,
-    };
+    let config = client::normalize_config(Timestamp::now(), None, client_ip);
     let event_id = ingest::store_event(&state, project_id, event, &config).await?;
     Ok(Json(ingest_answer(Some(event_id))))
 }

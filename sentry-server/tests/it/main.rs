@@ -11,3 +11,4 @@ mod common;
 mod config;
 mod grouping;
 mod issue_events;
+mod scrubbing;
