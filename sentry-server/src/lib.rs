@@ -11,7 +11,9 @@
 //! 3. [`sentry_core::Envelope::parse`] splits the envelope into items
 //!    without copying them. [`ingest::process`] takes each event item:
 //!    it deserializes the event, normalizes it
-//!    ([`sentry_core::normalize`]), derives its title and culprit
+//!    ([`sentry_core::normalize`]) with the client address and the
+//!    envelope's `sent_at` ([`ingest::client`]), scrubs it with the
+//!    project's settings ([`ingest::scrubbing`]), derives its title and culprit
 //!    ([`sentry_core::summary`]) and groups it
 //!    ([`sentry_core::grouping`]).
 //! 4. The metadata store files the event under the issue of its grouping
