@@ -35,22 +35,21 @@ impl GroupingConfigs {
         metadata: &AnyMetadataStore,
         project_id: ProjectId,
     ) -> Result<Arc<GroupingConfig>, ApiError> {
-        if let Some(config) = self.by_project.get(project_id) {
-            return Ok(config);
-        }
-        let fingerprinting = metadata
-            .project_option(project_id, FINGERPRINTING_RULES)
-            .await?;
-        let enhancements = metadata
-            .project_option(project_id, GROUPING_ENHANCEMENTS)
-            .await?;
-        let config = Arc::new(build(
-            project_id,
-            fingerprinting.as_deref(),
-            enhancements.as_deref(),
-        ));
-        self.by_project.insert(project_id, Arc::clone(&config));
-        Ok(config)
+        self.by_project
+            .get_or_load(project_id, async {
+                let fingerprinting = metadata
+                    .project_option(project_id, FINGERPRINTING_RULES)
+                    .await?;
+                let enhancements = metadata
+                    .project_option(project_id, GROUPING_ENHANCEMENTS)
+                    .await?;
+                Ok::<_, ApiError>(build(
+                    project_id,
+                    fingerprinting.as_deref(),
+                    enhancements.as_deref(),
+                ))
+            })
+            .await
     }
 
     /// Forgets a project's config after its rules changed.

@@ -2,6 +2,7 @@
 //! project's settings change.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 
 use sentry_core::ProjectId;
@@ -21,15 +22,32 @@ impl<T> Default for ProjectCache<T> {
 
 impl<T> ProjectCache<T> {
     /// Returns the cached value of a project.
-    pub fn get(&self, project_id: ProjectId) -> Option<Arc<T>> {
+    fn get(&self, project_id: ProjectId) -> Option<Arc<T>> {
         self.by_project
             .read()
             .ok()
             .and_then(|map| map.get(&project_id).cloned())
     }
 
+    /// Returns a project's value, loading and keeping it on first use.
+    ///
+    /// # Errors
+    ///
+    /// What `load` fails with.
+    pub async fn get_or_load<E, F>(&self, project_id: ProjectId, load: F) -> Result<Arc<T>, E>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        if let Some(value) = self.get(project_id) {
+            return Ok(value);
+        }
+        let value = Arc::new(load.await?);
+        self.insert(project_id, Arc::clone(&value));
+        Ok(value)
+    }
+
     /// Keeps a project's value.
-    pub fn insert(&self, project_id: ProjectId, value: Arc<T>) {
+    fn insert(&self, project_id: ProjectId, value: Arc<T>) {
         if let Ok(mut map) = self.by_project.write() {
             map.insert(project_id, value);
         }

@@ -130,33 +130,35 @@ impl Event {
         &mut self,
         mut visit: impl FnMut(&[String], &mut Stacktrace),
     ) {
-        let mut at = |path: [&str; 4], stacktrace: &mut Stacktrace| {
-            let path: Vec<String> = path.iter().map(|segment| (*segment).to_owned()).collect();
-            visit(&path, stacktrace);
+        // Each exception and thread holds a stack trace and a raw one.
+        let mut pair = |list: &str, index: usize, stacktraces: [Option<&mut Stacktrace>; 2]| {
+            let index = index.to_string();
+            for (field, stacktrace) in ["stacktrace", "raw_stacktrace"]
+                .into_iter()
+                .zip(stacktraces)
+            {
+                if let Some(stacktrace) = stacktrace {
+                    let path = [list, "values", &index, field].map(str::to_owned);
+                    visit(&path, stacktrace);
+                }
+            }
         };
         if let Some(exceptions) = self.exception.as_mut() {
             for (index, exception) in exceptions.values.iter_mut().enumerate() {
-                let index = index.to_string();
-                if let Some(stacktrace) = exception.stacktrace.as_mut() {
-                    at(["exception", "values", &index, "stacktrace"], stacktrace);
-                }
-                if let Some(stacktrace) = exception.raw_stacktrace.as_mut() {
-                    at(
-                        ["exception", "values", &index, "raw_stacktrace"],
-                        stacktrace,
-                    );
-                }
+                let stacktraces = [
+                    exception.stacktrace.as_mut(),
+                    exception.raw_stacktrace.as_mut(),
+                ];
+                pair("exception", index, stacktraces);
             }
         }
         if let Some(threads) = self.threads.as_mut() {
             for (index, thread) in threads.values.iter_mut().enumerate() {
-                let index = index.to_string();
-                if let Some(stacktrace) = thread.stacktrace.as_mut() {
-                    at(["threads", "values", &index, "stacktrace"], stacktrace);
-                }
-                if let Some(stacktrace) = thread.raw_stacktrace.as_mut() {
-                    at(["threads", "values", &index, "raw_stacktrace"], stacktrace);
-                }
+                pair(
+                    "threads",
+                    index,
+                    [thread.stacktrace.as_mut(), thread.raw_stacktrace.as_mut()],
+                );
             }
         }
         if let Some(stacktrace) = self.stacktrace.as_mut() {

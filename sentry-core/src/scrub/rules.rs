@@ -185,20 +185,20 @@ impl Rules {
 
     /// The rule that filters a cookie by its name, if any.
     pub(crate) fn cookie_rule(&self, name: &str) -> Option<&'static str> {
-        let is_sensitive = SENSITIVE_COOKIES
-            .iter()
-            .any(|cookie| cookie.eq_ignore_ascii_case(name.trim()));
-        (self.defaults && is_sensitive)
-            .then_some(ANYTHING_RULE)
-            .or_else(|| self.key_rule(name))
+        self.listed_or_key_rule(&SENSITIVE_COOKIES, name)
     }
 
     /// The rule that filters a header by its name, if any.
     pub(crate) fn header_rule(&self, name: &str) -> Option<&'static str> {
-        let is_cookie = COOKIE_HEADERS
+        self.listed_or_key_rule(&COOKIE_HEADERS, name)
+    }
+
+    /// Filters names on a default list whole, others by the key rules.
+    fn listed_or_key_rule(&self, listed: &[&str], name: &str) -> Option<&'static str> {
+        let is_listed = listed
             .iter()
-            .any(|header| header.eq_ignore_ascii_case(name.trim()));
-        (self.defaults && is_cookie)
+            .any(|entry| entry.eq_ignore_ascii_case(name.trim()));
+        (self.defaults && is_listed)
             .then_some(ANYTHING_RULE)
             .or_else(|| self.key_rule(name))
     }

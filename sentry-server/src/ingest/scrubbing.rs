@@ -31,12 +31,9 @@ impl ScrubbingConfigs {
         metadata: &AnyMetadataStore,
         project_id: ProjectId,
     ) -> Result<Arc<ScrubbingSettings>, ApiError> {
-        if let Some(settings) = self.by_project.get(project_id) {
-            return Ok(settings);
-        }
-        let settings = Arc::new(load(metadata, project_id).await?);
-        self.by_project.insert(project_id, Arc::clone(&settings));
-        Ok(settings)
+        self.by_project
+            .get_or_load(project_id, load(metadata, project_id))
+            .await
     }
 
     /// Forgets a project's settings after they changed.
