@@ -1,6 +1,6 @@
 //! PII scrubbing: Sentry's server-side data scrubber, on by default.
 //!
-//! [`scrub`] runs after normalization and before grouping and storage, with
+//! [`scrub`] (or a [`Scrubber`] kept per project) runs after normalization and before grouping and storage, with
 //! a project's [`ScrubbingSettings`]. It looks where Relay's default rules
 //! look (the fields that may hold personal data) and replaces what its
 //! [`rules`] match with `[Filtered]`:
@@ -36,19 +36,39 @@ use self::rules::{REMOVE_RULE, Rules};
 use crate::meta::{MetaLog, Remark};
 use crate::protocol::{Event, Frame};
 
-/// Scrubs an event according to a project's settings.
+/// Scrubs an event according to a project's settings; compiles the rules
+/// each time, so callers scrubbing many events keep a [`Scrubber`].
 pub fn scrub(event: &mut Event, settings: &ScrubbingSettings) {
-    let rules = Rules::new(settings);
-    if !rules.any() {
-        return;
+    Scrubber::new(settings).scrub(event);
+}
+
+/// A project's scrubbing rules, compiled once for many events.
+#[derive(Debug)]
+pub struct Scrubber {
+    rules: Rules,
+}
+
+impl Scrubber {
+    /// Compiles the rules of a project's settings.
+    pub fn new(settings: &ScrubbingSettings) -> Self {
+        Self {
+            rules: Rules::new(settings),
+        }
     }
-    let mut scrubber = Scrubber {
-        rules: &rules,
-        meta: MetaLog::default(),
-        path: Vec::new(),
-    };
-    scrubber.event(event);
-    scrubber.meta.write_to(event);
+
+    /// Scrubs an event, noting every change in its `_meta`.
+    pub fn scrub(&self, event: &mut Event) {
+        if !self.rules.any() {
+            return;
+        }
+        let mut walker = Walker {
+            rules: &self.rules,
+            meta: MetaLog::default(),
+            path: Vec::new(),
+        };
+        walker.event(event);
+        walker.meta.write_to(event);
+    }
 }
 
 /// How a key decides the fate of the value below it.
@@ -62,13 +82,13 @@ enum KeyKind {
     Header,
 }
 
-struct Scrubber<'a> {
+struct Walker<'a> {
     rules: &'a Rules,
     meta: MetaLog,
     path: Vec<String>,
 }
 
-impl Scrubber<'_> {
+impl Walker<'_> {
     fn event(&mut self, event: &mut Event) {
         if self.rules.scrubs_ip_addresses() {
             self.remove_ip_addresses(event);

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use sentry_core::scrub::{self, ScrubbingSettings};
+use sentry_core::scrub::{self, Scrubber, ScrubbingSettings};
 use sentry_core::store::MetadataStore;
 use sentry_core::{Event, ProjectId};
 use sentry_store::AnyMetadataStore;
@@ -14,14 +14,14 @@ use crate::error::ApiError;
 use crate::project_cache::ProjectCache;
 use crate::state::AppState;
 
-/// A cache of scrubbing settings by project.
+/// A cache of compiled scrubbing rules by project.
 #[derive(Default)]
 pub struct ScrubbingConfigs {
-    by_project: ProjectCache<ScrubbingSettings>,
+    by_project: ProjectCache<Scrubber>,
 }
 
 impl ScrubbingConfigs {
-    /// Returns a project's settings, reading them on first use.
+    /// Returns a project's scrubber, reading its settings on first use.
     ///
     /// # Errors
     ///
@@ -30,9 +30,11 @@ impl ScrubbingConfigs {
         &self,
         metadata: &AnyMetadataStore,
         project_id: ProjectId,
-    ) -> Result<Arc<ScrubbingSettings>, ApiError> {
+    ) -> Result<Arc<Scrubber>, ApiError> {
         self.by_project
-            .get_or_load(project_id, load(metadata, project_id))
+            .get_or_load(project_id, async {
+                Ok::<_, ApiError>(Scrubber::new(&load(metadata, project_id).await?))
+            })
             .await
     }
 
@@ -78,10 +80,10 @@ pub async fn scrub_event(
     project_id: ProjectId,
     event: &mut Event,
 ) -> Result<(), ApiError> {
-    let settings = state
+    let scrubber = state
         .scrubbing
         .for_project(&state.metadata, project_id)
         .await?;
-    scrub::scrub(event, &settings);
+    scrubber.scrub(event);
     Ok(())
 }
