@@ -14,6 +14,7 @@
 //! of a string, items of a list or object).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
@@ -64,17 +65,17 @@ pub(crate) struct MetaLog {
 
 impl MetaLog {
     /// Notes a remark on the value at `path`.
-    pub(crate) fn remark(&mut self, path: &[String], remark: Remark) {
+    pub(crate) fn remark(&mut self, path: &Path, remark: Remark) {
         self.entries
-            .entry(path.to_vec())
+            .entry(path.segments())
             .or_default()
             .remarks
             .push(remark);
     }
 
     /// Notes the original length of the value at `path`; the first note wins.
-    pub(crate) fn original_length(&mut self, path: &[String], length: usize) {
-        let entry = self.entries.entry(path.to_vec()).or_default();
+    pub(crate) fn original_length(&mut self, path: &Path, length: usize) {
+        let entry = self.entries.entry(path.segments()).or_default();
         entry.original_length.get_or_insert(length);
     }
 
@@ -119,12 +120,67 @@ impl MetaLog {
     }
 }
 
-/// A path into an event as a list of owned segments, built while walking.
-pub(crate) fn path(segments: &[&str]) -> Vec<String> {
-    segments
-        .iter()
-        .map(|segment| (*segment).to_owned())
-        .collect()
+/// A path into an event, e.g. `extra.password`, grown and shrunk while
+/// walking the event; segments share one buffer, so walking allocates
+/// nothing per key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Path {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Path {
+    /// A path of the given segments.
+    pub(crate) fn new(segments: &[&str]) -> Self {
+        let mut path = Self::default();
+        for segment in segments {
+            path.push(segment);
+        }
+        path
+    }
+
+    /// Appends a key.
+    pub(crate) fn push(&mut self, segment: &str) {
+        self.text.push_str(segment);
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends a list index.
+    pub(crate) fn push_index(&mut self, index: usize) {
+        // Writing into a `String` cannot fail.
+        let _ = write!(self.text, "{index}");
+        self.ends.push(self.text.len());
+    }
+
+    /// Removes the last segment.
+    pub(crate) fn pop(&mut self) {
+        self.ends.pop();
+        self.text.truncate(self.ends.last().copied().unwrap_or(0));
+    }
+
+    /// The number of segments.
+    pub(crate) fn depth(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Removes segments past `depth`.
+    pub(crate) fn truncate(&mut self, depth: usize) {
+        while self.depth() > depth {
+            self.pop();
+        }
+    }
+
+    fn segments(&self) -> Vec<String> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let segment = self.text.get(start..end).unwrap_or_default().to_owned();
+                start = end;
+                segment
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -134,7 +190,7 @@ mod tests {
     #[test]
     fn writes_nested_remarks_and_length() {
         let mut log = MetaLog::default();
-        let at = path(&["extra", "password"]);
+        let at = Path::new(&["extra", "password"]);
         log.remark(
             &at,
             Remark::Substituted {
@@ -145,7 +201,7 @@ mod tests {
         );
         log.original_length(&at, 5);
         log.remark(
-            &path(&["user", "ip_address"]),
+            &Path::new(&["user", "ip_address"]),
             Remark::Removed {
                 rule: "@anything:remove",
             },
@@ -159,6 +215,19 @@ mod tests {
                 "user": {"ip_address": {"": {"rem": [["@anything:remove", "x"]]}}},
             })
         );
+    }
+
+    #[test]
+    fn path_pushes_and_pops_segments() {
+        let mut path = Path::new(&["breadcrumbs", "values"]);
+        path.push_index(12);
+        path.push("message");
+        assert_eq!(path.segments(), ["breadcrumbs", "values", "12", "message"]);
+        path.pop();
+        path.push("data");
+        assert_eq!(path.segments(), ["breadcrumbs", "values", "12", "data"]);
+        path.truncate(1);
+        assert_eq!(path.segments(), ["breadcrumbs"]);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use serde_json::Value;
 
 use super::errors::{ErrorKind, ProcessingError};
-use crate::meta::{MetaLog, Remark, path};
+use crate::meta::{MetaLog, Path, Remark};
 use crate::protocol::{Event, Frame};
 
 /// The rule id Relay uses for trimmed values.
@@ -108,14 +108,15 @@ pub(crate) fn trim_event(event: &mut Event, meta: &mut MetaLog, errors: &mut Vec
     drop_too_long(event, errors);
     trim_breadcrumbs(event, meta);
     event.for_each_stacktrace_mut(|at, stacktrace| {
-        let mut frames_path = at.to_vec();
-        frames_path.push("frames".to_owned());
-        limit_frames(&mut stacktrace.frames, &frames_path, meta);
+        let mut path = Path::new(at);
+        path.push("frames");
+        limit_frames(&mut stacktrace.frames, &path, meta);
         for (index, frame) in stacktrace.frames.iter_mut().enumerate() {
             if let Some(vars) = frame.vars.as_mut() {
-                let mut vars_path = frames_path.clone();
-                vars_path.extend([index.to_string(), "vars".to_owned()]);
-                trim_bag(vars, BAG_MEDIUM, vars_path, meta);
+                path.push_index(index);
+                path.push("vars");
+                trim_bag(vars, BAG_MEDIUM, &mut path, meta);
+                path.truncate(path.depth() - 2);
             }
         }
     });
@@ -125,7 +126,7 @@ pub(crate) fn trim_event(event: &mut Event, meta: &mut MetaLog, errors: &mut Vec
 fn trim_strings(event: &mut Event, meta: &mut MetaLog) {
     let mut limit = |field: Option<&mut String>, at: &[&str], max: MaxChars| {
         if let Some(text) = field {
-            trim_string(text, max, &path(at), meta);
+            trim_string(text, max, &Path::new(at), meta);
         }
     };
     let [
@@ -168,12 +169,7 @@ fn trim_strings(event: &mut Event, meta: &mut MetaLog) {
 
 /// Cuts a string longer than `max.limit + max.allowance` to `max.limit`
 /// characters, the last three being `...`. Returns whether it was cut.
-pub(crate) fn trim_string(
-    text: &mut String,
-    max: MaxChars,
-    at: &[String],
-    meta: &mut MetaLog,
-) -> bool {
+pub(crate) fn trim_string(text: &mut String, max: MaxChars, at: &Path, meta: &mut MetaLog) -> bool {
     let length = text.chars().count();
     if length <= max.limit.saturating_add(max.allowance) {
         return false;
@@ -234,12 +230,12 @@ fn trim_breadcrumbs(event: &mut Event, meta: &mut MetaLog) {
     let count = breadcrumbs.values.len();
     if count > MAX_BREADCRUMBS {
         breadcrumbs.values.drain(..count - MAX_BREADCRUMBS);
-        meta.original_length(&path(&["breadcrumbs", "values"]), count);
+        meta.original_length(&Path::new(&["breadcrumbs", "values"]), count);
     }
 }
 
 /// Keeps the newest [`MAX_FRAMES`] frames and slims the middle ones.
-fn limit_frames(frames: &mut Vec<Frame>, at: &[String], meta: &mut MetaLog) {
+fn limit_frames(frames: &mut Vec<Frame>, at: &Path, meta: &mut MetaLog) {
     let count = frames.len();
     if count > MAX_FRAMES {
         frames.drain(..count - MAX_FRAMES);
@@ -279,28 +275,44 @@ fn slim_frames(frames: &mut [Frame], allowance: usize) {
 }
 
 fn trim_bags(event: &mut Event, meta: &mut MetaLog) {
-    trim_map_bag(&mut event.extra, BAG_MASSIVE, path(&["extra"]), meta);
-    trim_map_bag(&mut event.modules, BAG_LARGE, path(&["modules"]), meta);
+    trim_map_bag(
+        &mut event.extra,
+        BAG_MASSIVE,
+        &mut Path::new(&["extra"]),
+        meta,
+    );
+    trim_map_bag(
+        &mut event.modules,
+        BAG_LARGE,
+        &mut Path::new(&["modules"]),
+        meta,
+    );
     if let Some(contexts) = event.contexts.as_mut() {
+        let mut path = Path::new(&["contexts"]);
         for (name, context) in contexts.iter_mut() {
-            trim_bag(context, BAG_LARGE, path(&["contexts", name]), meta);
+            path.push(name);
+            trim_bag(context, BAG_LARGE, &mut path, meta);
+            path.pop();
         }
     }
     if let Some(request) = event.request.as_mut() {
         if let Some(data) = request.data.as_mut() {
-            trim_bag(data, BAG_LARGE, path(&["request", "data"]), meta);
+            trim_bag(data, BAG_LARGE, &mut Path::new(&["request", "data"]), meta);
         }
         if let Some(env) = request.env.as_mut() {
-            trim_bag(env, BAG_LARGE, path(&["request", "env"]), meta);
+            trim_bag(env, BAG_LARGE, &mut Path::new(&["request", "env"]), meta);
         }
     }
     if let Some(data) = event.user.as_mut().and_then(|user| user.data.as_mut()) {
-        trim_bag(data, BAG_MEDIUM, path(&["user", "data"]), meta);
+        trim_bag(data, BAG_MEDIUM, &mut Path::new(&["user", "data"]), meta);
     }
     if let Some(breadcrumbs) = event.breadcrumbs.as_mut() {
+        let mut path = Path::new(&["breadcrumbs", "values"]);
         for (index, breadcrumb) in breadcrumbs.values.iter_mut().enumerate() {
-            let at = path(&["breadcrumbs", "values", &index.to_string(), "data"]);
-            trim_map_bag(&mut breadcrumb.data, BAG_MEDIUM, at, meta);
+            path.push_index(index);
+            path.push("data");
+            trim_map_bag(&mut breadcrumb.data, BAG_MEDIUM, &mut path, meta);
+            path.truncate(2);
         }
     }
 }
@@ -308,7 +320,7 @@ fn trim_bags(event: &mut Event, meta: &mut MetaLog) {
 fn trim_map_bag(
     field: &mut Option<serde_json::Map<String, Value>>,
     bag: BagSize,
-    at: Vec<String>,
+    at: &mut Path,
     meta: &mut MetaLog,
 ) {
     let Some(map) = field.take() else {
@@ -321,8 +333,12 @@ fn trim_map_bag(
     }
 }
 
-/// Cuts a data bag to its depth and size.
-pub(crate) fn trim_bag(value: &mut Value, bag: BagSize, at: Vec<String>, meta: &mut MetaLog) {
+/// Cuts a data bag at `at` to its depth and size.
+pub(crate) fn trim_bag(value: &mut Value, bag: BagSize, at: &mut Path, meta: &mut MetaLog) {
+    let mut budget = bag.max_bytes;
+    if fits(value, bag.max_depth, &mut budget) {
+        return;
+    }
     let mut trimmer = BagTrimmer {
         remaining: bag.max_bytes,
         path: at,
@@ -331,9 +347,35 @@ pub(crate) fn trim_bag(value: &mut Value, bag: BagSize, at: Vec<String>, meta: &
     trimmer.visit(value, bag.max_depth);
 }
 
+/// Whether a bag needs no trimming: the read-only twin of
+/// [`BagTrimmer::visit`], which most bags pass without allocating.
+fn fits(value: &Value, depth_left: usize, budget: &mut usize) -> bool {
+    if *budget == 0 || depth_left == 0 {
+        return false;
+    }
+    let fits_below = match value {
+        Value::String(text) => text.chars().count() <= *budget,
+        Value::Array(items) => {
+            (items.is_empty() || depth_left > 1)
+                && items.iter().all(|item| fits(item, depth_left - 1, budget))
+        }
+        Value::Object(map) => {
+            (map.is_empty() || depth_left > 1)
+                && map.values().all(|item| fits(item, depth_left - 1, budget))
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
+    };
+    let size = flat_size(value) + 1;
+    if !fits_below || size > *budget {
+        return false;
+    }
+    *budget -= size;
+    true
+}
+
 struct BagTrimmer<'a> {
     remaining: usize,
-    path: Vec<String>,
+    path: &'a mut Path,
     meta: &'a mut MetaLog,
 }
 
@@ -354,7 +396,7 @@ impl BagTrimmer<'_> {
         }
         match value {
             Value::String(text) => {
-                trim_string(text, hard(self.remaining), &self.path, self.meta);
+                trim_string(text, hard(self.remaining), self.path, self.meta);
             }
             Value::Array(items) => self.visit_array(items, depth_left),
             Value::Object(map) => self.visit_object(map, depth_left),
@@ -372,7 +414,7 @@ impl BagTrimmer<'_> {
                 end = index;
                 break;
             }
-            self.path.push(index.to_string());
+            self.path.push_index(index);
             if !self.visit(item, depth_left - 1) {
                 *item = Value::Null;
             }
@@ -380,7 +422,7 @@ impl BagTrimmer<'_> {
         }
         items.truncate(end);
         if items.len() != original {
-            self.meta.original_length(&self.path, original);
+            self.meta.original_length(self.path, original);
         }
     }
 
@@ -392,7 +434,7 @@ impl BagTrimmer<'_> {
                 dropped.push(key.clone());
                 continue;
             }
-            self.path.push(key.clone());
+            self.path.push(key);
             if !self.visit(item, depth_left - 1) {
                 dropped.push(key.clone());
             }
@@ -402,7 +444,7 @@ impl BagTrimmer<'_> {
             map.shift_remove(key);
         }
         if map.len() != original {
-            self.meta.original_length(&self.path, original);
+            self.meta.original_length(self.path, original);
         }
     }
 }
@@ -418,10 +460,25 @@ fn flat_size(value: &Value) -> usize {
                 5
             }
         }
-        Value::Number(number) => number.to_string().len(),
+        Value::Number(number) => display_len(number),
         Value::String(text) => text.len() + 2,
         Value::Array(_) | Value::Object(_) => 2,
     }
+}
+
+/// The length of a value's `Display` form, without building it.
+fn display_len(value: &impl std::fmt::Display) -> usize {
+    struct Counter(usize);
+    impl std::fmt::Write for Counter {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            self.0 += text.len();
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Counting cannot fail.
+    let _ = std::fmt::write(&mut counter, format_args!("{value}"));
+    counter.0
 }
 
 #[cfg(test)]

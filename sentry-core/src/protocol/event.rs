@@ -128,7 +128,7 @@ impl Event {
     /// e.g. `["exception", "values", "0", "stacktrace"]`.
     pub(crate) fn for_each_stacktrace_mut(
         &mut self,
-        mut visit: impl FnMut(&[String], &mut Stacktrace),
+        mut visit: impl FnMut(&[&str], &mut Stacktrace),
     ) {
         // Each exception and thread holds a stack trace and a raw one.
         let mut pair = |list: &str, index: usize, stacktraces: [Option<&mut Stacktrace>; 2]| {
@@ -138,8 +138,7 @@ impl Event {
                 .zip(stacktraces)
             {
                 if let Some(stacktrace) = stacktrace {
-                    let path = [list, "values", &index, field].map(str::to_owned);
-                    visit(&path, stacktrace);
+                    visit(&[list, "values", &index, field], stacktrace);
                 }
             }
         };
@@ -162,8 +161,7 @@ impl Event {
             }
         }
         if let Some(stacktrace) = self.stacktrace.as_mut() {
-            let path = vec!["stacktrace".to_owned()];
-            visit(&path, stacktrace);
+            visit(&["stacktrace"], stacktrace);
         }
     }
 }

@@ -33,7 +33,7 @@ pub use self::settings::{
 };
 
 use self::rules::{REMOVE_RULE, Rules};
-use crate::meta::{MetaLog, Remark};
+use crate::meta::{MetaLog, Path, Remark};
 use crate::protocol::{Event, Frame};
 
 /// Scrubs an event according to a project's settings; compiles the rules
@@ -64,7 +64,7 @@ impl Scrubber {
         let mut walker = Walker {
             rules: &self.rules,
             meta: MetaLog::default(),
-            path: Vec::new(),
+            path: Path::default(),
         };
         walker.event(event);
         walker.meta.write_to(event);
@@ -85,7 +85,7 @@ enum KeyKind {
 struct Walker<'a> {
     rules: &'a Rules,
     meta: MetaLog,
-    path: Vec<String>,
+    path: Path,
 }
 
 impl Walker<'_> {
@@ -131,7 +131,7 @@ impl Walker<'_> {
             self.enter("breadcrumbs");
             self.enter("values");
             for (index, breadcrumb) in breadcrumbs.values.iter_mut().enumerate() {
-                self.enter(&index.to_string());
+                self.path.push_index(index);
                 self.optional_string("message", breadcrumb.message.as_mut());
                 self.map("data", breadcrumb.data.as_mut());
                 self.leave();
@@ -145,11 +145,13 @@ impl Walker<'_> {
             self.leave();
         }
         event.for_each_stacktrace_mut(|at, stacktrace| {
-            let depth = self.path.len();
-            self.path.extend(at.iter().cloned());
+            let depth = self.path.depth();
+            for segment in at {
+                self.path.push(segment);
+            }
             self.enter("frames");
             for (index, frame) in stacktrace.frames.iter_mut().enumerate() {
-                self.enter(&index.to_string());
+                self.path.push_index(index);
                 self.frame(frame);
                 self.leave();
             }
@@ -190,14 +192,12 @@ impl Walker<'_> {
     }
 
     fn removed(&mut self, at: &[&str]) {
-        self.meta.remark(
-            &crate::meta::path(at),
-            Remark::Removed { rule: REMOVE_RULE },
-        );
+        self.meta
+            .remark(&Path::new(at), Remark::Removed { rule: REMOVE_RULE });
     }
 
     fn enter(&mut self, segment: &str) {
-        self.path.push(segment.to_owned());
+        self.path.push(segment);
     }
 
     fn leave(&mut self) {
@@ -263,12 +263,9 @@ impl Walker<'_> {
 
     fn pair_items(&mut self, items: &mut [Value], kind: KeyKind) {
         for (index, item) in items.iter_mut().enumerate() {
-            self.enter(&index.to_string());
+            self.path.push_index(index);
             match item.as_array_mut().map(Vec::as_mut_slice) {
-                Some([Value::String(key), value]) => {
-                    let key = key.clone();
-                    self.value_at_index(&key, 1, value, kind);
-                }
+                Some([Value::String(key), value]) => self.value_at_index(key, 1, value, kind),
                 _ => self.value(None, item),
             }
             self.leave();
@@ -290,7 +287,7 @@ impl Walker<'_> {
         if self.rules.is_safe(key) {
             return;
         }
-        self.enter(&index.to_string());
+        self.path.push_index(index);
         self.keyed(key, value, kind);
         self.leave();
     }
@@ -315,7 +312,7 @@ impl Walker<'_> {
             Value::String(text) => self.text(text),
             Value::Array(items) => {
                 for (index, item) in items.iter_mut().enumerate() {
-                    self.enter(&index.to_string());
+                    self.path.push_index(index);
                     match key {
                         Some(key) => self.keyed(key, item, KeyKind::Field),
                         None => self.value(None, item),
@@ -350,7 +347,9 @@ impl Walker<'_> {
     }
 
     fn text(&mut self, text: &mut String) {
-        let chunks = self.rules.scrub_text(text);
+        let Some(chunks) = self.rules.scrub_text(text) else {
+            return;
+        };
         if chunks.is_redacted() {
             let (scrubbed, remarks) = chunks.join();
             self.replace_text(text, scrubbed, remarks);

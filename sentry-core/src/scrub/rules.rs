@@ -16,7 +16,7 @@
 use std::net::Ipv6Addr;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::chunks::Chunks;
 use super::settings::ScrubbingSettings;
@@ -70,21 +70,23 @@ fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).expect("invariant: the scrubbing patterns compile")
 }
 
-/// Keys (and values) that name a secret.
+/// Keys (and values) that name a secret. Case-insensitive for ASCII only,
+/// which keeps the pattern a small automaton.
 static PASSWORD_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?i)password|passwd|secret|api[-_]?key|auth|credentials|mysql_pwd|private[-_]?key|token\S*[:=]|^otp$|^two[-_]factor$",
+        r"(?i-u:password|passwd|secret|api[-_]?key|auth|credentials|mysql_pwd|private[-_]?key|^otp$|^two[-_]factor$)|(?i-u:token)\S*[:=]",
     )
 });
 
 /// Keys that hold a token, whatever the value looks like.
-static TOKEN_KEY: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i)token"));
+static TOKEN_KEY: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i-u)token"));
 
 /// `Bearer <token>` in text.
-static BEARER: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i)\bbearer\s+\S+"));
+static BEARER: LazyLock<Regex> = LazyLock::new(|| compile(r"(?-u:\b)(?i-u:bearer)\s+\S+"));
 
 /// Runs of 13 to 19 digits, single spaces or dashes between them allowed.
-static CARD_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| compile(r"\b\d(?:[ -]?\d){12,18}\b"));
+static CARD_CANDIDATE: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)[0-9](?:[ -]?[0-9]){12,18}(?-u:\b)"));
 
 /// The body of a PEM private or public key.
 static PEM_KEY: LazyLock<Regex> = LazyLock::new(|| {
@@ -95,19 +97,41 @@ static PEM_KEY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The password of credentials in a URL.
 static URL_PASSWORD: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"\b(?:[a-z0-9]+:)?//[a-zA-Z0-9%_.-]+:([a-zA-Z0-9%_.-]+)@"));
+    LazyLock::new(|| compile(r"(?-u:\b)(?:[a-z0-9]+:)?//[a-zA-Z0-9%_.-]+:([a-zA-Z0-9%_.-]+)@"));
 
 /// A US social security number.
-static US_SSN: LazyLock<Regex> = LazyLock::new(|| compile(r"\b\d{3}-\d{2}-\d{4}\b"));
+static US_SSN: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?-u:\b)[0-9]{3}-[0-9]{2}-[0-9]{4}(?-u:\b)"));
 
 /// An IPv4 address.
 static IPV4: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b")
+    compile(
+        r"(?-u:\b)(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?-u:\b)",
+    )
 });
 
 /// Text that may be an IPv6 address; parsing decides.
 static IPV6_CANDIDATE: LazyLock<Regex> =
     LazyLock::new(|| compile(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f.]{0,15}){2,8}"));
+
+/// The text patterns of the default rules.
+fn default_patterns() -> [&'static Regex; 6] {
+    [
+        &CARD_CANDIDATE,
+        &PEM_KEY,
+        &URL_PASSWORD,
+        &BEARER,
+        &PASSWORD_WORDS,
+        &US_SSN,
+    ]
+}
+
+/// The default text patterns in one set, to pass over text that none of
+/// them matches in a single scan.
+static DEFAULT_PREFILTER: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(default_patterns().map(Regex::as_str))
+        .expect("invariant: the scrubbing patterns compile")
+});
 
 /// The rules one project's settings turn on.
 #[derive(Debug)]
@@ -116,6 +140,8 @@ pub(crate) struct Rules {
     sensitive_fields: Option<Regex>,
     safe_fields: Vec<String>,
     scrub_ip_addresses: bool,
+    /// Every text pattern in use; text it does not match is left alone.
+    prefilter: Option<RegexSet>,
 }
 
 impl Rules {
@@ -136,8 +162,14 @@ impl Rules {
         } else {
             None
         };
+        let defaults = settings.data_scrubber && settings.data_scrubber_defaults;
+        let prefilter = prefilter(
+            defaults,
+            sensitive_fields.as_ref(),
+            settings.scrub_ip_addresses,
+        );
         Self {
-            defaults: settings.data_scrubber && settings.data_scrubber_defaults,
+            defaults,
             sensitive_fields,
             safe_fields: settings
                 .safe_fields
@@ -146,6 +178,7 @@ impl Rules {
                 .filter(|field| !field.is_empty())
                 .collect(),
             scrub_ip_addresses: settings.scrub_ip_addresses,
+            prefilter,
         }
     }
 
@@ -203,8 +236,16 @@ impl Rules {
             .or_else(|| self.key_rule(name))
     }
 
-    /// Applies the text rules to a string value.
-    pub(crate) fn scrub_text(&self, text: &str) -> Chunks {
+    /// Applies the text rules to a string value; `None` when no rule can
+    /// match it.
+    pub(crate) fn scrub_text(&self, text: &str) -> Option<Chunks> {
+        if !self
+            .prefilter
+            .as_ref()
+            .is_some_and(|prefilter| prefilter.is_match(text))
+        {
+            return None;
+        }
         let mut chunks = Chunks::new(text);
         if self.defaults {
             chunks.redact(
@@ -231,8 +272,28 @@ impl Rules {
                 chunks = Chunks::replaced(FILTERED, SENSITIVE_FIELDS_RULE);
             }
         }
-        chunks
+        Some(chunks)
     }
+}
+
+/// The set of every text pattern a project's rules use, if any.
+fn prefilter(defaults: bool, sensitive_fields: Option<&Regex>, ip: bool) -> Option<RegexSet> {
+    if defaults && sensitive_fields.is_none() && !ip {
+        return Some(DEFAULT_PREFILTER.clone());
+    }
+    let mut patterns: Vec<&str> = Vec::new();
+    if defaults {
+        patterns.extend(default_patterns().map(Regex::as_str));
+    }
+    if ip {
+        patterns.extend([IPV4.as_str(), IPV6_CANDIDATE.as_str()]);
+    }
+    patterns.extend(sensitive_fields.map(Regex::as_str));
+    if patterns.is_empty() {
+        return None;
+    }
+    // Each pattern compiled on its own, so the set does too.
+    RegexSet::new(patterns).ok()
 }
 
 fn is_ipv6(text: &str) -> bool {
@@ -293,7 +354,9 @@ mod tests {
     }
 
     fn scrubbed(rules: &Rules, text: &str) -> String {
-        rules.scrub_text(text).join().0
+        rules
+            .scrub_text(text)
+            .map_or_else(|| text.to_owned(), |chunks| chunks.join().0)
     }
 
     #[test]
