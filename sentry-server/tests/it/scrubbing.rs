@@ -65,6 +65,10 @@ async fn ingest_scrubs_and_normalizes_by_default() -> Result<()> {
 
     let stored = only_event(&server, &init).await?;
     assert_eq!(stored["context"]["password"], "[Filtered]", "{stored}");
+    assert_eq!(
+        stored["_meta"]["context"]["password"][""]["rem"][0][0], "@password:filter",
+        "{stored}"
+    );
     assert_eq!(stored["context"]["order"], "A-1");
     assert_eq!(
         entry(&stored, "breadcrumbs")["values"][0]["message"],
