@@ -49,14 +49,25 @@ pub(crate) fn normalize_timestamps(
         }
     }
     if let Some(timestamp) = event.timestamp {
-        let ahead = timestamp.0 - received.0;
-        let kind = if ahead.num_seconds() > config.max_secs_in_future {
-            Some(ErrorKind::FutureTimestamp)
-        } else if -ahead.num_seconds() > config.max_secs_in_past {
-            Some(ErrorKind::PastTimestamp)
-        } else {
-            None
+        // A bound too large for chrono is no bound.
+        let limit = |secs: i64, ahead: bool| {
+            let delta = TimeDelta::try_seconds(secs)?;
+            if ahead {
+                received.0.checked_add_signed(delta)
+            } else {
+                received.0.checked_sub_signed(delta)
+            }
         };
+        let kind =
+            if limit(config.max_secs_in_future, true).is_some_and(|latest| timestamp.0 > latest) {
+                Some(ErrorKind::FutureTimestamp)
+            } else if limit(config.max_secs_in_past, false)
+                .is_some_and(|earliest| timestamp.0 < earliest)
+            {
+                Some(ErrorKind::PastTimestamp)
+            } else {
+                None
+            };
         if let Some(kind) = kind {
             shift_all(event, received.0 - timestamp.0);
             errors.push(correction(kind, timestamp, received));
@@ -191,6 +202,20 @@ mod tests {
         let mut soon = event_at(RECEIVED + 30.0);
         assert!(run(&mut soon, &NormalizeConfig::new(at(RECEIVED))).is_empty());
         assert_eq!(soon.timestamp, Some(at(RECEIVED + 30.0)));
+    }
+
+    #[test]
+    fn bounds_are_exact_and_may_be_huge() {
+        let mut event = event_at(RECEIVED + 60.5);
+        let errors = run(&mut event, &NormalizeConfig::new(at(RECEIVED)));
+        assert_eq!(errors[0].kind, ErrorKind::FutureTimestamp);
+        let unbounded = NormalizeConfig {
+            max_secs_in_past: i64::MAX,
+            max_secs_in_future: i64::MAX,
+            ..NormalizeConfig::new(at(RECEIVED))
+        };
+        let mut event = event_at(1.0);
+        assert!(run(&mut event, &unbounded).is_empty());
     }
 
     #[test]
