@@ -2,7 +2,8 @@
 //!
 //! - **Strings** over their field's limit (plus a small allowance for long
 //!   texts) are cut to the limit, ending in `...`; `_meta` records a `!limit`
-//!   remark and the original length. See [`STRING_LIMITS`].
+//!   remark and the original length. See [`MESSAGE_CHARS`] and the
+//!   constants after it.
 //! - **`dist`** over 64 characters and **tags** whose key or value exceeds
 //!   200 characters are dropped with a `value_too_long` error, since a cut
 //!   value would be a different value.
@@ -45,10 +46,6 @@ pub struct MaxChars {
     pub allowance: usize,
 }
 
-const MESSAGE: MaxChars = MaxChars {
-    limit: 8192,
-    allowance: 200,
-};
 const fn hard(limit: usize) -> MaxChars {
     MaxChars {
         limit,
@@ -56,25 +53,22 @@ const fn hard(limit: usize) -> MaxChars {
     }
 }
 
-/// The string fields with a maximum length, by dotted path.
-pub const STRING_LIMITS: [(&str, MaxChars); 10] = [
-    ("logentry.message", MESSAGE),
-    ("logentry.formatted", MESSAGE),
-    ("exception.values.*.value", MESSAGE),
-    ("culprit", hard(200)),
-    ("transaction", hard(200)),
-    ("release", hard(200)),
-    ("logger", hard(64)),
-    ("environment", hard(64)),
-    (
-        "server_name",
-        MaxChars {
-            limit: 256,
-            allowance: 20,
-        },
-    ),
-    ("user.email", hard(75)),
-];
+/// `logentry.message`, `logentry.formatted` and exception values.
+pub const MESSAGE_CHARS: MaxChars = MaxChars {
+    limit: 8192,
+    allowance: 200,
+};
+/// `culprit`, `transaction` and `release`.
+pub const SHORT_TEXT_CHARS: MaxChars = hard(200);
+/// `logger` and `environment`.
+pub const NAME_CHARS: MaxChars = hard(64);
+/// `server_name`.
+pub const SERVER_NAME_CHARS: MaxChars = MaxChars {
+    limit: 256,
+    allowance: 20,
+};
+/// `user.email`.
+pub const EMAIL_CHARS: MaxChars = hard(75);
 
 /// The depth and estimated JSON size a data bag may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,41 +123,41 @@ fn trim_strings(event: &mut Event, meta: &mut MetaLog) {
             trim_string(text, max, &Path::new(at), meta);
         }
     };
-    let [
-        message,
-        formatted,
-        exception_value,
-        culprit,
-        transaction,
-        release,
-        logger,
-        environment,
-        server_name,
-        email,
-    ] = STRING_LIMITS.map(|(_, max)| max);
     if let Some(entry) = event.logentry.as_mut() {
-        limit(entry.message.as_mut(), &["logentry", "message"], message);
+        limit(
+            entry.message.as_mut(),
+            &["logentry", "message"],
+            MESSAGE_CHARS,
+        );
         limit(
             entry.formatted.as_mut(),
             &["logentry", "formatted"],
-            formatted,
+            MESSAGE_CHARS,
         );
     }
     if let Some(exceptions) = event.exception.as_mut() {
         for (index, exception) in exceptions.values.iter_mut().enumerate() {
             let index = index.to_string();
             let at = ["exception", "values", &index, "value"];
-            limit(exception.value.as_mut(), &at, exception_value);
+            limit(exception.value.as_mut(), &at, MESSAGE_CHARS);
         }
     }
-    limit(event.culprit.as_mut(), &["culprit"], culprit);
-    limit(event.transaction.as_mut(), &["transaction"], transaction);
-    limit(event.release.as_mut(), &["release"], release);
-    limit(event.logger.as_mut(), &["logger"], logger);
-    limit(event.environment.as_mut(), &["environment"], environment);
-    limit(event.server_name.as_mut(), &["server_name"], server_name);
+    limit(event.culprit.as_mut(), &["culprit"], SHORT_TEXT_CHARS);
+    limit(
+        event.transaction.as_mut(),
+        &["transaction"],
+        SHORT_TEXT_CHARS,
+    );
+    limit(event.release.as_mut(), &["release"], SHORT_TEXT_CHARS);
+    limit(event.logger.as_mut(), &["logger"], NAME_CHARS);
+    limit(event.environment.as_mut(), &["environment"], NAME_CHARS);
+    limit(
+        event.server_name.as_mut(),
+        &["server_name"],
+        SERVER_NAME_CHARS,
+    );
     if let Some(user) = event.user.as_mut() {
-        limit(user.email.as_mut(), &["user", "email"], email);
+        limit(user.email.as_mut(), &["user", "email"], EMAIL_CHARS);
     }
 }
 
