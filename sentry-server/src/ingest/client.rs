@@ -47,3 +47,54 @@ pub fn normalize_config(
         ..NormalizeConfig::new(received)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    async fn client_ip_of(request: Request<()>) -> ClientIp {
+        let (mut parts, ()) = request.into_parts();
+        match ClientIp::from_request_parts(&mut parts, &()).await {
+            Ok(ip) => ip,
+            Err(never) => match never {},
+        }
+    }
+
+    #[tokio::test]
+    async fn client_ip_is_the_peer_address() {
+        let peer: SocketAddr = "[::ffff:203.0.113.9]:5555".parse().unwrap();
+        let request = Request::builder()
+            .extension(ConnectInfo(peer))
+            .body(())
+            .unwrap();
+        let ClientIp(ip) = client_ip_of(request).await;
+        assert_eq!(ip, "203.0.113.9".parse().ok());
+        let ClientIp(none) = client_ip_of(Request::new(())).await;
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn config_takes_sent_at_and_the_event_id_from_the_envelope() {
+        let headers: EnvelopeHeaders = serde_json::from_str(
+            r#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","sent_at":"2026-11-24T09:17:39.914422Z"}"#,
+        )
+        .unwrap();
+        let received = Timestamp::now();
+        let config = normalize_config(received, Some(&headers), ClientIp(None));
+        assert_eq!(config.envelope_event_id, headers.event_id);
+        assert_eq!(
+            config
+                .sent_at
+                .map(|sent_at| sent_at.to_rfc3339())
+                .as_deref(),
+            Some("2026-11-24T09:17:39.914422Z")
+        );
+        let garbled: EnvelopeHeaders = serde_json::from_str(r#"{"sent_at":"yesterday"}"#).unwrap();
+        assert_eq!(
+            normalize_config(received, Some(&garbled), ClientIp(None)).sent_at,
+            None
+        );
+    }
+}
