@@ -52,10 +52,7 @@ fn corpus_inputs() -> Vec<Vec<u8>> {
 
 /// A fixed receive time, so that normalization is deterministic.
 fn normalize_config() -> NormalizeConfig {
-    NormalizeConfig {
-        received: Timestamp::from_unix_seconds(1_795_000_000.0).expect("timestamp in range"),
-        envelope_event_id: None,
-    }
+    NormalizeConfig::new(Timestamp::from_unix_seconds(1_795_000_000.0).expect("timestamp in range"))
 }
 
 fn parse_and_group(

@@ -32,8 +32,8 @@ async fn main() -> anyhow::Result<()> {
     normalize(
         &mut event,
         &NormalizeConfig {
-            received,
             envelope_event_id: envelope.headers.event_id,
+            ..NormalizeConfig::new(received)
         },
     );
     let config = GroupingConfig::default();

@@ -6,7 +6,10 @@
 //! - [`Envelope`]: the SDK wire format; parse it with [`Envelope::parse`],
 //!   write it back with [`Envelope::to_bytes`].
 //! - [`Event`]: an error event and its interfaces ([`protocol`]).
-//! - [`normalize::normalize`]: fills defaults and derives fields before grouping.
+//! - [`normalize::normalize`]: fills defaults, corrects timestamps, trims to
+//!   Sentry's maximums and derives fields before grouping.
+//! - [`scrub::scrub`]: Sentry's data scrubber, with a project's
+//!   [`scrub::ScrubbingSettings`].
 //! - [`grouping::group`]: assigns an event to an issue through its [`GroupingHash`].
 //! - [`security_report::convert`]: turns browsers' CSP, HPKP, Expect-CT and
 //!   Expect-Staple reports into events.
@@ -18,11 +21,13 @@
 mod auth;
 mod dsn;
 mod ids;
+mod meta;
 
 pub mod envelope;
 pub mod grouping;
 pub mod normalize;
 pub mod protocol;
+pub mod scrub;
 pub mod security_report;
 pub mod store;
 pub mod summary;

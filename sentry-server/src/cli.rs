@@ -314,13 +314,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
         HashChoice::Sha256 => HashAlgorithm::Sha256,
         HashChoice::Md5 => HashAlgorithm::Md5,
     };
-    normalize(
-        &mut event,
-        &NormalizeConfig {
-            received: Timestamp::now(),
-            envelope_event_id: None,
-        },
-    );
+    normalize(&mut event, &NormalizeConfig::new(Timestamp::now()));
     let grouping = grouping::prepare_and_group(&mut event, &config);
     if args.text {
         return Ok(grouping.explain());
@@ -393,6 +387,7 @@ async fn serve(
         spool,
         limits: IngestLimits::default(),
         grouping: Arc::default(),
+        scrubbing: Arc::default(),
         public_url: public_url.trim_end_matches('/').to_owned(),
     };
     let worker = tokio::spawn(crate::ingest::worker::run(state.clone(), spooled));
@@ -412,7 +407,8 @@ async fn serve(
             cleanup_config,
         ))
     });
-    let served = axum::serve(listener, crate::app(state))
+    let app = crate::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving");

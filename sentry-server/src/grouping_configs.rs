@@ -3,8 +3,7 @@
 //! `fingerprintingRules` and `groupingEnhancements`), parsed once and
 //! cached until the project's rules change.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use sentry_core::ProjectId;
 use sentry_core::grouping::{Enhancements, FingerprintingRules, GroupingConfig};
@@ -12,6 +11,7 @@ use sentry_core::store::MetadataStore;
 use sentry_store::AnyMetadataStore;
 
 use crate::error::ApiError;
+use crate::project_cache::ProjectCache;
 
 /// The project setting holding fingerprint rules, in Sentry's name.
 pub const FINGERPRINTING_RULES: &str = "fingerprintingRules";
@@ -21,7 +21,7 @@ pub const GROUPING_ENHANCEMENTS: &str = "groupingEnhancements";
 /// A cache of grouping configs by project.
 #[derive(Default)]
 pub struct GroupingConfigs {
-    by_project: RwLock<HashMap<ProjectId, Arc<GroupingConfig>>>,
+    by_project: ProjectCache<GroupingConfig>,
 }
 
 impl GroupingConfigs {
@@ -35,36 +35,26 @@ impl GroupingConfigs {
         metadata: &AnyMetadataStore,
         project_id: ProjectId,
     ) -> Result<Arc<GroupingConfig>, ApiError> {
-        if let Some(config) = self
-            .by_project
-            .read()
-            .ok()
-            .and_then(|map| map.get(&project_id).cloned())
-        {
-            return Ok(config);
-        }
-        let fingerprinting = metadata
-            .project_option(project_id, FINGERPRINTING_RULES)
-            .await?;
-        let enhancements = metadata
-            .project_option(project_id, GROUPING_ENHANCEMENTS)
-            .await?;
-        let config = Arc::new(build(
-            project_id,
-            fingerprinting.as_deref(),
-            enhancements.as_deref(),
-        ));
-        if let Ok(mut map) = self.by_project.write() {
-            map.insert(project_id, Arc::clone(&config));
-        }
-        Ok(config)
+        self.by_project
+            .get_or_load(project_id, async {
+                let fingerprinting = metadata
+                    .project_option(project_id, FINGERPRINTING_RULES)
+                    .await?;
+                let enhancements = metadata
+                    .project_option(project_id, GROUPING_ENHANCEMENTS)
+                    .await?;
+                Ok::<_, ApiError>(build(
+                    project_id,
+                    fingerprinting.as_deref(),
+                    enhancements.as_deref(),
+                ))
+            })
+            .await
     }
 
     /// Forgets a project's config after its rules changed.
     pub fn invalidate(&self, project_id: ProjectId) {
-        if let Ok(mut map) = self.by_project.write() {
-            map.remove(&project_id);
-        }
+        self.by_project.invalidate(project_id);
     }
 }
 

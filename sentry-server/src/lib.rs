@@ -16,7 +16,9 @@
 //!    meanwhile) the SDK gets `{"id": "<event_id>"}`. A full spool answers
 //!    429 with `Retry-After`.
 //! 5. [`ingest::worker`] reads the spool back in batches: it deserializes
-//!    each event, normalizes it ([`sentry_core::normalize`]), derives its
+//!    each event, normalizes it ([`sentry_core::normalize`]) with the
+//!    client address and the envelope's `sent_at` ([`ingest::client`]),
+//!    scrubs it with the project's settings ([`ingest::scrubbing`]), derives its
 //!    title and culprit ([`sentry_core::summary`]) and groups it
 //!    ([`sentry_core::grouping`]); the metadata store files it under the
 //!    issue of its grouping hash, and the event store keeps the batch's
@@ -36,6 +38,7 @@ pub mod grouping_configs;
 pub mod ingest;
 pub mod init;
 pub mod logging;
+pub mod project_cache;
 pub mod routes;
 pub mod search;
 pub mod spool;

@@ -6,6 +6,7 @@ use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
+use crate::ingest::scrubbing::ScrubbingConfigs;
 use crate::spool::Spool;
 
 /// Shared, cheaply cloned server state.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub limits: IngestLimits,
     /// Each project's grouping config.
     pub grouping: Arc<GroupingConfigs>,
+    /// Each project's data scrubbing settings.
+    pub scrubbing: Arc<ScrubbingConfigs>,
     /// The URL clients reach this server at, without a trailing slash; used
     /// in DSNs, permalinks and pagination links.
     pub public_url: String,

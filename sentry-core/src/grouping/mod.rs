@@ -706,10 +706,7 @@ mod tests {
         let mut event: Event = serde_json::from_str(r#"{"message":"hi"}"#).unwrap();
         crate::normalize::normalize(
             &mut event,
-            &crate::normalize::NormalizeConfig {
-                received: crate::protocol::Timestamp::now(),
-                envelope_event_id: None,
-            },
+            &crate::normalize::NormalizeConfig::new(crate::protocol::Timestamp::now()),
         );
         let config = GroupingConfig::default();
         prepare(&mut event, &config);

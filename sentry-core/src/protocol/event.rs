@@ -122,6 +122,48 @@ impl Event {
     pub fn exceptions(&self) -> &[Exception] {
         self.exception.as_ref().map_or(&[], |values| &values.values)
     }
+
+    /// Calls `visit` with every stack trace of the event (of exceptions,
+    /// threads, and the top-level one, raw ones included) and its path,
+    /// e.g. `["exception", "values", "0", "stacktrace"]`.
+    pub(crate) fn for_each_stacktrace_mut(
+        &mut self,
+        mut visit: impl FnMut(&[&str], &mut Stacktrace),
+    ) {
+        // Each exception and thread holds a stack trace and a raw one.
+        let mut pair = |list: &str, index: usize, stacktraces: [Option<&mut Stacktrace>; 2]| {
+            let index = index.to_string();
+            for (field, stacktrace) in ["stacktrace", "raw_stacktrace"]
+                .into_iter()
+                .zip(stacktraces)
+            {
+                if let Some(stacktrace) = stacktrace {
+                    visit(&[list, "values", &index, field], stacktrace);
+                }
+            }
+        };
+        if let Some(exceptions) = self.exception.as_mut() {
+            for (index, exception) in exceptions.values.iter_mut().enumerate() {
+                let stacktraces = [
+                    exception.stacktrace.as_mut(),
+                    exception.raw_stacktrace.as_mut(),
+                ];
+                pair("exception", index, stacktraces);
+            }
+        }
+        if let Some(threads) = self.threads.as_mut() {
+            for (index, thread) in threads.values.iter_mut().enumerate() {
+                pair(
+                    "threads",
+                    index,
+                    [thread.stacktrace.as_mut(), thread.raw_stacktrace.as_mut()],
+                );
+            }
+        }
+        if let Some(stacktrace) = self.stacktrace.as_mut() {
+            visit(&["stacktrace"], stacktrace);
+        }
+    }
 }
 
 /// The legacy `message` field, which SDKs send as text or as a log entry.

@@ -38,10 +38,7 @@ fn group_input_with(
         serde_json::from_value(input.clone()).map_err(|e| format!("does not deserialize: {e}"))?;
     normalize(
         &mut event,
-        &NormalizeConfig {
-            received: Timestamp::from_unix_seconds(1_700_000_000.0).unwrap(),
-            envelope_event_id: None,
-        },
+        &NormalizeConfig::new(Timestamp::from_unix_seconds(1_700_000_000.0).unwrap()),
     );
     let project_rules = match input
         .pointer("/_grouping/enhancements")

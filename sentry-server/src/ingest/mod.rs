@@ -4,10 +4,13 @@
 //! (sizes, that event payloads are JSON), settles the event id the client
 //! is answered with, and appends the request to the spool; the answer goes
 //! out once that is on disk. [`worker`] runs behind the spool: it reads
-//! the requests back in batches and deserializes, normalizes, groups,
-//! files and stores their events, retrying while a store is down.
+//! the requests back in batches and deserializes, normalizes (with the
+//! request's [`client`] facts), scrubs ([`scrubbing`]), groups, files and
+//! stores their events, retrying while a store is down.
 
 pub mod body;
+pub mod client;
+pub mod scrubbing;
 pub mod worker;
 
 use axum::http::StatusCode;
@@ -17,6 +20,7 @@ use sentry_core::protocol::Timestamp;
 use sentry_core::{Envelope, EventId, ProjectId};
 use serde::Deserialize;
 
+use self::client::ClientIp;
 use crate::error::ApiError;
 use crate::spool::{Kind, SpoolError, Submission};
 use crate::state::AppState;
@@ -36,6 +40,7 @@ pub async fn accept_envelope(
     project_id: ProjectId,
     envelope: &Envelope,
     body: Bytes,
+    client_ip: ClientIp,
 ) -> Result<Option<EventId>, ApiError> {
     let mut event_id = envelope.headers.event_id;
     for item in &envelope.items {
@@ -44,7 +49,7 @@ pub async fn accept_envelope(
             event_id = event_id.or(head).or_else(|| Some(EventId::new_random()));
         }
     }
-    spool(state, Kind::Envelope, project_id, event_id, body).await?;
+    spool(state, Kind::Envelope, project_id, event_id, body, client_ip).await?;
     Ok(event_id)
 }
 
@@ -58,9 +63,18 @@ pub async fn accept_event(
     state: &AppState,
     project_id: ProjectId,
     payload: Bytes,
+    client_ip: ClientIp,
 ) -> Result<EventId, ApiError> {
     let event_id = event_head(state, &payload)?.unwrap_or_else(EventId::new_random);
-    spool(state, Kind::Event, project_id, Some(event_id), payload).await?;
+    spool(
+        state,
+        Kind::Event,
+        project_id,
+        Some(event_id),
+        payload,
+        client_ip,
+    )
+    .await?;
     Ok(event_id)
 }
 
@@ -70,13 +84,14 @@ async fn spool(
     project_id: ProjectId,
     event_id: Option<EventId>,
     payload: Bytes,
+    client_ip: ClientIp,
 ) -> Result<(), ApiError> {
     let submission = Submission {
         kind,
         project_id,
         received: Timestamp::now(),
         event_id,
-        client_ip: None,
+        client_ip: client_ip.0,
         payload,
     };
     state

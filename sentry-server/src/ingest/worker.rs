@@ -19,6 +19,7 @@ use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::store::{EventStore, IssueEvent, MetadataStore, StoredEvent};
 use sentry_core::{Envelope, Event, EventId, ProjectId};
 
+use crate::ingest::client::{self, ClientIp};
 use crate::spool::{Kind, SpoolReader, Submission};
 use crate::state::AppState;
 
@@ -76,25 +77,30 @@ struct Filed {
 /// The events a request carried, with how to normalize each; a payload
 /// that does not deserialize is dropped with a warning.
 fn events_of(submission: &Submission) -> Vec<(Event, NormalizeConfig)> {
-    let config = NormalizeConfig {
-        received: submission.received,
+    let config = |headers| NormalizeConfig {
+        // The id the client was answered with.
         envelope_event_id: submission.event_id,
+        ..client::normalize_config(submission.received, headers, ClientIp(submission.client_ip))
     };
-    let parse = |payload: &[u8]| match serde_json::from_slice::<Event>(payload) {
-        Ok(event) => Some((event, config.clone())),
+    let parse = |payload: &[u8], config: NormalizeConfig| match serde_json::from_slice::<Event>(
+        payload,
+    ) {
+        Ok(event) => Some((event, config)),
         Err(error) => {
             tracing::warn!(%error, project_id = %submission.project_id, "dropping an event that does not deserialize");
             None
         }
     };
     match submission.kind {
-        Kind::Event => parse(&submission.payload).into_iter().collect(),
+        Kind::Event => parse(&submission.payload, config(None))
+            .into_iter()
+            .collect(),
         Kind::Envelope => match Envelope::parse(submission.payload.clone()) {
             Ok(envelope) => envelope
                 .items
                 .iter()
                 .filter(|item| item.headers.ty == ItemType::Event)
-                .filter_map(|item| parse(&item.payload))
+                .filter_map(|item| parse(&item.payload, config(Some(&envelope.headers))))
                 .collect(),
             Err(error) => {
                 tracing::warn!(%error, "dropping a spooled envelope that does not parse");
@@ -126,6 +132,11 @@ async fn file_event(
     {
         return;
     }
+    let scrubber = retry("read the scrubbing settings", || {
+        state.scrubbing.for_project(&state.metadata, project_id)
+    })
+    .await;
+    scrubber.scrub(&mut event);
     let grouping_config = retry("read the grouping config", || {
         state.grouping.for_project(&state.metadata, project_id)
     })

@@ -15,6 +15,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::auth::client_auth;
 use crate::error::ApiError;
+use crate::ingest::client::ClientIp;
 use crate::ingest::{self, body};
 use crate::routes::model::ingest_answer;
 use crate::state::AppState;
@@ -92,6 +93,7 @@ pub async fn envelope(
     State(state): State<AppState>,
     Path(project): Path<String>,
     RawQuery(query): RawQuery,
+    client_ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
@@ -101,7 +103,7 @@ pub async fn envelope(
         .map_err(|e| ApiError::bad_request(format!("invalid envelope: {e}")))?;
     let auth = client_auth(&headers, query.as_deref(), envelope.headers.dsn.as_deref())?;
     authorize(&state, project_id, &auth).await?;
-    let event_id = ingest::accept_envelope(&state, project_id, &envelope, body).await?;
+    let event_id = ingest::accept_envelope(&state, project_id, &envelope, body, client_ip).await?;
     Ok(Json(ingest_answer(event_id)))
 }
 
@@ -110,6 +112,7 @@ pub async fn store(
     State(state): State<AppState>,
     Path(project): Path<String>,
     RawQuery(query): RawQuery,
+    client_ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
@@ -121,7 +124,7 @@ pub async fn store(
         Some(json) => Bytes::from(json),
         None => body,
     };
-    let event_id = ingest::accept_event(&state, project_id, payload).await?;
+    let event_id = ingest::accept_event(&state, project_id, payload, client_ip).await?;
     Ok(Json(ingest_answer(Some(event_id))))
 }
 

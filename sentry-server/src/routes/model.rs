@@ -82,6 +82,8 @@ pub fn event_json(stored: &StoredEvent, event: &Event, project: &Project) -> Val
         .map(|(key, value)| json!({ "key": key, "value": value }))
         .collect();
     let event_id = stored.event_id.to_string();
+    let entries = entries(event);
+    let meta = api_meta(event, &entries);
     json!({
         "id": event_id,
         "eventID": event_id,
@@ -112,8 +114,46 @@ pub fn event_json(stored: &StoredEvent, event: &Event, project: &Project) -> Val
         "fingerprints": [stored.hash.as_str()],
         "groupingConfig": { "id": stored.grouping_config },
         "errors": event.errors.clone().unwrap_or_default(),
-        "entries": entries(event),
+        "entries": entries,
+        "_meta": meta,
     })
+}
+
+/// The event's `_meta` (what normalization and scrubbing changed) nested
+/// as Sentry's event API nests it: under the API's field names, and for
+/// entries under their index.
+fn api_meta(event: &Event, entries: &[Value]) -> Value {
+    let Some(Value::Object(meta)) = event.other.get("_meta") else {
+        return json!({});
+    };
+    let mut api = serde_json::Map::new();
+    for (api_field, event_field) in [
+        ("context", "extra"),
+        ("contexts", "contexts"),
+        ("user", "user"),
+        ("sdk", "sdk"),
+        ("tags", "tags"),
+        ("packages", "modules"),
+    ] {
+        if let Some(field_meta) = meta.get(event_field) {
+            api.insert(api_field.to_owned(), field_meta.clone());
+        }
+    }
+    let mut entry_meta = serde_json::Map::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let event_field = match entry["type"].as_str() {
+            Some("message") => "logentry",
+            Some(other) => other,
+            None => continue,
+        };
+        if let Some(field_meta) = meta.get(event_field) {
+            entry_meta.insert(index.to_string(), json!({ "data": field_meta }));
+        }
+    }
+    if !entry_meta.is_empty() {
+        api.insert("entries".to_owned(), Value::Object(entry_meta));
+    }
+    Value::Object(api)
 }
 
 /// The interfaces of an event, in the order Sentry lists them.

@@ -1,11 +1,14 @@
 //! Projects in Sentry's web API: detail and update, including the grouping
-//! settings `fingerprintingRules` and `groupingEnhancements` and the
-//! retention settings `retentionDays` and `maxEvents`.
+//! settings `fingerprintingRules` and `groupingEnhancements`, the
+//! retention settings `retentionDays` and `maxEvents`, and the data
+//! scrubbing settings `dataScrubber`, `dataScrubberDefaults`,
+//! `sensitiveFields`, `safeFields` and `scrubIPAddresses`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sentry_core::grouping::{Enhancements, FingerprintingRules};
+use sentry_core::scrub::{self, ScrubbingSettings};
 use sentry_core::store::{MetadataStore, Organization, Project};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,6 +17,7 @@ use crate::auth::ApiAuth;
 use crate::cleanup::{MAX_EVENTS, MAX_RETENTION_DAYS, RETENTION_DAYS, Retention};
 use crate::error::ApiError;
 use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
+use crate::ingest::scrubbing;
 use crate::state::AppState;
 
 /// Loads a project the token may see.
@@ -41,7 +45,8 @@ async fn project_json(
     let fingerprinting = option(FINGERPRINTING_RULES).await?.unwrap_or_default();
     let enhancements = option(GROUPING_ENHANCEMENTS).await?.unwrap_or_default();
     let retention = Retention::of_project(&state.metadata, project.id).await?;
-    Ok(json!({
+    let scrubbing = scrubbing::load(&state.metadata, project.id).await?;
+    let mut detail = json!({
         "id": project.id.to_string(),
         "slug": project.slug,
         "name": project.name,
@@ -53,7 +58,11 @@ async fn project_json(
         "groupingEnhancements": enhancements,
         "retentionDays": retention.days,
         "maxEvents": retention.max_events,
-    }))
+    });
+    for (option, value) in scrubbing.options() {
+        detail[option] = value;
+    }
+    Ok(detail)
 }
 
 /// `GET /api/0/projects/{org}/{project}/`.
@@ -86,7 +95,8 @@ fn invalid(field: &str, message: String) -> ApiError {
     )
 }
 
-/// `PUT /api/0/projects/{org}/{project}/`: validates and saves grouping rules.
+/// `PUT /api/0/projects/{org}/{project}/`: validates and saves grouping,
+/// retention and data scrubbing settings.
 pub async fn update_project(
     State(state): State<AppState>,
     auth: ApiAuth,
@@ -139,6 +149,7 @@ pub async fn update_project(
                 .ok_or_else(|| invalid(MAX_EVENTS, "must be a whole number or null".to_owned())),
         })
         .transpose()?;
+    let scrubbing = scrubbing_update(&body)?;
     for (key, value) in [
         (FINGERPRINTING_RULES, &update.fingerprinting_rules),
         (GROUPING_ENHANCEMENTS, &update.grouping_enhancements),
@@ -153,6 +164,32 @@ pub async fn update_project(
                 .await?;
         }
     }
+    for (key, value) in &scrubbing {
+        state
+            .metadata
+            .set_project_option(project.id, key, value.as_deref())
+            .await?;
+    }
     state.grouping.invalidate(project.id);
+    state.scrubbing.invalidate(project.id);
     Ok(Json(project_json(&state, &org, &project).await?))
+}
+
+/// Validates the data scrubbing options of an update; returns each option
+/// given with the JSON text to store, `None` for `null` (the default).
+fn scrubbing_update(body: &[u8]) -> Result<Vec<(&'static str, Option<String>)>, ApiError> {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(Vec::new());
+    };
+    let mut updates = Vec::new();
+    for option in scrub::OPTIONS {
+        let Some(value) = fields.get(option) else {
+            continue;
+        };
+        ScrubbingSettings::default()
+            .set(option, value)
+            .map_err(|e| invalid(option, e.to_string()))?;
+        updates.push((option, (!value.is_null()).then(|| value.to_string())));
+    }
+    Ok(updates)
 }

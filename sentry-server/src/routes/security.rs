@@ -19,6 +19,7 @@ use sentry_core::security_report::{self, Outcome, ReportContext, SecurityReportE
 
 use crate::auth::{client_auth, form_pairs};
 use crate::error::ApiError;
+use crate::ingest::client::ClientIp;
 use crate::ingest::{self, body};
 use crate::routes::ingest::{authorize, project_id};
 use crate::state::AppState;
@@ -38,6 +39,7 @@ pub async fn report(
     State(state): State<AppState>,
     Path(project): Path<String>,
     RawQuery(query): RawQuery,
+    client_ip: ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
@@ -66,7 +68,7 @@ pub async fn report(
         match outcome {
             Outcome::Event(event) => {
                 let payload = Bytes::from(event.to_string());
-                ingest::accept_event(&state, project_id, payload).await?;
+                ingest::accept_event(&state, project_id, payload, client_ip).await?;
             }
             Outcome::Filtered(reason) => {
                 tracing::debug!(%project_id, ?reason, "security report filtered");

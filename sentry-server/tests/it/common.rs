@@ -199,6 +199,23 @@ impl TestServer {
         Ok((status, response.json().await?))
     }
 
+    /// PUTs a project update through Sentry's project API; returns the
+    /// status and JSON body.
+    pub async fn put_project(&self, init: &Init, body: Value) -> Result<(u16, Value)> {
+        let response = self
+            .http
+            .put(format!(
+                "{}/api/0/projects/{}/{}/",
+                self.url, init.org, init.project
+            ))
+            .bearer_auth(&init.token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await?))
+    }
+
     /// Lists every issue of a project (all statuses), following `Link` cursors.
     pub async fn all_issues(&self, init: &Init) -> Result<Vec<Value>> {
         let mut url = format!(

@@ -8,22 +8,7 @@ use std::process::{Command, Stdio};
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::common::{Init, TestServer, binary};
-
-async fn put_project(server: &TestServer, init: &Init, body: Value) -> Result<(u16, Value)> {
-    let response = server
-        .http
-        .put(format!(
-            "{}/api/0/projects/{}/{}/",
-            server.url, init.org, init.project
-        ))
-        .bearer_auth(&init.token)
-        .json(&body)
-        .send()
-        .await?;
-    let status = response.status().as_u16();
-    Ok((status, response.json().await?))
-}
+use crate::common::{TestServer, binary};
 
 fn error(ty: &str, function: &str) -> Value {
     json!({
@@ -39,12 +24,9 @@ fn error(ty: &str, function: &str) -> Value {
 async fn invalid_rules_are_rejected_with_their_position() -> Result<()> {
     let server = TestServer::start()?;
     let init = server.init("rules")?;
-    let (status, body) = put_project(
-        &server,
-        &init,
-        json!({"fingerprintingRules": "type:KeyError\n"}),
-    )
-    .await?;
+    let (status, body) = server
+        .put_project(&init, json!({"fingerprintingRules": "type:KeyError\n"}))
+        .await?;
     assert_eq!(status, 400, "{body}");
     assert!(
         body["detail"]
@@ -54,12 +36,12 @@ async fn invalid_rules_are_rejected_with_their_position() -> Result<()> {
         "{body}"
     );
     assert!(body["fingerprintingRules"].is_array(), "{body}");
-    let (status, body) = put_project(
-        &server,
-        &init,
-        json!({"groupingEnhancements": "function:a -group\nnonsense:b +app\n"}),
-    )
-    .await?;
+    let (status, body) = server
+        .put_project(
+            &init,
+            json!({"groupingEnhancements": "function:a -group\nnonsense:b +app\n"}),
+        )
+        .await?;
     assert_eq!(status, 400, "{body}");
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(
@@ -75,12 +57,12 @@ async fn project_rules_apply_at_ingest() -> Result<()> {
     let init = server.init("rules")?;
     let fingerprinting = "type:KeyError -> key-trouble title=\"Key trouble\"";
     let enhancements = "function:helper_* -group";
-    let (status, body) = put_project(
-        &server,
-        &init,
-        json!({"fingerprintingRules": fingerprinting, "groupingEnhancements": enhancements}),
-    )
-    .await?;
+    let (status, body) = server
+        .put_project(
+            &init,
+            json!({"fingerprintingRules": fingerprinting, "groupingEnhancements": enhancements}),
+        )
+        .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["fingerprintingRules"], fingerprinting);
     let (_, project) = server

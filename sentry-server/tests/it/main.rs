@@ -13,4 +13,5 @@ mod cors;
 mod durability;
 mod grouping;
 mod issue_events;
+mod scrubbing;
 mod security;

@@ -22,10 +22,7 @@ fn read_json(path: &str) -> Value {
 /// The corpus inputs are raw SDK events; normalize them as ingest does.
 fn normalized_event(input: &Value) -> Event {
     let mut event: Event = serde_json::from_value(input.clone()).unwrap();
-    let config = NormalizeConfig {
-        received: Timestamp::from_unix_seconds(1_700_000_000.0).unwrap(),
-        envelope_event_id: None,
-    };
+    let config = NormalizeConfig::new(Timestamp::from_unix_seconds(1_700_000_000.0).unwrap());
     normalize(&mut event, &config);
     event
 }
