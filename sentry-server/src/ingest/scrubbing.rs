@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
+use sentry_core::ProjectId;
 use sentry_core::scrub::{self, Scrubber, ScrubbingSettings};
 use sentry_core::store::MetadataStore;
-use sentry_core::ProjectId;
 use sentry_store::AnyMetadataStore;
 
 use crate::error::ApiError;

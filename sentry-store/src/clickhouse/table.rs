@@ -3,7 +3,7 @@
 //!
 //! [`EventStore`]: sentry_core::store::EventStore
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use sentry_core::protocol::Timestamp;
@@ -15,7 +15,7 @@ use super::error::ChError;
 use super::rowbinary::{RowReader, RowWriter};
 use super::schema::{EVENT_IDS_TABLE, EVENTS_TABLE};
 use super::sql::{
-    date_literal, day, event_id_literal, identifier, ids_condition, ids_set_condition,
+    date_literal, day, event_id_literal, identifier, ids_condition, ids_set_condition, join,
     string_literal,
 };
 
@@ -47,6 +47,7 @@ const MUTATION_POLL_MAX: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone, Copy)]
 pub(super) struct EventKey {
     pub(super) project_id: ProjectId,
+    pub(super) issue_id: IssueId,
     pub(super) event_id: EventId,
     pub(super) timestamp: i64,
 }
@@ -305,7 +306,7 @@ impl Inner {
             let rows = self
                 .rows(
                     &format!(
-                        "SELECT project_id, event_id, timestamp FROM {events} WHERE {condition} \
+                        "SELECT project_id, issue_id, event_id, timestamp FROM {events} WHERE {condition} \
                          ORDER BY timestamp {order}, event_id {order} LIMIT {asked} \
                          FORMAT RowBinary",
                         events = self.events
@@ -313,6 +314,7 @@ impl Inner {
                     |row| {
                         Ok(EventKey {
                             project_id: ProjectId(row.u64()?),
+                            issue_id: IssueId(row.i64()?),
                             event_id: EventId::from_bytes(row.fixed::<16>()?),
                             timestamp: row.i64()?,
                         })
@@ -349,8 +351,13 @@ impl Inner {
             else {
                 continue;
             };
-            let mut condition =
-                format!("{ids} AND timestamp >= {oldest} AND timestamp <= {newest}");
+            // The issues and the time range give the primary key's range,
+            // so only the granules of these events are read.
+            let issues: BTreeSet<i64> = chunk.iter().map(|key| key.issue_id.0).collect();
+            let mut condition = format!(
+                "{ids} AND issue_id IN ({}) AND timestamp >= {oldest} AND timestamp <= {newest}",
+                join(issues.iter().map(i64::to_string))
+            );
             if let (Some(first), Some(last)) = (
                 Timestamp::from_unix_micros(oldest),
                 Timestamp::from_unix_micros(newest),
