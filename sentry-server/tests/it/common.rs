@@ -218,27 +218,30 @@ impl TestServer {
 
     /// Lists every issue of a project (all statuses), following `Link` cursors.
     pub async fn all_issues(&self, init: &Init) -> Result<Vec<Value>> {
-        let mut url = format!(
+        let url = format!(
             "{}/api/0/projects/{}/{}/issues/?query=",
             self.url, init.org, init.project
         );
-        let mut issues = Vec::new();
+        self.all_pages(&init.token, url).await
+    }
+
+    /// GETs a list and every page after it, following `Link` cursors.
+    pub async fn all_pages(&self, token: &str, url: String) -> Result<Vec<Value>> {
         self.settled().await?;
-        loop {
-            let response = self.http.get(&url).bearer_auth(&init.token).send().await?;
+        let mut items = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next {
+            let response = self.http.get(&url).bearer_auth(token).send().await?;
             anyhow::ensure!(
                 response.status() == 200,
-                "issue list answered {}",
+                "{url} answered {}",
                 response.status()
             );
-            let next = next_link(response.headers().get("link").and_then(|v| v.to_str().ok()));
+            next = next_link(response.headers().get("link").and_then(|v| v.to_str().ok()));
             let page: Vec<Value> = response.json().await?;
-            issues.extend(page);
-            match next {
-                Some(next) => url = next,
-                None => return Ok(issues),
-            }
+            items.extend(page);
         }
+        Ok(items)
     }
 
     /// The latest event of an issue.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::common::{Backend, TestServer, next_link};
+use crate::common::{Backend, TestServer};
 
 /// Sends events to `/store/` until told to stop; records the ids answered 200.
 async fn send_until_stopped(
@@ -70,25 +70,13 @@ async fn no_acknowledged_event_is_lost_to_a_kill() -> Result<()> {
     let issues = server.all_issues(&init).await?;
     anyhow::ensure!(issues.len() == 1, "one issue: {issues:?}");
     let issue_id = issues[0]["id"].as_str().context("issue id")?;
-    let mut url = Some(format!(
-        "{}/api/0/issues/{issue_id}/events/?limit=100",
-        server.url
-    ));
-    let mut stored = Vec::new();
-    while let Some(next) = url {
-        let response = server
-            .http
-            .get(&next)
-            .bearer_auth(&init.token)
-            .send()
-            .await?;
-        url = next_link(response.headers().get("link").and_then(|v| v.to_str().ok()));
-        let page: Vec<Value> = response.json().await?;
-        stored.extend(
-            page.iter()
-                .filter_map(|event| event["eventID"].as_str().map(str::to_owned)),
-        );
-    }
+    let url = format!("{}/api/0/issues/{issue_id}/events/?limit=100", server.url);
+    let stored: Vec<String> = server
+        .all_pages(&init.token, url)
+        .await?
+        .iter()
+        .filter_map(|event| event["eventID"].as_str().map(str::to_owned))
+        .collect();
     let distinct: HashSet<&String> = stored.iter().collect();
     assert_eq!(distinct.len(), stored.len(), "every event is stored once");
     let missing: Vec<&String> = acked.iter().filter(|id| !distinct.contains(id)).collect();
