@@ -23,6 +23,7 @@ mod dsn;
 mod ids;
 mod meta;
 
+pub mod encoding;
 pub mod envelope;
 pub mod grouping;
 pub mod normalize;

@@ -1,13 +1,13 @@
 //! `POST /api/<project_id>/envelope/` and `POST /api/<project_id>/store/`.
 
-use std::io::Read;
 use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, Method};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use bytes::Bytes;
+use sentry_core::encoding::{ContentEncoding, DecodeError};
 use sentry_core::store::MetadataStore;
 use sentry_core::{ClientAuth, Envelope, ProjectId};
 use serde_json::Value;
@@ -120,30 +120,30 @@ pub async fn store(
     let auth = client_auth(&headers, query.as_deref(), None)?;
     authorize(&state, project_id, &auth).await?;
     let body = body::read(&headers, body, state.limits.max_envelope_size).await?;
-    let payload = match legacy_decode(&body, state.limits.max_event_size)? {
-        Some(json) => Bytes::from(json),
-        None => body,
-    };
+    let payload = legacy_decode(&body, state.limits.max_event_size)?.unwrap_or(body);
     let event_id = ingest::accept_event(&state, project_id, payload, client_ip).await?;
     Ok(Json(ingest_answer(Some(event_id))))
 }
 
 /// Old SDKs post base64 of zlib-compressed JSON to `/store/`. Returns the
 /// decoded JSON for such a body, or `None` for a plain JSON body.
-fn legacy_decode(body: &[u8], limit: usize) -> Result<Option<Vec<u8>>, ApiError> {
+fn legacy_decode(body: &[u8], limit: usize) -> Result<Option<Bytes>, ApiError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_none_or(|&b| b == b'{') {
         return Ok(None);
     }
     let compressed = base64_decode(body)
         .ok_or_else(|| ApiError::bad_request("invalid event payload: not JSON"))?;
-    let mut json = Vec::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    flate2::read::ZlibDecoder::new(&compressed[..])
-        .take(cap)
-        .read_to_end(&mut json)
-        .map_err(|e| ApiError::bad_request(format!("invalid event payload: {e}")))?;
-    Ok(Some(json))
+    match ContentEncoding::Deflate.decode(&compressed, limit) {
+        Ok(json) => Ok(Some(json)),
+        Err(DecodeError::TooLarge { limit }) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("event exceeds the limit of {limit} bytes"),
+        )),
+        Err(error) => Err(ApiError::bad_request(format!(
+            "invalid event payload: {error}"
+        ))),
+    }
 }
 
 fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
