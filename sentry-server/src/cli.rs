@@ -388,6 +388,7 @@ async fn serve(
         limits: IngestLimits::default(),
         grouping: Arc::default(),
         scrubbing: Arc::default(),
+        origins: Arc::default(),
         public_url: public_url.trim_end_matches('/').to_owned(),
     };
     let worker = tokio::spawn(crate::ingest::worker::run(state.clone(), spooled));

@@ -6,6 +6,7 @@ use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
+use crate::ingest::origins::OriginConfigs;
 use crate::ingest::scrubbing::ScrubbingConfigs;
 use crate::spool::Spool;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub grouping: Arc<GroupingConfigs>,
     /// Each project's data scrubbing settings.
     pub scrubbing: Arc<ScrubbingConfigs>,
+    /// Each project's allowed origins.
+    pub origins: Arc<OriginConfigs>,
     /// The URL clients reach this server at, without a trailing slash; used
     /// in DSNs, permalinks and pagination links.
     pub public_url: String,

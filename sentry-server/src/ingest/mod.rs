@@ -10,6 +10,7 @@
 
 pub mod body;
 pub mod client;
+pub mod origins;
 pub mod scrubbing;
 pub mod worker;
 

@@ -35,6 +35,7 @@ pub(crate) async fn authorize(
     state: &AppState,
     project_id: ProjectId,
     auth: &ClientAuth,
+    headers: &HeaderMap,
 ) -> Result<(), ApiError> {
     let key = state
         .metadata
@@ -49,7 +50,10 @@ pub(crate) async fn authorize(
     if !key.is_active {
         return Err(ApiError::forbidden("public key is disabled"));
     }
-    Ok(())
+    state
+        .origins
+        .check(&state.metadata, project_id, headers)
+        .await
 }
 
 /// CORS for the ingest paths, as Relay answers it: any origin (a
@@ -102,7 +106,7 @@ pub async fn envelope(
     let envelope = Envelope::parse(body.clone())
         .map_err(|e| ApiError::bad_request(format!("invalid envelope: {e}")))?;
     let auth = client_auth(&headers, query.as_deref(), envelope.headers.dsn.as_deref())?;
-    authorize(&state, project_id, &auth).await?;
+    authorize(&state, project_id, &auth, &headers).await?;
     let event_id = ingest::accept_envelope(&state, project_id, &envelope, body, client_ip).await?;
     Ok(Json(ingest_answer(event_id)))
 }
@@ -118,7 +122,7 @@ pub async fn store(
 ) -> Result<Json<Value>, ApiError> {
     let project_id = project_id(&project)?;
     let auth = client_auth(&headers, query.as_deref(), None)?;
-    authorize(&state, project_id, &auth).await?;
+    authorize(&state, project_id, &auth, &headers).await?;
     let body = body::read(&headers, body, state.limits.max_envelope_size).await?;
     let payload = legacy_decode(&body, state.limits.max_event_size)?.unwrap_or(body);
     let event_id = ingest::accept_event(&state, project_id, payload, client_ip).await?;

@@ -2,7 +2,8 @@
 //! settings `fingerprintingRules` and `groupingEnhancements`, the
 //! retention settings `retentionDays` and `maxEvents`, and the data
 //! scrubbing settings `dataScrubber`, `dataScrubberDefaults`,
-//! `sensitiveFields`, `safeFields` and `scrubIPAddresses`.
+//! `sensitiveFields`, `safeFields` and `scrubIPAddresses`, and the
+//! browser origins ingest allows, `allowedDomains`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,6 +18,7 @@ use crate::auth::ApiAuth;
 use crate::cleanup::{MAX_EVENTS, MAX_RETENTION_DAYS, RETENTION_DAYS, Retention};
 use crate::error::ApiError;
 use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
+use crate::ingest::origins::{self, ALLOWED_DOMAINS};
 use crate::ingest::scrubbing;
 use crate::state::AppState;
 
@@ -46,6 +48,7 @@ async fn project_json(
     let enhancements = option(GROUPING_ENHANCEMENTS).await?.unwrap_or_default();
     let retention = Retention::of_project(&state.metadata, project.id).await?;
     let scrubbing = scrubbing::load(&state.metadata, project.id).await?;
+    let origins = origins::allowed_origins(&state.metadata, project.id).await?;
     let mut detail = json!({
         "id": project.id.to_string(),
         "slug": project.slug,
@@ -58,6 +61,7 @@ async fn project_json(
         "groupingEnhancements": enhancements,
         "retentionDays": retention.days,
         "maxEvents": retention.max_events,
+        "allowedDomains": origins.patterns(),
     });
     for (option, value) in scrubbing.options() {
         detail[option] = value;
@@ -149,7 +153,8 @@ pub async fn update_project(
                 .ok_or_else(|| invalid(MAX_EVENTS, "must be a whole number or null".to_owned())),
         })
         .transpose()?;
-    let scrubbing = scrubbing_update(&body)?;
+    let mut options = scrubbing_update(&body)?;
+    options.extend(allowed_domains_update(&body)?);
     for (key, value) in [
         (FINGERPRINTING_RULES, &update.fingerprinting_rules),
         (GROUPING_ENHANCEMENTS, &update.grouping_enhancements),
@@ -164,7 +169,7 @@ pub async fn update_project(
                 .await?;
         }
     }
-    for (key, value) in &scrubbing {
+    for (key, value) in &options {
         state
             .metadata
             .set_project_option(project.id, key, value.as_deref())
@@ -172,7 +177,28 @@ pub async fn update_project(
     }
     state.grouping.invalidate(project.id);
     state.scrubbing.invalidate(project.id);
+    state.origins.invalidate(project.id);
     Ok(Json(project_json(&state, &org, &project).await?))
+}
+
+/// Validates `allowedDomains` when an update has it: a list of patterns,
+/// or `null` for the default (`["*"]`); returns it with the JSON text to
+/// store.
+fn allowed_domains_update(body: &[u8]) -> Result<Option<(&'static str, Option<String>)>, ApiError> {
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(None);
+    };
+    match fields.get(ALLOWED_DOMAINS) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some((ALLOWED_DOMAINS, None))),
+        Some(value @ Value::Array(items)) if items.iter().all(Value::is_string) => {
+            Ok(Some((ALLOWED_DOMAINS, Some(value.to_string()))))
+        }
+        _ => Err(invalid(
+            ALLOWED_DOMAINS,
+            "must be a list of domains, such as [\"*\"] or [\"*.example.com\"]".to_owned(),
+        )),
+    }
 }
 
 /// Validates the data scrubbing options of an update; returns each option

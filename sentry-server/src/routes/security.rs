@@ -46,7 +46,7 @@ pub async fn report(
     let project_id = project_id(&project)?;
     check_content_type(&headers)?;
     let auth = client_auth(&headers, query.as_deref(), None)?;
-    authorize(&state, project_id, &auth).await?;
+    authorize(&state, project_id, &auth, &headers).await?;
     let body = body::read(&headers, body, state.limits.max_event_size).await?;
 
     let pairs = query.as_deref().map(form_pairs).unwrap_or_default();

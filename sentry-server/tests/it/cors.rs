@@ -66,3 +66,65 @@ async fn browsers_may_post_events_from_any_origin() -> Result<()> {
     assert!(api.headers().get("access-control-allow-origin").is_none());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_project_takes_events_only_from_its_allowed_origins() -> Result<()> {
+    let server = TestServer::start()?;
+    let init = server.init("origins")?;
+    let project_url = format!(
+        "{}/api/0/projects/{}/{}/",
+        server.url, init.org, init.project
+    );
+    let put = |body: serde_json::Value| {
+        server
+            .http
+            .put(&project_url)
+            .bearer_auth(&init.token)
+            .json(&body)
+            .send()
+    };
+    let answer = put(json!({"allowedDomains": "example.com"})).await?;
+    assert_eq!(answer.status(), 400, "a list is required");
+    let answer = put(json!({"allowedDomains": ["*.example.com"]})).await?;
+    assert_eq!(answer.status(), 200);
+    let detail: serde_json::Value = answer.json().await?;
+    assert_eq!(detail["allowedDomains"], json!(["*.example.com"]));
+
+    let store = format!(
+        "{}/api/{}/store/?sentry_key={}",
+        server.url,
+        init.project_id,
+        init.key()
+    );
+    let send = |origin: Option<&'static str>| {
+        let mut request = server
+            .http
+            .post(&store)
+            .body(json!({"message": "from a page"}).to_string());
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    assert_eq!(send(Some("https://app.example.com")).await?.status(), 200);
+    let refused = send(Some("https://evil.example.net")).await?;
+    assert_eq!(refused.status(), 403);
+    let body: serde_json::Value = refused.json().await?;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("origin"),
+        "{body}"
+    );
+    assert_eq!(
+        send(None).await?.status(),
+        200,
+        "server SDKs send no origin"
+    );
+
+    // Back to the default: every origin.
+    assert_eq!(put(json!({"allowedDomains": null})).await?.status(), 200);
+    assert_eq!(send(Some("https://evil.example.net")).await?.status(), 200);
+    Ok(())
+}
