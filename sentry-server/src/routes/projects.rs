@@ -86,8 +86,18 @@ pub async fn get_project(
 pub struct ProjectUpdate {
     fingerprinting_rules: Option<String>,
     grouping_enhancements: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     retention_days: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
     max_events: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    allowed_domains: Option<Value>,
+}
+
+/// Reads a field that is there, `null` included (serde reads a `null`
+/// `Option` as absent): `null` means back to the default.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// A field-level validation error, as Sentry answers: the message under the
@@ -154,7 +164,9 @@ pub async fn update_project(
         })
         .transpose()?;
     let mut options = scrubbing_update(&body)?;
-    options.extend(allowed_domains_update(&body)?);
+    if let Some(value) = &update.allowed_domains {
+        options.push((ALLOWED_DOMAINS, allowed_domains_update(value)?));
+    }
     for (key, value) in [
         (FINGERPRINTING_RULES, &update.fingerprinting_rules),
         (GROUPING_ENHANCEMENTS, &update.grouping_enhancements),
@@ -181,19 +193,12 @@ pub async fn update_project(
     Ok(Json(project_json(&state, &org, &project).await?))
 }
 
-/// Validates `allowedDomains` when an update has it: a list of patterns,
-/// or `null` for the default (`["*"]`); returns it with the JSON text to
-/// store.
-fn allowed_domains_update(body: &[u8]) -> Result<Option<(&'static str, Option<String>)>, ApiError> {
-    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
-        return Ok(None);
-    };
-    match fields.get(ALLOWED_DOMAINS) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some((ALLOWED_DOMAINS, None))),
-        Some(value @ Value::Array(items)) if items.iter().all(Value::is_string) => {
-            Ok(Some((ALLOWED_DOMAINS, Some(value.to_string()))))
-        }
+/// Validates `allowedDomains`: a list of patterns, or `null` for the
+/// default (`["*"]`); returns the JSON text to store.
+fn allowed_domains_update(value: &Value) -> Result<Option<String>, ApiError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Array(items) if items.iter().all(Value::is_string) => Ok(Some(value.to_string())),
         _ => Err(invalid(
             ALLOWED_DOMAINS,
             "must be a list of domains, such as [\"*\"] or [\"*.example.com\"]".to_owned(),

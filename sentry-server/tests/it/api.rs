@@ -242,3 +242,45 @@ async fn a_token_never_sees_another_organization() -> Result<()> {
     assert_eq!(response.status(), 404);
     Ok(())
 }
+
+#[tokio::test]
+async fn retention_settings_are_validated_and_null_restores_the_default() -> Result<()> {
+    let server = TestServer::start()?;
+    let init = server.init("retention")?;
+    let url = format!(
+        "{}/api/0/projects/{}/{}/",
+        server.url, init.org, init.project
+    );
+    let put = async |body: Value| -> Result<(u16, Value)> {
+        let response = server
+            .http
+            .put(&url)
+            .bearer_auth(&init.token)
+            .json(&body)
+            .send()
+            .await?;
+        Ok((response.status().as_u16(), response.json().await?))
+    };
+    let (status, project) = put(json!({"retentionDays": 30, "maxEvents": 1000})).await?;
+    assert_eq!(status, 200, "{project}");
+    assert_eq!(
+        (
+            project["retentionDays"].clone(),
+            project["maxEvents"].clone()
+        ),
+        (json!(30), json!(1000))
+    );
+    let (status, project) = put(json!({"retentionDays": null, "maxEvents": null})).await?;
+    assert_eq!(status, 200, "{project}");
+    assert_eq!(
+        (
+            project["retentionDays"].clone(),
+            project["maxEvents"].clone()
+        ),
+        (json!(90), Value::Null)
+    );
+    let (status, answer) = put(json!({"retentionDays": 0})).await?;
+    assert_eq!(status, 400);
+    assert!(answer["retentionDays"].is_array(), "{answer}");
+    Ok(())
+}
