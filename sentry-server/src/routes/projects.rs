@@ -119,7 +119,9 @@ pub async fn update_project(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_scope("project:write")?;
     let (org, project) = visible_project(&state, &auth, &org, &project).await?;
-    let update: ProjectUpdate = serde_json::from_slice(&body)
+    let fields: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let update = ProjectUpdate::deserialize(&fields)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     if let Some(rules) = &update.fingerprinting_rules {
         FingerprintingRules::parse(rules)
@@ -163,7 +165,7 @@ pub async fn update_project(
                 .ok_or_else(|| invalid(MAX_EVENTS, "must be a whole number or null".to_owned())),
         })
         .transpose()?;
-    let mut options = scrubbing_update(&body)?;
+    let mut options = scrubbing_update(&fields)?;
     if let Some(value) = &update.allowed_domains {
         options.push((ALLOWED_DOMAINS, allowed_domains_update(value)?));
     }
@@ -208,10 +210,7 @@ fn allowed_domains_update(value: &Value) -> Result<Option<String>, ApiError> {
 
 /// Validates the data scrubbing options of an update; returns each option
 /// given with the JSON text to store, `None` for `null` (the default).
-fn scrubbing_update(body: &[u8]) -> Result<Vec<(&'static str, Option<String>)>, ApiError> {
-    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
-        return Ok(Vec::new());
-    };
+fn scrubbing_update(fields: &Value) -> Result<Vec<(&'static str, Option<String>)>, ApiError> {
     let mut updates = Vec::new();
     for option in scrub::OPTIONS {
         let Some(value) = fields.get(option) else {

@@ -3,8 +3,8 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
@@ -23,11 +23,11 @@ pub struct Spooled {
 /// The processing side of the spool: reads submissions in the order they
 /// were appended and records how far processing got.
 pub struct SpoolReader {
-    files: Files,
+    files: Arc<Mutex<Files>>,
     durable: watch::Receiver<Position>,
 }
 
-/// The synchronous part, moved onto the blocking pool for each read.
+/// The synchronous part, used on the blocking pool.
 struct Files {
     dir: PathBuf,
     /// The next frame to read.
@@ -49,14 +49,14 @@ impl SpoolReader {
         counters: Arc<Counters>,
     ) -> Self {
         Self {
-            files: Files {
+            files: Arc::new(Mutex::new(Files {
                 dir,
                 position: checkpoint,
                 open: None,
                 committed: checkpoint,
                 oldest: checkpoint.segment,
                 counters,
-            },
+            })),
             durable,
         }
     }
@@ -70,22 +70,22 @@ impl SpoolReader {
     pub async fn next_batch(&mut self, max: usize) -> io::Result<Vec<Spooled>> {
         let durable = loop {
             let durable = *self.durable.borrow_and_update();
-            if self.files.position < durable {
+            if self.files()?.position < durable {
                 break durable;
             }
             if self.durable.changed().await.is_err() {
                 return Ok(Vec::new());
             }
         };
-        let mut files = self.take_files();
-        let (files, batch) = tokio::task::spawn_blocking(move || {
-            let batch = files.read(durable, max);
-            (files, batch)
+        let files = Arc::clone(&self.files);
+        tokio::task::spawn_blocking(move || {
+            files
+                .lock()
+                .map_err(|_| io::Error::other("the spool reader panicked"))?
+                .read(durable, max)
         })
         .await
-        .map_err(io::Error::other)?;
-        self.files = files;
-        batch
+        .map_err(io::Error::other)?
     }
 
     /// Records that everything before `position` is processed; deletes
@@ -95,7 +95,7 @@ impl SpoolReader {
     ///
     /// When the checkpoint cannot be written.
     pub fn commit(&mut self, position: Position) -> io::Result<()> {
-        let files = &mut self.files;
+        let mut files = self.files()?;
         segments::write_checkpoint(&files.dir, position)?;
         let processed = files.distance(files.committed, position);
         files
@@ -107,16 +107,10 @@ impl SpoolReader {
         Ok(())
     }
 
-    fn take_files(&mut self) -> Files {
-        let placeholder = Files {
-            dir: self.files.dir.clone(),
-            position: self.files.position,
-            open: None,
-            committed: self.files.committed,
-            oldest: self.files.oldest,
-            counters: Arc::clone(&self.files.counters),
-        };
-        std::mem::replace(&mut self.files, placeholder)
+    fn files(&self) -> io::Result<MutexGuard<'_, Files>> {
+        self.files
+            .lock()
+            .map_err(|_| io::Error::other("the spool reader panicked"))
     }
 }
 

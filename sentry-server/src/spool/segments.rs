@@ -54,18 +54,11 @@ pub fn open(dir: &Path) -> io::Result<Found> {
     }
     segments.sort_unstable();
     let first = segments.first().map_or(1, |&(number, _)| number);
-    let checkpoint = read_checkpoint(dir)?.map_or(
-        Position {
-            segment: first,
-            offset: 0,
-        },
-        |checkpoint| {
-            checkpoint.max(Position {
-                segment: first,
-                offset: 0,
-            })
-        },
-    );
+    // A checkpoint behind the oldest segment (or none) starts at that segment.
+    let checkpoint = read_checkpoint(dir)?.unwrap_or_default().max(Position {
+        segment: first,
+        offset: 0,
+    });
     let backlog = segments
         .iter()
         .filter(|&&(number, _)| number >= checkpoint.segment)
