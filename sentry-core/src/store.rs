@@ -6,7 +6,9 @@
 //! [`EventStore`] (event payloads; DuckDB, SQLite or ClickHouse). Large
 //! content (attachments, debug files) goes to a [`BlobStore`] (files or
 //! Postgres), and the metadata backends keep [`AttachmentStore`] records
-//! pointing into it. Methods
+//! pointing into it, as well as what ingest counts beside events:
+//! [`OutcomeStore`] (what became of the items sent), [`SessionStore`]
+//! (release health) and [`UserReportStore`] (user feedback). Methods
 //! return futures so that async drivers implement them directly and
 //! synchronous ones wrap their calls in a blocking task. Lookups return
 //! `Ok(None)` for absence; an `Err` is always a failure of the backend.
@@ -42,9 +44,15 @@ use crate::tags::event_tags;
 
 mod attachments;
 mod blobs;
+mod outcomes;
+mod sessions;
+mod user_reports;
 
 pub use attachments::*;
 pub use blobs::*;
+pub use outcomes::*;
+pub use sessions::*;
+pub use user_reports::*;
 
 /// A failure of a storage backend.
 #[derive(Debug, thiserror::Error)]

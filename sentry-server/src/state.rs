@@ -8,6 +8,7 @@ use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
 use crate::ingest::origins::OriginConfigs;
 use crate::ingest::scrubbing::ScrubbingConfigs;
+use crate::outcomes::Outcomes;
 use crate::spool::Spool;
 
 /// Shared, cheaply cloned server state.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub scrubbing: Arc<ScrubbingConfigs>,
     /// Each project's allowed origins.
     pub origins: Arc<OriginConfigs>,
+    /// Outcome counts not yet written to the store.
+    pub outcomes: Arc<Outcomes>,
     /// The URL clients reach this server at, without a trailing slash; used
     /// in DSNs, permalinks and pagination links.
     pub public_url: String,

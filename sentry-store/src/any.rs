@@ -614,5 +614,8 @@ impl EventStore for AnyEventStore {
     }
 }
 
-// After the macros, which it uses.
+// After the macros, which they use.
 mod attachments;
+mod outcomes;
+mod sessions;
+mod user_reports;

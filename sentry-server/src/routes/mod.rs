@@ -1,5 +1,6 @@
 //! Every HTTP path the server answers, on one screen.
 
+pub mod attachments;
 pub mod events;
 pub mod health;
 pub mod ingest;
@@ -8,7 +9,9 @@ pub mod model;
 pub mod pagination;
 pub mod projects;
 pub mod security;
+pub mod stats;
 pub mod tags;
+pub mod user_feedback;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -17,6 +20,8 @@ use crate::state::AppState;
 
 /// Builds the application: ingest, the web API, and JSON 404s for the rest.
 pub fn app(state: AppState) -> Router {
+    // Before anything records, so that nothing recorded is lost.
+    crate::metrics::handle();
     // Ingest, as SDKs and sentry-cli send it; browser SDKs send it across
     // origins.
     let ingest = Router::new()
@@ -33,6 +38,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ingest)
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(crate::metrics::render))
         // The web API.
         .route("/api/0/", get(issues::api_root))
         .route(
@@ -59,6 +65,27 @@ pub fn app(state: AppState) -> Router {
             "/api/0/organizations/{org}/issues/{issue_id}/events/",
             get(events::issue_events),
         )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}/attachments/",
+            get(attachments::list),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}/attachments/{attachment_id}/",
+            get(attachments::get),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/user-feedback/",
+            get(user_feedback::project_feedback),
+        )
+        .route(
+            "/api/0/issues/{issue_id}/user-feedback/",
+            get(user_feedback::issue_feedback),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/user-feedback/",
+            get(user_feedback::issue_feedback),
+        )
+        .route("/api/0/organizations/{org}/stats_v2/", get(stats::stats_v2))
         .route("/api/0/issues/{issue_id}/tags/", get(tags::issue_tags))
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/tags/",

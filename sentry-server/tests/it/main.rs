@@ -13,5 +13,6 @@ mod cors;
 mod durability;
 mod grouping;
 mod issue_events;
+mod items;
 mod scrubbing;
 mod security;

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ///    monitors and check-ins; alert rules (SQLite's 4).
 /// 4: attachment records (`attachments`); blobs (`blobs`, `blob_chunks`
 ///    and the `blob_uploads` sequence, see [`super::blobs`]).
+/// 5: outcome counts per hour (`outcomes`), release health counts
+///    (`session_counts`) and user feedback (`user_reports`) (SQLite's 6).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -241,6 +243,44 @@ CREATE TABLE blobs (
     size BIGINT NOT NULL,
     created BIGINT NOT NULL
 );
+"#,
+    r#"
+CREATE TABLE outcomes (
+    project_id BIGINT NOT NULL,
+    hour BIGINT NOT NULL,
+    category TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    PRIMARY KEY (project_id, hour, category, outcome, reason)
+);
+CREATE INDEX outcomes_hour ON outcomes(hour);
+CREATE TABLE session_counts (
+    project_id BIGINT NOT NULL,
+    release TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    metric TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    PRIMARY KEY (project_id, hour, release, environment, metric, subject)
+);
+CREATE INDEX session_counts_hour ON session_counts(hour);
+CREATE TABLE user_reports (
+    project_id BIGINT NOT NULL,
+    id BYTEA NOT NULL,
+    event_id BYTEA,
+    issue_id BIGINT,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    comments TEXT NOT NULL,
+    environment TEXT,
+    date_created BIGINT NOT NULL,
+    PRIMARY KEY (project_id, id)
+);
+CREATE INDEX user_reports_created ON user_reports(project_id, date_created, id);
+CREATE INDEX user_reports_issue ON user_reports(issue_id, date_created, id);
+CREATE INDEX user_reports_event ON user_reports(project_id, event_id);
 "#,
 ];
 

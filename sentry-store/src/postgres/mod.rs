@@ -19,9 +19,12 @@ mod issues;
 mod metadata;
 mod migrations;
 mod monitors;
+mod outcomes;
 mod releases;
+mod sessions;
 mod sql;
 mod teams;
+mod user_reports;
 mod users;
 
 use std::time::Duration;

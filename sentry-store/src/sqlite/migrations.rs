@@ -19,6 +19,8 @@ use super::unavailable;
 ///    sessions; releases, their projects and deploys; environments; cron
 ///    monitors and check-ins; alert rules.
 /// 5: attachment records (`attachments`); their content is in a blob store.
+/// 6: outcome counts per hour (`outcomes`), release health counts
+///    (`session_counts`) and user feedback (`user_reports`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -240,6 +242,44 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_event ON attachments(project_id, event_id);
 CREATE INDEX attachments_project_created ON attachments(project_id, date_created);
 CREATE INDEX attachments_checksum ON attachments(checksum);
+"#,
+    r#"
+CREATE TABLE outcomes (
+    project_id INTEGER NOT NULL,
+    hour INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (project_id, hour, category, outcome, reason)
+) WITHOUT ROWID;
+CREATE INDEX outcomes_hour ON outcomes(hour);
+CREATE TABLE session_counts (
+    project_id INTEGER NOT NULL,
+    release TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (project_id, hour, release, environment, metric, subject)
+) WITHOUT ROWID;
+CREATE INDEX session_counts_hour ON session_counts(hour);
+CREATE TABLE user_reports (
+    project_id INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    event_id BLOB,
+    issue_id INTEGER,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    comments TEXT NOT NULL,
+    environment TEXT,
+    date_created INTEGER NOT NULL,
+    PRIMARY KEY (project_id, id)
+);
+CREATE INDEX user_reports_created ON user_reports(project_id, date_created, id);
+CREATE INDEX user_reports_issue ON user_reports(issue_id, date_created, id);
+CREATE INDEX user_reports_event ON user_reports(project_id, event_id);
 "#,
 ];
 

@@ -12,8 +12,11 @@ mod events;
 mod metadata;
 mod migrations;
 mod monitors;
+mod outcomes;
 mod releases;
+mod sessions;
 mod teams;
+mod user_reports;
 mod users;
 
 use std::path::Path;
