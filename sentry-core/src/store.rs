@@ -7,7 +7,8 @@
 //! content (attachments, debug files) goes to a [`BlobStore`] (files or
 //! Postgres), and the metadata backends keep [`AttachmentStore`] records
 //! pointing into it, as well as what ingest counts beside events:
-//! [`OutcomeStore`] (what became of the items sent), [`SessionStore`]
+//! [`OutcomeStore`] (what became of the items sent), [`QuotaStore`]
+//! (rate limit counters), [`SessionStore`]
 //! (release health) and [`UserReportStore`] (user feedback). Methods
 //! return futures so that async drivers implement them directly and
 //! synchronous ones wrap their calls in a blocking task. Lookups return
@@ -45,12 +46,14 @@ use crate::tags::event_tags;
 mod attachments;
 mod blobs;
 mod outcomes;
+mod quotas;
 mod sessions;
 mod user_reports;
 
 pub use attachments::*;
 pub use blobs::*;
 pub use outcomes::*;
+pub use quotas::*;
 pub use sessions::*;
 pub use user_reports::*;
 

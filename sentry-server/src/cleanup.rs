@@ -18,7 +18,7 @@ use std::time::Duration;
 use sentry_core::ProjectId;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore, OutcomeStore,
+    AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore, OutcomeStore, QuotaStore,
     SessionStore, StoreError, UserReportStore,
 };
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
@@ -52,7 +52,7 @@ pub struct CleanupReport {
     /// How many pieces of user feedback were older than their project's retention.
     pub expired_user_reports: u64,
     /// How many rows of outcome and release health counts were older than
-    /// the default retention.
+    /// the default retention, and of rate limit counters older than two days.
     pub expired_counts: u64,
     /// How many blobs were deleted because nothing referenced them.
     pub swept_blobs: u64,
@@ -140,8 +140,11 @@ pub async fn cleanup(
         max_events: None,
     }
     .cutoff(now);
+    // Rate limit windows are a day at most.
+    let windows_cutoff = earlier(now, Duration::from_secs(2 * 86_400));
     report.expired_counts = metadata.delete_outcomes_before(counts_cutoff).await?
-        + metadata.delete_sessions_before(counts_cutoff).await?;
+        + metadata.delete_sessions_before(counts_cutoff).await?
+        + metadata.delete_quota_windows_before(windows_cutoff).await?;
     events.compact().await?;
     let blob_cutoff = earlier(now, config.blob_grace_period);
     report.swept_blobs = sweep_blobs(metadata, blobs, blob_cutoff).await?;

@@ -395,6 +395,7 @@ async fn serve(
         scrubbing: Arc::default(),
         origins: Arc::default(),
         outcomes: Arc::default(),
+        rate_limits: Arc::default(),
         public_url: public_url.trim_end_matches('/').to_owned(),
     };
     let worker = tokio::spawn(crate::ingest::worker::run(state.clone(), spooled));

@@ -7,6 +7,7 @@ use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
 use crate::ingest::origins::OriginConfigs;
+use crate::ingest::rate_limits::RateLimiter;
 use crate::ingest::scrubbing::ScrubbingConfigs;
 use crate::outcomes::Outcomes;
 use crate::spool::Spool;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub origins: Arc<OriginConfigs>,
     /// Outcome counts not yet written to the store.
     pub outcomes: Arc<Outcomes>,
+    /// Each project's and key's rate limits.
+    pub rate_limits: Arc<RateLimiter>,
     /// The URL clients reach this server at, without a trailing slash; used
     /// in DSNs, permalinks and pagination links.
     pub public_url: String,

@@ -617,5 +617,6 @@ impl EventStore for AnyEventStore {
 // After the macros, which they use.
 mod attachments;
 mod outcomes;
+mod quotas;
 mod sessions;
 mod user_reports;

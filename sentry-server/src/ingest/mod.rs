@@ -13,6 +13,7 @@ pub mod client;
 pub mod items;
 pub mod limits;
 pub mod origins;
+pub mod rate_limits;
 pub mod scrubbing;
 pub mod worker;
 
@@ -22,7 +23,7 @@ use sentry_core::envelope::ItemType;
 use sentry_core::items::data_category;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::Outcome;
-use sentry_core::{Envelope, EventId, ProjectId};
+use sentry_core::{Envelope, EventId, ProjectId, ProjectKey};
 use serde::Deserialize;
 
 use self::client::ClientIp;
@@ -39,11 +40,13 @@ const FULL_RETRY_AFTER_SECS: u64 = 60;
 /// # Errors
 ///
 /// 413 for an envelope over a limit ([`limits`]), 400 for an event that
-/// is not JSON, 429 when the spool is full, 503 when it cannot be
+/// is not JSON, 429 past a rate limit ([`rate_limits`]) or when the spool
+/// is full, 503 when it cannot be
 /// written. Each refusal counts the envelope's items as outcomes.
 pub async fn accept_envelope(
     state: &AppState,
     project_id: ProjectId,
+    key: &ProjectKey,
     envelope: &Envelope,
     body: Bytes,
     client_ip: ClientIp,
@@ -57,13 +60,23 @@ pub async fn accept_envelope(
         ));
     }
     let mut event_id = envelope.headers.event_id;
+    let mut events = 0;
     for item in &envelope.items {
         if item.headers.ty == ItemType::Event {
             let head = event_head(state, &item.payload).inspect_err(|_| {
                 refuse(Outcome::Invalid, "invalid_json");
             })?;
             event_id = event_id.or(head).or_else(|| Some(EventId::new_random()));
+            events += 1;
         }
+    }
+    if let Some((reason, answer)) = state
+        .rate_limits
+        .admit(&state.metadata, project_id, key, events)
+        .await?
+    {
+        refuse(Outcome::RateLimited, reason);
+        return Err(answer);
     }
     spool(state, Kind::Envelope, project_id, event_id, body, client_ip)
         .await
@@ -105,6 +118,7 @@ fn count_items(
 pub async fn accept_event(
     state: &AppState,
     project_id: ProjectId,
+    key: &ProjectKey,
     payload: Bytes,
     client_ip: ClientIp,
 ) -> Result<EventId, ApiError> {
@@ -125,6 +139,14 @@ pub async fn accept_event(
             return Err(error);
         }
     };
+    if let Some((reason, answer)) = state
+        .rate_limits
+        .admit(&state.metadata, project_id, key, 1)
+        .await?
+    {
+        refuse(Outcome::RateLimited, reason);
+        return Err(answer);
+    }
     spool(
         state,
         Kind::Event,

@@ -2,8 +2,9 @@
 //! settings `fingerprintingRules` and `groupingEnhancements`, the
 //! retention settings `retentionDays` and `maxEvents`, and the data
 //! scrubbing settings `dataScrubber`, `dataScrubberDefaults`,
-//! `sensitiveFields`, `safeFields` and `scrubIPAddresses`, and the
-//! browser origins ingest allows, `allowedDomains`.
+//! `sensitiveFields`, `safeFields` and `scrubIPAddresses`, the browser
+//! origins ingest allows, `allowedDomains`, and the project's rate limit,
+//! `rateLimit` (`{"window": seconds, "count": events}`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -19,6 +20,7 @@ use crate::cleanup::{MAX_EVENTS, MAX_RETENTION_DAYS, RETENTION_DAYS, Retention};
 use crate::error::ApiError;
 use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
 use crate::ingest::origins::{self, ALLOWED_DOMAINS};
+use crate::ingest::rate_limits::{RATE_LIMIT, RateLimit};
 use crate::ingest::scrubbing;
 use crate::state::AppState;
 
@@ -49,6 +51,9 @@ async fn project_json(
     let retention = Retention::of_project(&state.metadata, project.id).await?;
     let scrubbing = scrubbing::load(&state.metadata, project.id).await?;
     let origins = origins::allowed_origins(&state.metadata, project.id).await?;
+    let rate_limit = option(RATE_LIMIT)
+        .await?
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok());
     let mut detail = json!({
         "id": project.id.to_string(),
         "slug": project.slug,
@@ -62,6 +67,7 @@ async fn project_json(
         "retentionDays": retention.days,
         "maxEvents": retention.max_events,
         "allowedDomains": origins.patterns(),
+        "rateLimit": rate_limit,
     });
     for (option, value) in scrubbing.options() {
         detail[option] = value;
@@ -92,6 +98,8 @@ pub struct ProjectUpdate {
     max_events: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     allowed_domains: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Value>,
 }
 
 /// Reads a field that is there, `null` included (serde reads a `null`
@@ -169,6 +177,13 @@ pub async fn update_project(
     if let Some(value) = &update.allowed_domains {
         options.push((ALLOWED_DOMAINS, allowed_domains_update(value)?));
     }
+    if let Some(value) = &update.rate_limit {
+        let limit = match value {
+            Value::Null => None,
+            value => Some(RateLimit::parse(value).map_err(|e| invalid(RATE_LIMIT, e))?),
+        };
+        options.push((RATE_LIMIT, limit.map(|limit| json!(limit).to_string())));
+    }
     for (key, value) in [
         (FINGERPRINTING_RULES, &update.fingerprinting_rules),
         (GROUPING_ENHANCEMENTS, &update.grouping_enhancements),
@@ -192,6 +207,7 @@ pub async fn update_project(
     state.grouping.invalidate(project.id);
     state.scrubbing.invalidate(project.id);
     state.origins.invalidate(project.id);
+    state.rate_limits.invalidate(project.id);
     Ok(Json(project_json(&state, &org, &project).await?))
 }
 

@@ -15,7 +15,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, ORIGIN, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
-use sentry_core::security_report::{self, Outcome, ReportContext, SecurityReportError};
+use sentry_core::security_report::{
+    self, FilterReason, Outcome, ReportContext, SecurityReportError,
+};
 
 use crate::auth::{client_auth, form_pairs};
 use crate::error::ApiError;
@@ -68,10 +70,20 @@ pub async fn report(
         match outcome {
             Outcome::Event(event) => {
                 let payload = Bytes::from(event.to_string());
-                ingest::accept_event(&state, project_id, payload, client_ip).await?;
+                ingest::accept_event(&state, project_id, &auth.key, payload, client_ip).await?;
             }
             Outcome::Filtered(reason) => {
                 tracing::debug!(%project_id, ?reason, "security report filtered");
+                state.outcomes.record(
+                    project_id,
+                    "security",
+                    sentry_core::store::Outcome::Filtered,
+                    match reason {
+                        FilterReason::UnsupportedType => "unsupported_report",
+                        _ => "invalid_csp",
+                    },
+                    1,
+                );
             }
         }
     }

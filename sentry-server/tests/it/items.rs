@@ -362,3 +362,78 @@ async fn envelopes_over_a_limit_are_refused_with_413() -> Result<()> {
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn rate_limits_answer_429_that_the_python_sdk_obeys() -> Result<()> {
+    let server = TestServer::start_on(Backend::Embedded)?;
+    let init = server.init("rate-limited")?;
+    let (status, project) = server
+        .put_project(&init, json!({"rateLimit": {"window": 3600, "count": 1}}))
+        .await?;
+    assert_eq!(status, 200, "{project}");
+    assert_eq!(project["rateLimit"], json!({"window": 3600, "count": 1}));
+    let (status, refused) = server
+        .put_project(&init, json!({"rateLimit": {"window": 0, "count": 1}}))
+        .await?;
+    assert_eq!(status, 400, "{refused}");
+
+    run(Command::new(clients_dir().join("venv/bin/python"))
+        .arg(scripts_dir().join("python_rate_limited.py"))
+        .env("SENTRY_DSN", &init.dsn))?;
+    let issues = server.all_issues(&init).await?;
+    assert_eq!(
+        issues.len(),
+        1,
+        "only the first error is admitted: {issues:?}"
+    );
+    outcomes_reaching(
+        &server,
+        &init,
+        &[
+            ("accepted", "error", "", 1),
+            ("rate_limited", "error", "project_quota", 1),
+            ("client_discard", "error", "ratelimit_backoff", 1),
+        ],
+    )
+    .await?;
+
+    // The answer a client sees, in Sentry's format.
+    let event = json!({"message": "over the limit"}).to_string();
+    let response = server
+        .http
+        .post(format!(
+            "{}/api/{}/store/?sentry_key={}",
+            server.url,
+            init.project_id,
+            init.key()
+        ))
+        .body(event)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 429);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let retry_after: u64 = header("retry-after").parse()?;
+    assert!((1..=3600).contains(&retry_after));
+    assert_eq!(
+        header("x-sentry-rate-limits"),
+        format!("{retry_after}:error;default;security:project:project_quota")
+    );
+    assert!(response.json::<Value>().await?["detail"].is_string());
+
+    // Lifting the limit admits events again at once.
+    let (status, _) = server
+        .put_project(&init, json!({"rateLimit": null}))
+        .await?;
+    assert_eq!(status, 200);
+    server
+        .send_event(&init, &json!({"message": "after the limit"}))
+        .await?;
+    Ok(())
+}

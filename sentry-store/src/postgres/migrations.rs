@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 /// 4: attachment records (`attachments`); blobs (`blobs`, `blob_chunks`
 ///    and the `blob_uploads` sequence, see [`super::blobs`]).
 /// 5: outcome counts per hour (`outcomes`), release health counts
-///    (`session_counts`) and user feedback (`user_reports`) (SQLite's 6).
+///    (`session_counts`), user feedback (`user_reports`) and rate limit
+///    counters (`quota_windows`) (SQLite's 6).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -281,6 +282,13 @@ CREATE TABLE user_reports (
 CREATE INDEX user_reports_created ON user_reports(project_id, date_created, id);
 CREATE INDEX user_reports_issue ON user_reports(issue_id, date_created, id);
 CREATE INDEX user_reports_event ON user_reports(project_id, event_id);
+CREATE TABLE quota_windows (
+    quota TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    used BIGINT NOT NULL,
+    PRIMARY KEY (quota, window_start)
+);
+CREATE INDEX quota_windows_start ON quota_windows(window_start);
 "#,
 ];
 

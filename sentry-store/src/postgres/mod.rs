@@ -20,6 +20,7 @@ mod metadata;
 mod migrations;
 mod monitors;
 mod outcomes;
+mod quotas;
 mod releases;
 mod sessions;
 mod sql;

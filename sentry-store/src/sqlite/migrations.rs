@@ -20,7 +20,8 @@ use super::unavailable;
 ///    monitors and check-ins; alert rules.
 /// 5: attachment records (`attachments`); their content is in a blob store.
 /// 6: outcome counts per hour (`outcomes`), release health counts
-///    (`session_counts`) and user feedback (`user_reports`).
+///    (`session_counts`), user feedback (`user_reports`) and rate limit
+///    counters (`quota_windows`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -280,6 +281,13 @@ CREATE TABLE user_reports (
 CREATE INDEX user_reports_created ON user_reports(project_id, date_created, id);
 CREATE INDEX user_reports_issue ON user_reports(issue_id, date_created, id);
 CREATE INDEX user_reports_event ON user_reports(project_id, event_id);
+CREATE TABLE quota_windows (
+    quota TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (quota, window_start)
+);
+CREATE INDEX quota_windows_start ON quota_windows(window_start);
 "#,
 ];
 

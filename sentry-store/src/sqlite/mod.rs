@@ -13,6 +13,7 @@ mod metadata;
 mod migrations;
 mod monitors;
 mod outcomes;
+mod quotas;
 mod releases;
 mod sessions;
 mod teams;

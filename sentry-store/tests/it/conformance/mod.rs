@@ -12,6 +12,7 @@ mod locations;
 mod metadata;
 mod monitors;
 mod outcomes;
+mod quotas;
 mod releases;
 mod sessions;
 mod teams;
@@ -132,6 +133,9 @@ macro_rules! suite {
                 monitors::deleting_a_monitor_deletes_its_checkins,
                 outcomes::outcome_counts_add_up_per_hour,
                 outcomes::old_outcome_counts_are_deleted,
+                quotas::quota_counters_add_up_per_window,
+                quotas::concurrent_consumers_each_see_a_distinct_total,
+                quotas::old_quota_windows_are_deleted,
                 sessions::session_subjects_count_once_and_aggregates_add_up,
                 sessions::session_totals_group_and_filter_by_release_and_environment,
                 sessions::old_session_counts_are_deleted,
