@@ -16,7 +16,9 @@ const MAX_LABEL: usize = 200;
 /// A check-in as an SDK reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckInReport {
-    /// The id of the run; later reports of the run repeat it.
+    /// The id of the run; later reports of the run repeat it. The nil id
+    /// (also when none is given) means the monitor's latest check-in if
+    /// it is in progress, else a new one, as Sentry reads it.
     pub check_in_id: CheckInId,
     /// The monitor's slug, made a valid slug.
     pub monitor_slug: String,
@@ -78,8 +80,8 @@ fn label(text: Option<String>) -> Option<String> {
         .filter(|text| !text.is_empty())
 }
 
-/// Reads a `check_in` payload. A missing `check_in_id` gets a new one
-/// (sentry-cli and Node send none with a single `ok` or `error`).
+/// Reads a `check_in` payload. A missing `check_in_id` reads as the nil
+/// id (Node and the cron endpoint send none with a closing `ok`).
 ///
 /// # Errors
 ///
@@ -113,7 +115,7 @@ pub fn read(payload: &[u8]) -> Result<CheckInReport, ItemError> {
             item: ITEM,
             field: "check_in_id",
         })?,
-        None => CheckInId::new_random(),
+        None => CheckInId::nil(),
     };
     let monitor_config = match payload.monitor_config {
         None | Some(Value::Null) => None,
@@ -159,6 +161,7 @@ mod tests {
     fn durations_are_kept_in_milliseconds() {
         let report = read(br#"{"monitor_slug":"job","status":"ok","duration":1.5}"#).unwrap();
         assert_eq!(report.duration_ms, Some(1_500));
+        assert!(report.check_in_id.is_nil());
         assert_eq!(report.monitor_config, None);
     }
 

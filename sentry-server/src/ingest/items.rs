@@ -24,12 +24,12 @@ use sentry_core::items::{self, ItemError, check_in, client_report, feedback, ses
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    Attachment, AttachmentId, AttachmentStore, BlobChecksum, BlobStore, CheckIn, CheckInUpdate,
-    EVENT_ATTACHMENT, EventStore, IssueEvent, MetadataStore, MonitorSettings, MonitorStatus,
-    Outcome, PutBlobError, SessionCount, SessionStore, StoreErrorKind, StoredEvent, UserReport,
-    UserReportStore,
+    Attachment, AttachmentId, AttachmentStore, BlobChecksum, BlobStore, CheckIn, CheckInStatus,
+    CheckInUpdate, EVENT_ATTACHMENT, EventStore, IssueEvent, MetadataStore, MonitorSettings,
+    MonitorStatus, Outcome, PutBlobError, SessionCount, SessionStore, StoreErrorKind, StoredEvent,
+    UserReport, UserReportStore,
 };
-use sentry_core::{Envelope, Event, EventId, IssueId, ProjectId};
+use sentry_core::{CheckInId, Envelope, Event, EventId, IssueId, ProjectId};
 
 use super::client::{self, ClientIp};
 use super::worker::retry;
@@ -458,15 +458,28 @@ async fn record_check_in(
         duration_ms: report.duration_ms,
         date_updated: received,
     };
+    let check_in_id = if report.check_in_id.is_nil() {
+        // The latest check-in if it is still open, else a new one.
+        let latest = retry("read check-ins", || {
+            state.metadata.monitor_checkins(monitor.id, 1)
+        })
+        .await;
+        latest
+            .first()
+            .filter(|checkin| checkin.status == CheckInStatus::InProgress)
+            .map_or_else(CheckInId::new_random, |checkin| checkin.id)
+    } else {
+        report.check_in_id
+    };
     let updated = retry("update a check-in", || {
         state
             .metadata
-            .update_checkin(monitor.id, report.check_in_id, &update)
+            .update_checkin(monitor.id, check_in_id, &update)
     })
     .await;
     if updated.is_none() {
         let checkin = CheckIn {
-            id: report.check_in_id,
+            id: check_in_id,
             monitor_id: monitor.id,
             status: report.status,
             duration_ms: report.duration_ms,

@@ -1,11 +1,13 @@
 //! Every HTTP path the server answers, on one screen.
 
 pub mod attachments;
+pub mod cron;
 pub mod events;
 pub mod health;
 pub mod ingest;
 pub mod issues;
 pub mod model;
+pub mod monitors;
 pub mod pagination;
 pub mod projects;
 pub mod security;
@@ -33,6 +35,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{project_id}/security", post(security::report))
         .route("/api/{project_id}/csp-report/", post(security::report))
         .route("/api/{project_id}/csp-report", post(security::report))
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{key}/",
+            get(cron::check_in).post(cron::check_in),
+        )
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{key}",
+            get(cron::check_in).post(cron::check_in),
+        )
         .layer(ingest::cors());
     Router::new()
         .merge(ingest)
@@ -86,6 +96,14 @@ pub fn app(state: AppState) -> Router {
             get(user_feedback::issue_feedback),
         )
         .route("/api/0/organizations/{org}/stats_v2/", get(stats::stats_v2))
+        .route(
+            "/api/0/organizations/{org}/monitors/",
+            get(monitors::org_monitors),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/monitors/{slug}/checkins/",
+            get(monitors::checkins),
+        )
         .route("/api/0/issues/{issue_id}/tags/", get(tags::issue_tags))
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/tags/",

@@ -437,3 +437,88 @@ async fn rate_limits_answer_429_that_the_python_sdk_obeys() -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// The latest check-ins of a monitor, newest first.
+async fn checkins(server: &TestServer, init: &Init, slug: &str) -> Result<Vec<Value>> {
+    let (status, body) = server
+        .get(
+            &init.token,
+            &format!(
+                "/api/0/projects/{}/{}/monitors/{slug}/checkins/",
+                init.org, init.project
+            ),
+        )
+        .await?;
+    ensure!(status == 200, "check-ins answered {status}: {body}");
+    Ok(body.as_array().cloned().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_cron_endpoint_opens_and_closes_check_ins() -> Result<()> {
+    let server = TestServer::start_on(Backend::Embedded)?;
+    let init = server.init("crons")?;
+    let url = |query: &str| {
+        format!(
+            "{}/api/{}/cron/nightly-report/{}/?{query}",
+            server.url,
+            init.project_id,
+            init.key()
+        )
+    };
+    // The first check-in creates the monitor from its config.
+    let config = json!({"monitor_config": {"schedule": {"type": "crontab", "value": "0 4 * * *"},
+                                           "checkin_margin": 5, "timezone": "UTC"}});
+    let opened = server
+        .http
+        .post(url("status=in_progress&environment=production"))
+        .body(config.to_string())
+        .send()
+        .await?;
+    assert_eq!(opened.status().as_u16(), 202);
+    let closed = server
+        .http
+        .get(url("status=ok&duration=2.5"))
+        .send()
+        .await?;
+    assert_eq!(closed.status().as_u16(), 202);
+    let listed = checkins(&server, &init, "nightly-report").await?;
+    assert_eq!(
+        listed.len(),
+        1,
+        "the ok closes the open check-in: {listed:?}"
+    );
+    assert_eq!(listed[0]["status"], "ok");
+    assert_eq!(listed[0]["duration"], 2_500);
+    assert_eq!(listed[0]["environment"], "production");
+    // A closed check-in is not reopened: an error after it is a new one.
+    let failed = server.http.get(url("status=error")).send().await?;
+    assert_eq!(failed.status().as_u16(), 202);
+    let listed = checkins(&server, &init, "nightly-report").await?;
+    let statuses: Vec<&str> = listed.iter().filter_map(|c| c["status"].as_str()).collect();
+    assert_eq!(statuses, ["error", "ok"]);
+
+    let (_, monitors) = server
+        .get(
+            &init.token,
+            &format!("/api/0/organizations/{}/monitors/", init.org),
+        )
+        .await?;
+    assert_eq!(monitors[0]["slug"], "nightly-report", "{monitors}");
+    assert_eq!(monitors[0]["config"]["schedule"]["value"], "0 4 * * *");
+
+    // Mistakes are answered at once.
+    let bad_status = server.http.get(url("status=missed")).send().await?;
+    assert_eq!(bad_status.status().as_u16(), 400);
+    let bad_key = server
+        .http
+        .get(format!(
+            "{}/api/{}/cron/nightly-report/{}/?status=ok",
+            server.url,
+            init.project_id,
+            "0".repeat(32)
+        ))
+        .send()
+        .await?;
+    assert_eq!(bad_key.status().as_u16(), 401);
+    Ok(())
+}
