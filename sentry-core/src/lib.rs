@@ -15,6 +15,7 @@
 //!   Expect-Staple reports into events.
 //! - [`items`]: sessions, client reports, user feedback and check-ins
 //!   read from their envelope items.
+//! - [`minidump_upload`]: the form of a minidump upload as an event.
 //! - [`store`]: the contracts every storage backend implements.
 //!
 //! The crate does no I/O: the store and the server do.
@@ -29,6 +30,7 @@ pub mod encoding;
 pub mod envelope;
 pub mod grouping;
 pub mod items;
+pub mod minidump_upload;
 pub mod normalize;
 pub mod protocol;
 pub mod scrub;

@@ -6,6 +6,7 @@ pub mod events;
 pub mod health;
 pub mod ingest;
 pub mod issues;
+pub mod minidump;
 pub mod model;
 pub mod monitors;
 pub mod pagination;
@@ -16,6 +17,7 @@ pub mod tags;
 pub mod user_feedback;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
@@ -35,6 +37,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{project_id}/security", post(security::report))
         .route("/api/{project_id}/csp-report/", post(security::report))
         .route("/api/{project_id}/csp-report", post(security::report))
+        .route(
+            "/api/{project_id}/minidump/",
+            post(minidump::upload).layer(DefaultBodyLimit::max(state.limits.max_envelope_size)),
+        )
+        .route(
+            "/api/{project_id}/minidump",
+            post(minidump::upload).layer(DefaultBodyLimit::max(state.limits.max_envelope_size)),
+        )
         .route(
             "/api/{project_id}/cron/{monitor_slug}/{key}/",
             get(cron::check_in).post(cron::check_in),

@@ -14,5 +14,6 @@ mod durability;
 mod grouping;
 mod issue_events;
 mod items;
+mod minidump;
 mod scrubbing;
 mod security;
