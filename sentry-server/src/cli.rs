@@ -26,6 +26,7 @@ use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 use crate::config::{
     CleanupConfig, Config, LimitOptions, Options, ServeConfig, ServeOptions, StoreConfig,
 };
+use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
 use crate::state::AppState;
 
@@ -391,6 +392,7 @@ async fn serve(
         blobs,
         spool,
         limits: config.limits,
+        memory: MemoryBudget::new(config.limits.max_request_memory),
         grouping: Arc::default(),
         scrubbing: Arc::default(),
         origins: Arc::default(),

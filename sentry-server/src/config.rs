@@ -32,6 +32,7 @@
 //! max_session_count = 100                    # session(s) items per envelope
 //! max_check_in_size = 102400                 # bytes of a check-in
 //! max_item_size = 52428800                   # bytes of any other item
+//! max_request_memory = 536870912             # bytes of request bodies held at once; 429 past it
 //! ```
 //!
 //! Every key is optional, and an unknown key is an error, so a misspelt
@@ -321,9 +322,10 @@ pub struct ServeConfig {
 
 macro_rules! ingest_limits {
     ($($(#[$doc:meta])* $name:ident: $default:expr,)*) => {
-        /// The limits of ingest: sizes in bytes, counts per envelope. The
-        /// defaults are Relay's. An envelope over any of them is refused
-        /// whole with 413.
+        /// The limits of ingest: sizes in bytes, counts per envelope, and
+        /// the memory request bodies may hold. The sizes and counts are
+        /// Relay's defaults; an envelope over any of them is refused whole
+        /// with 413.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct IngestLimits {
             $($(#[$doc])* pub $name: usize,)*
@@ -375,6 +377,9 @@ ingest_limits! {
     /// Largest payload of any other item (client reports, logs, spans,
     /// metrics, profiles, replays).
     max_item_size: 50 * MIB,
+    /// Bytes of request bodies held in memory at once (raw and decoded),
+    /// past which ingest answers 429.
+    max_request_memory: 512 * MIB,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
+use crate::ingest::memory::MemoryBudget;
 use crate::ingest::origins::OriginConfigs;
 use crate::ingest::rate_limits::RateLimiter;
 use crate::ingest::scrubbing::ScrubbingConfigs;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub spool: Spool,
     /// Ingest size limits.
     pub limits: IngestLimits,
+    /// The memory request bodies may hold at once.
+    pub memory: MemoryBudget,
     /// Each project's grouping config.
     pub grouping: Arc<GroupingConfigs>,
     /// Each project's data scrubbing settings.

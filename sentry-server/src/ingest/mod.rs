@@ -12,6 +12,7 @@ pub mod body;
 pub mod client;
 pub mod items;
 pub mod limits;
+pub mod memory;
 pub mod origins;
 pub mod rate_limits;
 pub mod scrubbing;

@@ -42,7 +42,13 @@ pub async fn check_in(
         version: None,
     };
     authorize(&state, project_id, &auth, &headers).await?;
-    let body = body::read(&headers, body, state.limits.max_check_in_size).await?;
+    let (body, _reservation) = body::read(
+        &headers,
+        body,
+        state.limits.max_check_in_size,
+        &state.memory,
+    )
+    .await?;
     let mut fields: Map<String, Value> = if body.iter().all(u8::is_ascii_whitespace) {
         Map::new()
     } else {

@@ -49,7 +49,8 @@ pub async fn report(
     check_content_type(&headers)?;
     let auth = client_auth(&headers, query.as_deref(), None)?;
     authorize(&state, project_id, &auth, &headers).await?;
-    let body = body::read(&headers, body, state.limits.max_event_size).await?;
+    let (body, _reservation) =
+        body::read(&headers, body, state.limits.max_event_size, &state.memory).await?;
 
     let pairs = query.as_deref().map(form_pairs).unwrap_or_default();
     let param = |name: &str| {
