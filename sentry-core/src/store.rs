@@ -8,7 +8,8 @@
 //! Postgres), and the metadata backends keep [`AttachmentStore`] records
 //! pointing into it, as well as what ingest counts beside events:
 //! [`OutcomeStore`] (what became of the items sent), [`QuotaStore`]
-//! (rate limit counters), [`SessionStore`]
+//! (rate limit counters), [`RawItemStore`] (items kept as they came),
+//! [`SessionStore`]
 //! (release health) and [`UserReportStore`] (user feedback). Methods
 //! return futures so that async drivers implement them directly and
 //! synchronous ones wrap their calls in a blocking task. Lookups return
@@ -47,6 +48,7 @@ mod attachments;
 mod blobs;
 mod outcomes;
 mod quotas;
+mod raw_items;
 mod sessions;
 mod user_reports;
 
@@ -54,6 +56,7 @@ pub use attachments::*;
 pub use blobs::*;
 pub use outcomes::*;
 pub use quotas::*;
+pub use raw_items::*;
 pub use sessions::*;
 pub use user_reports::*;
 

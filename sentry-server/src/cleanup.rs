@@ -19,7 +19,7 @@ use sentry_core::ProjectId;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore, OutcomeStore, QuotaStore,
-    SessionStore, StoreError, UserReportStore,
+    RawItemStore, SessionStore, StoreError, UserReportStore,
 };
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 use serde::Serialize;
@@ -51,6 +51,8 @@ pub struct CleanupReport {
     pub expired_attachments: u64,
     /// How many pieces of user feedback were older than their project's retention.
     pub expired_user_reports: u64,
+    /// How many items kept as they came were older than their project's retention.
+    pub expired_raw_items: u64,
     /// How many rows of outcome and release health counts were older than
     /// the default retention, and of rate limit counters older than two days.
     pub expired_counts: u64,
@@ -133,6 +135,8 @@ pub async fn cleanup(
             report.expired_user_reports += metadata
                 .delete_user_reports_before(project.id, cutoff)
                 .await?;
+            report.expired_raw_items +=
+                metadata.delete_raw_items_before(project.id, cutoff).await?;
         }
     }
     let counts_cutoff = Retention {

@@ -24,7 +24,8 @@ use sentry_core::protocol::Timestamp;
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::{
-    CleanupConfig, Config, LimitOptions, Options, ServeConfig, ServeOptions, StoreConfig,
+    CleanupConfig, Config, IngestOptions, KeptItemType, LimitOptions, Options, ServeConfig,
+    ServeOptions, StoreConfig,
 };
 use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
@@ -90,6 +91,7 @@ impl StoreArgs {
             blob_grace_period: self.blob_grace_period,
             serve: ServeOptions::default(),
             limits: LimitOptions::default(),
+            ingest: IngestOptions::default(),
         }
     }
 }
@@ -393,6 +395,13 @@ async fn serve(
         spool,
         limits: config.limits,
         memory: MemoryBudget::new(config.limits.max_request_memory),
+        store_items: Arc::new(
+            config
+                .store_items
+                .iter()
+                .map(KeptItemType::item_type)
+                .collect(),
+        ),
         grouping: Arc::default(),
         scrubbing: Arc::default(),
         origins: Arc::default(),

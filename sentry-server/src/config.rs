@@ -33,6 +33,9 @@
 //! max_check_in_size = 102400                 # bytes of a check-in
 //! max_item_size = 52428800                   # bytes of any other item
 //! max_request_memory = 536870912             # bytes of request bodies held at once; 429 past it
+//!
+//! [ingest]
+//! store_items = ["transaction", "log"]       # kept as they came; default: none (dropped, counted)
 //! ```
 //!
 //! Every key is optional, and an unknown key is an error, so a misspelt
@@ -88,6 +91,60 @@ pub struct Options {
     /// The limits of ingest: the `[limits]` table of the file.
     #[serde(default)]
     pub limits: LimitOptions,
+    /// What ingest keeps: the `[ingest]` table of the file.
+    #[serde(default)]
+    pub ingest: IngestOptions,
+}
+
+/// The item types this server does not process, which it stores as they
+/// came when configured to (and otherwise drops, counting them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptItemType {
+    /// `transaction`.
+    Transaction,
+    /// `log`.
+    Log,
+    /// `span`.
+    Span,
+    /// `trace_metric`.
+    TraceMetric,
+    /// `profile`.
+    Profile,
+    /// `profile_chunk`.
+    ProfileChunk,
+    /// `replay_event`.
+    ReplayEvent,
+    /// `replay_recording`.
+    ReplayRecording,
+    /// `replay_video`.
+    ReplayVideo,
+}
+
+impl KeptItemType {
+    /// Returns the item type it names.
+    pub fn item_type(&self) -> sentry_core::envelope::ItemType {
+        use sentry_core::envelope::ItemType;
+        match self {
+            KeptItemType::Transaction => ItemType::Transaction,
+            KeptItemType::Log => ItemType::Log,
+            KeptItemType::Span => ItemType::Span,
+            KeptItemType::TraceMetric => ItemType::TraceMetric,
+            KeptItemType::Profile => ItemType::Profile,
+            KeptItemType::ProfileChunk => ItemType::ProfileChunk,
+            KeptItemType::ReplayEvent => ItemType::ReplayEvent,
+            KeptItemType::ReplayRecording => ItemType::ReplayRecording,
+            KeptItemType::ReplayVideo => ItemType::ReplayVideo,
+        }
+    }
+}
+
+/// The `[ingest]` table of the file.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestOptions {
+    /// Item types to store as they came instead of dropping them.
+    pub store_items: Option<Vec<KeptItemType>>,
 }
 
 /// The options of `serve` one source gives, each of them optional.
@@ -176,6 +233,9 @@ impl Options {
                     .or(fallback.serve.max_spool_backlog),
             },
             limits: self.limits.or(fallback.limits),
+            ingest: IngestOptions {
+                store_items: self.ingest.store_items.or(fallback.ingest.store_items),
+            },
         }
     }
 }
@@ -228,6 +288,7 @@ impl Config {
                         .unwrap_or(SpoolOptions::DEFAULT_MAX_BACKLOG),
                 },
                 limits: options.limits.resolve(),
+                store_items: options.ingest.store_items.unwrap_or_default(),
             },
             cleanup: CleanupConfig {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
@@ -318,6 +379,8 @@ pub struct ServeConfig {
     pub spool: SpoolOptions,
     /// The limits of ingest.
     pub limits: IngestLimits,
+    /// Item types stored as they came instead of dropped.
+    pub store_items: Vec<KeptItemType>,
 }
 
 macro_rules! ingest_limits {
@@ -449,6 +512,7 @@ mod tests {
                     max_backlog: SpoolOptions::DEFAULT_MAX_BACKLOG,
                 },
                 limits: IngestLimits::default(),
+                store_items: Vec::new(),
             }
         );
         assert_eq!(config.serve.limits.max_event_size, 1024 * 1024);
@@ -471,6 +535,9 @@ mod tests {
             [limits]
             max_event_size = 2048
             max_attachments_per_envelope = 2
+
+            [ingest]
+            store_items = ["log"]
             "#,
         )
         .unwrap();
@@ -499,6 +566,7 @@ mod tests {
                     max_attachments_per_envelope: 2,
                     ..IngestLimits::default()
                 },
+                store_items: vec![KeptItemType::Log],
             }
         );
     }

@@ -1,7 +1,9 @@
 //! What every request handler can reach.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use sentry_core::envelope::ItemType;
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::IngestLimits;
@@ -28,6 +30,8 @@ pub struct AppState {
     pub limits: IngestLimits,
     /// The memory request bodies may hold at once.
     pub memory: MemoryBudget,
+    /// Item types stored as they came instead of dropped.
+    pub store_items: Arc<HashSet<ItemType>>,
     /// Each project's grouping config.
     pub grouping: Arc<GroupingConfigs>,
     /// Each project's data scrubbing settings.

@@ -618,5 +618,6 @@ impl EventStore for AnyEventStore {
 mod attachments;
 mod outcomes;
 mod quotas;
+mod raw_items;
 mod sessions;
 mod user_reports;

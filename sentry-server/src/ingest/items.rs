@@ -9,7 +9,7 @@
 //! | `user_report`, `feedback` | user feedback, linked to its event's issue |
 //! | `check_in` | a check-in of a cron monitor, created from its config |
 //! | `client_report` | `client_discard` outcomes |
-//! | `transaction`, `log`, `span`, `trace_metric`, `profile`, `profile_chunk`, replays | dropped, counted as `filtered` (`feature_disabled`) |
+//! | `transaction`, `log`, `span`, `trace_metric`, `profile`, `profile_chunk`, replays | kept as they came when `[ingest] store_items` names the type, else dropped, counted as `filtered` (`feature_disabled`) |
 //! | anything else | skipped |
 //!
 //! Every item that is counted in a data category meets one outcome:
@@ -26,8 +26,8 @@ use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     Attachment, AttachmentId, AttachmentStore, BlobChecksum, BlobStore, CheckIn, CheckInStatus,
     CheckInUpdate, EVENT_ATTACHMENT, EventStore, IssueEvent, MetadataStore, MonitorSettings,
-    MonitorStatus, Outcome, PutBlobError, SessionCount, SessionStore, StoreErrorKind, StoredEvent,
-    UserReport, UserReportStore,
+    MonitorStatus, Outcome, PutBlobError, RawItem, RawItemStore, SessionCount, SessionStore,
+    StoreErrorKind, StoredEvent, UserReport, UserReportStore,
 };
 use sentry_core::{CheckInId, Envelope, Event, EventId, IssueId, ProjectId};
 
@@ -51,6 +51,8 @@ pub struct Batch {
     sessions: Vec<SessionCount>,
     /// Accepted session items, per project.
     session_items: HashMap<ProjectId, u64>,
+    /// Items kept as they came, with their category and record count.
+    raw_items: Vec<(&'static str, u64, RawItem)>,
 }
 
 impl Batch {
@@ -143,13 +145,27 @@ impl Batch {
             },
             _ => {
                 let quantity = item.headers.item_count.unwrap_or(1).max(1);
-                state.outcomes.record(
-                    project_id,
-                    category,
-                    Outcome::Filtered,
-                    "feature_disabled",
-                    quantity,
-                );
+                if state.store_items.contains(ty) {
+                    self.raw_items.push((
+                        category,
+                        quantity,
+                        RawItem {
+                            project_id,
+                            item_type: ty.as_str().to_owned(),
+                            received,
+                            headers: serde_json::to_string(&item.headers).unwrap_or_default(),
+                            payload: item.payload.to_vec(),
+                        },
+                    ));
+                } else {
+                    state.outcomes.record(
+                        project_id,
+                        category,
+                        Outcome::Filtered,
+                        "feature_disabled",
+                        quantity,
+                    );
+                }
             }
         }
     }
@@ -337,6 +353,22 @@ impl Batch {
                 state.metadata.record_sessions(&self.sessions)
             })
             .await;
+        }
+        if !self.raw_items.is_empty() {
+            let items: Vec<RawItem> = self
+                .raw_items
+                .iter()
+                .map(|(.., item)| item.clone())
+                .collect();
+            retry("store raw items", || {
+                state.metadata.insert_raw_items(&items)
+            })
+            .await;
+            for (category, quantity, item) in &self.raw_items {
+                state
+                    .outcomes
+                    .record(item.project_id, category, Outcome::Accepted, "", *quantity);
+            }
         }
         for (project_id, quantity) in self.session_items {
             state

@@ -522,3 +522,67 @@ async fn the_cron_endpoint_opens_and_closes_check_ins() -> Result<()> {
     assert_eq!(bad_key.status().as_u16(), 401);
     Ok(())
 }
+
+#[tokio::test]
+async fn configured_item_types_are_kept_as_they_came() -> Result<()> {
+    use sentry_core::store::RawItemStore;
+
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("sentry.toml");
+    std::fs::write(&config, "[ingest]\nstore_items = [\"log\"]\n")?;
+    let config = config.display().to_string();
+    let server = TestServer::start_with(Backend::Embedded, &["--config", &config])?;
+    let init = server.init("kept")?;
+    let logs =
+        br#"{"version":2,"items":[{"level":"info","body":"a"},{"level":"warn","body":"b"}]}"#;
+    let body = envelope(
+        &json!({}),
+        &[
+            (
+                json!({"type": "log", "item_count": 2,
+                       "content_type": "application/vnd.sentry.items.log+json"}),
+                logs.to_vec(),
+            ),
+            (
+                json!({"type": "span", "item_count": 1}),
+                b"{\"items\":[{}]}".to_vec(),
+            ),
+        ],
+    );
+    assert_eq!(post_envelope(&server, &init, body).await?.0, 200);
+    outcomes_reaching(
+        &server,
+        &init,
+        &[
+            ("accepted", "log_item", "", 2),
+            ("filtered", "span", "feature_disabled", 1),
+        ],
+    )
+    .await?;
+    let metadata = sentry_store::open_metadata(&format!(
+        "sqlite://{}",
+        server.data_dir().join("metadata.sqlite").display()
+    ))
+    .await?;
+    let project_id = sentry_core::ProjectId(init.project_id);
+    let since = sentry_core::protocol::Timestamp::from_unix_seconds(0.0).context("time")?;
+    let kept = metadata.raw_items(project_id, "log", since, 10).await?;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].payload, logs.to_vec());
+    assert!(
+        kept[0].headers.contains("item_count"),
+        "{}",
+        kept[0].headers
+    );
+    assert!(
+        metadata
+            .raw_items(project_id, "span", since, 10)
+            .await?
+            .is_empty()
+    );
+
+    // An unknown type in the setting stops the server from starting.
+    std::fs::write(&config, "[ingest]\nstore_items = [\"events\"]\n")?;
+    assert!(TestServer::start_with(Backend::Embedded, &["--config", &config]).is_err());
+    Ok(())
+}

@@ -20,8 +20,8 @@ use super::unavailable;
 ///    monitors and check-ins; alert rules.
 /// 5: attachment records (`attachments`); their content is in a blob store.
 /// 6: outcome counts per hour (`outcomes`), release health counts
-///    (`session_counts`), user feedback (`user_reports`) and rate limit
-///    counters (`quota_windows`).
+///    (`session_counts`), user feedback (`user_reports`), rate limit
+///    counters (`quota_windows`) and items kept as they came (`raw_items`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -288,6 +288,15 @@ CREATE TABLE quota_windows (
     PRIMARY KEY (quota, window_start)
 );
 CREATE INDEX quota_windows_start ON quota_windows(window_start);
+CREATE TABLE raw_items (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    item_type TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE INDEX raw_items_project ON raw_items(project_id, item_type, received);
 "#,
 ];
 

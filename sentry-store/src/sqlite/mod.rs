@@ -14,6 +14,7 @@ mod migrations;
 mod monitors;
 mod outcomes;
 mod quotas;
+mod raw_items;
 mod releases;
 mod sessions;
 mod teams;

@@ -13,6 +13,7 @@ mod metadata;
 mod monitors;
 mod outcomes;
 mod quotas;
+mod raw_items;
 mod releases;
 mod sessions;
 mod teams;
@@ -133,6 +134,7 @@ macro_rules! suite {
                 monitors::deleting_a_monitor_deletes_its_checkins,
                 outcomes::outcome_counts_add_up_per_hour,
                 outcomes::old_outcome_counts_are_deleted,
+                raw_items::raw_items_are_kept_by_project_and_type,
                 quotas::quota_counters_add_up_per_window,
                 quotas::concurrent_consumers_each_see_a_distinct_total,
                 quotas::old_quota_windows_are_deleted,
