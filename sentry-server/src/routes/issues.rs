@@ -3,17 +3,18 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use sentry_core::IssueId;
 use sentry_core::store::{
-    EventFilter, EventStore, Issue, IssueQuery, IssueStatus, MetadataStore, Organization, Project,
+    EventFilter, EventStore, Issue, IssueQuery, IssueStatus, MetadataStore, Organization, Page,
+    Project,
 };
+use sentry_core::{IssueId, ProjectId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{ApiAuth, form_pairs};
+use crate::auth::{ApiAuth, form_pairs, param};
 use crate::error::ApiError;
 use crate::routes::model::issue_json;
-use crate::routes::pagination::{OffsetCursor, link_header};
+use crate::routes::pagination::OffsetPage;
 use crate::routes::projects::visible_project;
 use crate::search::IssueSearch;
 use crate::state::AppState;
@@ -42,45 +43,16 @@ pub async fn list_project_issues(
     auth.require_scope("event:read")?;
     let (org, project) = visible_project(&state, &auth, &org, &project).await?;
     let params = form_pairs(query.as_deref().unwrap_or_default());
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    };
-    let search = IssueSearch::parse(param("query"))?;
-    let limit = match param("limit") {
-        Some(text) => text
-            .parse::<u64>()
-            .map_err(|_| ApiError::bad_request("limit must be a number"))?
-            .clamp(1, MAX_LIMIT),
-        None => DEFAULT_LIMIT,
-    };
-    let cursor = OffsetCursor::parse(param("cursor").unwrap_or_default())?;
-    // Tag conditions are about events: the issues are those with a match.
-    let ids = if search.tags.is_empty() {
-        None
-    } else {
-        let matched = state
-            .events
-            .count_by_issue(&EventFilter {
-                tags: search.tags,
-                ..EventFilter::projects([project.id])
-            })
-            .await?;
-        Some(matched.into_iter().map(|counts| counts.issue_id).collect())
-    };
-    let page = state
-        .metadata
-        .list_issues(&IssueQuery {
-            project_ids: vec![project.id],
-            status: search.status,
-            text: search.text,
-            ids,
-            offset: cursor.offset,
-            limit,
-        })
-        .await?;
+    let search = IssueSearch::parse(param(&params, "query"))?;
+    let page_request = OffsetPage::from_params(&params, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let page = search_issues(
+        &state,
+        vec![project.id],
+        search,
+        page_request.cursor.offset,
+        page_request.limit,
+    )
+    .await?;
     let body: Vec<Value> = page
         .items
         .iter()
@@ -90,15 +62,43 @@ pub async fn list_project_issues(
         "{}/api/0/projects/{}/{}/issues/",
         state.public_url, org.slug, project.slug
     );
-    let previous = format!("0:{}:1", cursor.offset.saturating_sub(limit));
-    let next = format!("0:{}:0", cursor.offset + limit);
-    let link = link_header(
-        &base,
-        &params,
-        (&previous, cursor.offset > 0),
-        (&next, page.has_more),
-    );
+    let link = page_request.links(&base, &params, page.has_more);
     Ok((link, Json(body)).into_response())
+}
+
+/// Finds the issues of some projects that a search matches, most recently
+/// seen first: tag conditions are about events, so the issues are those
+/// with a matching event.
+pub async fn search_issues(
+    state: &AppState,
+    project_ids: Vec<ProjectId>,
+    search: IssueSearch,
+    offset: u64,
+    limit: u64,
+) -> Result<Page<Issue>, ApiError> {
+    let ids = if search.tags.is_empty() {
+        None
+    } else {
+        let matched = state
+            .events
+            .count_by_issue(&EventFilter {
+                tags: search.tags,
+                ..EventFilter::projects(project_ids.iter().copied())
+            })
+            .await?;
+        Some(matched.into_iter().map(|counts| counts.issue_id).collect())
+    };
+    Ok(state
+        .metadata
+        .list_issues(&IssueQuery {
+            project_ids,
+            status: search.status,
+            text: search.text,
+            ids,
+            offset,
+            limit,
+        })
+        .await?)
 }
 
 /// The path of an issue endpoint, `/api/0/issues/{issue_id}/...` or

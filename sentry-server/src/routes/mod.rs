@@ -3,10 +3,13 @@
 pub mod events;
 pub mod health;
 pub mod ingest;
+pub mod issue_bulk;
 pub mod issues;
 pub mod model;
+pub mod organizations;
 pub mod pagination;
 pub mod projects;
+pub mod releases;
 pub mod security;
 pub mod tags;
 
@@ -36,12 +39,43 @@ pub fn app(state: AppState) -> Router {
         // The web API.
         .route("/api/0/", get(issues::api_root))
         .route(
+            "/api/0/organizations/",
+            get(organizations::list_organizations),
+        )
+        .route(
+            "/api/0/organizations/{org}/",
+            get(organizations::get_organization),
+        )
+        .route(
+            "/api/0/organizations/{org}/projects/",
+            get(organizations::list_org_projects),
+        )
+        .route("/api/0/projects/", get(organizations::list_projects))
+        .route(
+            "/api/0/organizations/{org}/releases/",
+            get(releases::list_org_releases).post(releases::create_release),
+        )
+        .route(
+            "/api/0/organizations/{org}/releases/{version}/",
+            get(releases::get_release)
+                .put(releases::update_release)
+                .delete(releases::delete_release),
+        )
+        .route(
+            "/api/0/organizations/{org}/releases/{version}/deploys/",
+            get(releases::list_deploys).post(releases::create_deploy),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/releases/",
+            get(releases::list_project_releases),
+        )
+        .route(
             "/api/0/projects/{org}/{project}/",
             get(projects::get_project).put(projects::update_project),
         )
         .route(
             "/api/0/projects/{org}/{project}/issues/",
-            get(issues::list_project_issues),
+            get(issues::list_project_issues).put(issue_bulk::bulk_update_issues),
         )
         .route(
             "/api/0/issues/{issue_id}/",

@@ -15,3 +15,4 @@ mod grouping;
 mod issue_events;
 mod scrubbing;
 mod security;
+mod sentry_cli;
