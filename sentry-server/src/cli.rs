@@ -408,6 +408,10 @@ async fn serve(
             cleanup_config,
         ))
     });
+    let ignore_expiry = tokio::spawn(crate::ignore_expiry::run_periodically(
+        state.metadata.clone(),
+        crate::ignore_expiry::EXPIRY_INTERVAL,
+    ));
     let app = crate::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -415,6 +419,7 @@ async fn serve(
         .context("serving");
     // What the worker has not processed stays in the spool for the next start.
     worker.abort();
+    ignore_expiry.abort();
     if let Some(cleanup) = cleanup {
         cleanup.abort();
     }

@@ -35,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod grouping_configs;
+pub mod ignore_expiry;
 pub mod ingest;
 pub mod init;
 pub mod logging;

@@ -4,6 +4,8 @@ pub mod events;
 pub mod health;
 pub mod ingest;
 pub mod issue_bulk;
+pub mod issue_list;
+pub mod issue_update;
 pub mod issues;
 pub mod model;
 pub mod organizations;
@@ -75,15 +77,27 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/0/projects/{org}/{project}/issues/",
-            get(issues::list_project_issues).put(issue_bulk::bulk_update_issues),
+            get(issue_list::list_project_issues)
+                .put(issue_bulk::bulk_update_project_issues)
+                .delete(issue_bulk::bulk_delete_project_issues),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/",
+            get(issue_list::list_org_issues)
+                .put(issue_bulk::bulk_update_org_issues)
+                .delete(issue_bulk::bulk_delete_org_issues),
         )
         .route(
             "/api/0/issues/{issue_id}/",
-            get(issues::get_issue).put(issues::update_issue),
+            get(issues::get_issue)
+                .put(issues::update_issue)
+                .delete(issues::delete_issue),
         )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/",
-            get(issues::get_issue).put(issues::update_issue),
+            get(issues::get_issue)
+                .put(issues::update_issue)
+                .delete(issues::delete_issue),
         )
         .route(
             "/api/0/issues/{issue_id}/events/",

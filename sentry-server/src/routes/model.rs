@@ -8,6 +8,8 @@ use sentry_core::protocol::{Breadcrumb, Exception, Frame, Stacktrace, Thread, Ti
 use sentry_core::store::{Issue, Project, StoredEvent, Team};
 use sentry_core::summary::summarize;
 use sentry_core::{Event, EventId};
+
+use crate::routes::issue_update::{status_details_json, substatus_json};
 use serde_json::{Map, Value, json};
 
 /// Formats a short id: the project slug in capitals and the issue's number in base 36.
@@ -82,7 +84,8 @@ pub fn issue_json(issue: &Issue, project: &Project, org_slug: &str, public_url: 
         "logger": null,
         "level": issue.level.as_str(),
         "status": issue.status.as_str(),
-        "statusDetails": {},
+        "statusDetails": status_details_json(issue),
+        "substatus": substatus_json(issue),
         "isPublic": false,
         "platform": issue.platform,
         "project": project_json(project),

@@ -83,6 +83,45 @@ async fn projects_page(
     Ok((page.links(base, params, has_more), Json(body)).into_response())
 }
 
+/// The projects of an organization the token may see that a request's
+/// `project` parameters (ids, repeatable; `-1` for all) name, or all of
+/// them.
+///
+/// # Errors
+///
+/// 404 for another organization; 400 for a `project` that is not one of
+/// its project ids.
+pub async fn org_projects(
+    state: &AppState,
+    auth: &ApiAuth,
+    org: &str,
+    params: &[(String, String)],
+) -> Result<Vec<Project>, ApiError> {
+    let org = auth.organization(state, org).await?;
+    let all = state.metadata.projects(org.id).await?;
+    let wanted: Vec<&str> = params
+        .iter()
+        .filter(|(name, value)| name == "project" && value != "-1")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    let mut projects = Vec::with_capacity(wanted.len());
+    for id in wanted {
+        let project = all
+            .iter()
+            .find(|project| project.id.to_string() == id)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "project: `{id}` is not a project of the organization"
+                ))
+            })?;
+        projects.push(project.clone());
+    }
+    Ok(projects)
+}
+
 /// `GET /api/0/organizations/{org}/projects/`: by slug, with their teams.
 pub async fn list_org_projects(
     State(state): State<AppState>,

@@ -102,7 +102,7 @@ async fn release_json(state: &AppState, release: &Release) -> Result<Value, ApiE
         let filter = EventFilter {
             tags: vec![TagFilter {
                 key: "release".to_owned(),
-                value: release.version.clone(),
+                value: Some(release.version.clone()),
                 negated: false,
             }],
             ..EventFilter::projects(projects.iter().map(|project| project.id))

@@ -13,6 +13,7 @@ mod cors;
 mod durability;
 mod grouping;
 mod issue_events;
+mod issue_workflow;
 mod scrubbing;
 mod security;
 mod sentry_cli;
