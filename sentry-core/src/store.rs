@@ -702,6 +702,16 @@ pub trait MetadataStore: Send + Sync {
         ids: &[IssueId],
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Deletes a project and what the metadata store holds of it: keys,
+    /// settings, issues, team and release links, environments, monitors
+    /// and their check-ins, alert rules, attachment records; returns
+    /// whether it existed. Its events and blobs are the event and blob
+    /// stores' to delete.
+    fn delete_project(
+        &self,
+        id: ProjectId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Renames a project or changes its slug or platform; returns it, or
     /// `None` if missing; fails with [`StoreErrorKind::Conflict`] when
     /// another project of the organization has the slug.

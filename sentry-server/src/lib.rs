@@ -33,6 +33,7 @@ pub mod auth;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod grouping_configs;
 pub mod ignore_expiry;

@@ -258,6 +258,10 @@ impl MetadataStore for AnyMetadataStore {
         dispatch!(self, s => s.delete_issues(ids))
     }
 
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_project(id))
+    }
+
     async fn update_project(
         &self,
         id: ProjectId,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use sentry_core::envelope::ItemType;
 use sentry_core::grouping;
 use sentry_core::normalize::{NormalizeConfig, normalize};
-use sentry_core::store::{EventStore, IssueEvent, MetadataStore, StoredEvent};
+use sentry_core::store::{EventStore, IssueEvent, MetadataStore, StoreErrorKind, StoredEvent};
 use sentry_core::{Envelope, Event, EventId, ProjectId};
 
 use crate::ingest::client::{self, ClientIp};
@@ -148,10 +148,18 @@ async fn file_event(
             .insert("main_exception_id".to_owned(), main.into());
     }
     let issue_event = IssueEvent::new(project_id, &event, &grouping, config.received);
-    let issue = retry("file an event", || {
-        state.metadata.record_issue_event(&issue_event)
+    // A project deleted after its events were spooled takes them along.
+    let filed_issue = retry("file an event", || async {
+        match state.metadata.record_issue_event(&issue_event).await {
+            Err(error) if error.kind() == StoreErrorKind::Conflict => Ok(None),
+            result => result.map(Some),
+        }
     })
     .await;
+    let Some(issue) = filed_issue else {
+        tracing::warn!(%event_id, %project_id, "dropping an event of a deleted project");
+        return;
+    };
     match StoredEvent::new(project_id, issue.id, &event, &grouping, config.received) {
         Ok(stored) => filed.events.push(stored),
         Err(error) => {

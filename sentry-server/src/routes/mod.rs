@@ -1,5 +1,6 @@
 //! Every HTTP path the server answers, on one screen.
 
+pub mod api_tokens;
 pub mod events;
 pub mod health;
 pub mod ingest;
@@ -10,10 +11,13 @@ pub mod issues;
 pub mod model;
 pub mod organizations;
 pub mod pagination;
+pub mod project_keys;
 pub mod projects;
 pub mod releases;
 pub mod security;
+pub mod slugs;
 pub mod tags;
+pub mod teams;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -54,6 +58,27 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/0/projects/", get(organizations::list_projects))
         .route(
+            "/api/0/organizations/{org}/teams/",
+            get(teams::list_teams).post(teams::create_team),
+        )
+        .route("/api/0/teams/{org}/{team}/", get(teams::get_team))
+        .route(
+            "/api/0/teams/{org}/{team}/projects/",
+            get(teams::list_team_projects).post(teams::create_project),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/keys/",
+            get(project_keys::list_keys).post(project_keys::create_key),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/keys/{key_id}/",
+            get(project_keys::get_key),
+        )
+        .route(
+            "/api/0/api-tokens/",
+            get(api_tokens::list_tokens).post(api_tokens::create_token),
+        )
+        .route(
             "/api/0/organizations/{org}/releases/",
             get(releases::list_org_releases).post(releases::create_release),
         )
@@ -73,7 +98,9 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/0/projects/{org}/{project}/",
-            get(projects::get_project).put(projects::update_project),
+            get(projects::get_project)
+                .put(projects::update_project)
+                .delete(projects::delete_project),
         )
         .route(
             "/api/0/projects/{org}/{project}/issues/",

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{ApiAuth, form_pairs, param};
 use crate::error::ApiError;
+use crate::routes::organizations::org_projects;
 use crate::routes::pagination::OffsetPage;
 use crate::routes::projects::visible_project;
 use crate::state::AppState;
@@ -199,15 +200,13 @@ pub async fn list_org_releases(
     auth.require_any_scope(READ_SCOPES)?;
     let org = auth.organization(&state, &org).await?;
     let params = form_pairs(query.as_deref().unwrap_or_default());
-    let mut project_ids = Vec::new();
-    for (name, value) in &params {
-        if name == "project" && value != "-1" {
-            let id: u64 = value
-                .parse()
-                .map_err(|_| ApiError::bad_request("project must be a project id"))?;
-            project_ids.push(sentry_core::ProjectId(id));
-        }
-    }
+    // Without `project`, every release, also those of no project.
+    let project_ids = if params.iter().any(|(name, _)| name == "project") {
+        let projects = org_projects(&state, &auth, &org.slug, &params).await?;
+        projects.iter().map(|project| project.id).collect()
+    } else {
+        Vec::new()
+    };
     let base = format!(
         "{}/api/0/organizations/{}/releases/",
         state.public_url, org.slug

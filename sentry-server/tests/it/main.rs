@@ -14,6 +14,7 @@ mod durability;
 mod grouping;
 mod issue_events;
 mod issue_workflow;
+mod management;
 mod scrubbing;
 mod security;
 mod sentry_cli;

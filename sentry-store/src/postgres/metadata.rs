@@ -323,6 +323,21 @@ impl MetadataStore for PostgresStore {
         Ok(issues::delete(&mut client, ids).await?)
     }
 
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, StoreError> {
+        let Some(id) = project_key(id) else {
+            return Ok(false);
+        };
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(PgError::from)?;
+        let mut deleted = 0;
+        for statement in records::PROJECT_DELETIONS {
+            deleted =
+                sql::execute(&transaction, &statement.replace("{project}", "$1"), &[&id]).await?;
+        }
+        transaction.commit().await.map_err(PgError::from)?;
+        Ok(deleted > 0)
+    }
+
     async fn update_project(
         &self,
         id: ProjectId,

@@ -9,8 +9,8 @@ use sentry_core::store::{
     AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment, Issue,
     IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings,
     NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project,
-    ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, Team, User, WebSession,
-    status_after_event,
+    ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, StoreErrorKind, Team, User,
+    WebSession, status_after_event,
 };
 use sentry_core::{
     CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
@@ -283,7 +283,9 @@ impl MetadataStore for SqliteStore {
                             [project_id],
                             |row| row.get(0),
                         )
-                        .map_err(unavailable)?;
+                        .optional()
+                        .map_err(unavailable)?
+                        .ok_or_else(|| StoreError::from_kind(StoreErrorKind::Conflict))?;
                     transaction
                         .execute(
                             "INSERT INTO issues (project_id, short_number, title, culprit, level, type, metadata, status, \
@@ -416,6 +418,24 @@ impl MetadataStore for SqliteStore {
     async fn delete_issues(&self, ids: &[IssueId]) -> Result<u64, StoreError> {
         let ids = ids.to_vec();
         self.run(move |c| issues::delete(c, &ids)).await
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id.0) else {
+            return Ok(false);
+        };
+        self.run(move |connection| {
+            let transaction = connection.transaction().map_err(unavailable)?;
+            let mut deleted = 0;
+            for statement in records::PROJECT_DELETIONS {
+                deleted = transaction
+                    .execute(&statement.replace("{project}", "?1"), [id])
+                    .map_err(unavailable)?;
+            }
+            transaction.commit().map_err(unavailable)?;
+            Ok(deleted > 0)
+        })
+        .await
     }
 
     async fn update_project(

@@ -123,6 +123,7 @@ macro_rules! suite {
                 triage::issues_sort_by_each_order,
                 triage::issues_filter_by_seen_times_and_counts,
                 triage::projects_are_renamed_and_slugs_stay_unique,
+                triage::a_deleted_project_takes_its_records_along,
                 teams::team_slugs_are_unique_per_organization,
                 teams::projects_belong_to_teams,
                 users::emails_are_unique_whatever_their_case,

@@ -314,3 +314,108 @@ pub async fn projects_are_renamed_and_slugs_stay_unique(stores: &Stores) {
         None
     );
 }
+
+pub async fn a_deleted_project_takes_its_records_along(stores: &Stores) {
+    use sentry_core::store::{
+        AlertRuleSettings, CheckIn, CheckInStatus, KeyRecord, MonitorSettings, MonitorStatus,
+    };
+    use sentry_core::{CheckInId, ProjectKey};
+
+    let metadata = &stores.metadata;
+    let (org_id, project_id) = project(stores).await;
+    let kept_project = metadata
+        .ensure_project(org_id, &unique("kept"))
+        .await
+        .unwrap()
+        .id;
+    let key = KeyRecord {
+        public_key: ProjectKey::from_random_bytes(
+            *sentry_core::EventId::new_random().as_uuid().as_bytes(),
+        ),
+        project_id,
+        label: "Default".to_owned(),
+        is_active: true,
+        date_created: Timestamp::now(),
+    };
+    metadata.insert_key(&key).await.unwrap();
+    metadata
+        .set_project_option(project_id, "retentionDays", Some("30"))
+        .await
+        .unwrap();
+    let issue = record(stores, &issue_event(project_id, "gone", 1.0, Some("u"))).await;
+    let kept_issue = record(stores, &issue_event(kept_project, "gone", 1.0, None)).await;
+    let team = metadata
+        .create_team(org_id, &unique("team"), "Team")
+        .await
+        .unwrap();
+    metadata
+        .add_project_team(project_id, team.id)
+        .await
+        .unwrap();
+    metadata
+        .ensure_release(org_id, "1.0", &[project_id, kept_project])
+        .await
+        .unwrap();
+    metadata
+        .ensure_environment(project_id, "prod")
+        .await
+        .unwrap();
+    let monitor = metadata
+        .upsert_monitor(
+            project_id,
+            "nightly",
+            &MonitorSettings {
+                name: "nightly".to_owned(),
+                config: "{}".to_owned(),
+                status: MonitorStatus::Active,
+            },
+        )
+        .await
+        .unwrap();
+    metadata
+        .insert_checkin(&CheckIn {
+            id: CheckInId::new_random(),
+            monitor_id: monitor.id,
+            status: CheckInStatus::Ok,
+            duration_ms: None,
+            environment: None,
+            date_created: seconds(1.0),
+            date_updated: seconds(1.0),
+        })
+        .await
+        .unwrap();
+    metadata
+        .create_alert_rule(
+            project_id,
+            &AlertRuleSettings {
+                name: "rule".to_owned(),
+                config: "{}".to_owned(),
+                enabled: true,
+            },
+        )
+        .await
+        .unwrap();
+
+    assert!(metadata.delete_project(project_id).await.unwrap());
+    assert_eq!(metadata.project(project_id).await.unwrap(), None);
+    assert_eq!(metadata.key(&key.public_key).await.unwrap(), None);
+    assert_eq!(metadata.issue(issue.id).await.unwrap(), None);
+    assert!(metadata.team_projects(team.id).await.unwrap().is_empty());
+    assert!(metadata.monitor(monitor.id).await.unwrap().is_none());
+    assert!(metadata.alert_rules(project_id).await.unwrap().is_empty());
+    let release = metadata
+        .release_by_version(org_id, "1.0")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(release.projects, [kept_project]);
+    assert!(metadata.issue(kept_issue.id).await.unwrap().is_some());
+    assert!(!metadata.delete_project(project_id).await.unwrap());
+    assert!(!metadata.delete_project(ProjectId(u64::MAX)).await.unwrap());
+    // Events spooled before the deletion have no project to go to.
+    let late = metadata
+        .record_issue_event(&issue_event(project_id, "late", 2.0, None))
+        .await
+        .unwrap_err();
+    assert_eq!(late.kind(), StoreErrorKind::Conflict);
+}
