@@ -146,6 +146,8 @@ async fn bench_pair(pair: &Pair, total_events: usize, total_issues: usize) -> Re
         metadata: EventMetadata::default(),
         timestamp,
         user: None,
+        release: None,
+        received: timestamp,
     };
     let started = Instant::now();
     let mut issues: Vec<IssueId> = Vec::with_capacity(total_issues);

@@ -20,6 +20,7 @@ mod environments;
 mod monitors;
 mod releases;
 mod teams;
+mod triage;
 mod users;
 
 use std::future::Future;
@@ -34,6 +35,9 @@ pub use self::monitors::{
 };
 pub use self::releases::{Deploy, NewDeploy, Release, ReleaseQuery, ReleaseUpdate};
 pub use self::teams::Team;
+pub use self::triage::{
+    IssueStatusChange, IssueSubstatus, StatusDetails, ignore_expired, status_after_event,
+};
 pub use self::users::{NewUser, OrgMember, OrgMembership, OrgRole, User, WebSession, email_key};
 use crate::grouping::{Grouping, GroupingHash};
 use crate::ids::{
@@ -140,6 +144,17 @@ pub struct Project {
     pub date_created: Timestamp,
 }
 
+/// The fields of a project an update may set; `None` keeps a field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectUpdate {
+    /// The display name.
+    pub name: Option<String>,
+    /// The URL slug.
+    pub slug: Option<String>,
+    /// The platform; `Some(None)` clears it.
+    pub platform: Option<Option<String>>,
+}
+
 /// A DSN key of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
@@ -233,6 +248,10 @@ pub struct Issue {
     pub metadata: EventMetadata,
     /// Triage status.
     pub status: IssueStatus,
+    /// Why it has its status, when the server knows.
+    pub substatus: Option<IssueSubstatus>,
+    /// What ends its status.
+    pub status_details: StatusDetails,
     /// When its first event happened.
     pub first_seen: Timestamp,
     /// When its latest event happened.
@@ -271,6 +290,12 @@ pub struct IssueEvent {
     pub timestamp: Timestamp,
     /// The `user` tag value of the event, for counting distinct users.
     pub user: Option<String>,
+    /// The event's release, which decides whether it regresses an issue
+    /// resolved in the next release.
+    pub release: Option<String>,
+    /// When the server received the event, which decides whether an
+    /// ignore has run out.
+    pub received: Timestamp,
 }
 
 impl IssueEvent {
@@ -295,6 +320,8 @@ impl IssueEvent {
             metadata: summary.metadata,
             timestamp: event.timestamp.unwrap_or(received),
             user: event.user.as_ref().and_then(|user| user.tag_value()),
+            release: event.release.clone(),
+            received,
         }
     }
 }
@@ -310,10 +337,50 @@ pub struct IssueQuery {
     pub text: Vec<String>,
     /// Only these issues (as found by an event search); `None` for all.
     pub ids: Option<Vec<IssueId>>,
+    /// Only issues first seen in this range.
+    pub first_seen: TimeRange,
+    /// Only issues last seen in this range.
+    pub last_seen: TimeRange,
+    /// Only issues with a number of events in this range.
+    pub times_seen: CountRange,
+    /// The order.
+    pub sort: IssueSort,
     /// How many issues to skip.
     pub offset: u64,
     /// How many issues to return at most.
     pub limit: u64,
+}
+
+/// A range of times; each bound is left out when `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    /// At or after this time.
+    pub start: Option<Timestamp>,
+    /// At or before this time.
+    pub end: Option<Timestamp>,
+}
+
+/// A range of counts, bounds included; each is left out when `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CountRange {
+    /// At least this many.
+    pub min: Option<u64>,
+    /// At most this many.
+    pub max: Option<u64>,
+}
+
+/// The order of an issue listing: always descending, ties by id, descending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IssueSort {
+    /// Most recently seen first (Sentry's `date`).
+    #[default]
+    LastSeen,
+    /// Most recently first seen first (`new`).
+    FirstSeen,
+    /// Most events first (`freq`).
+    TimesSeen,
+    /// Most users first (`user`).
+    UserCount,
 }
 
 /// One page of a listing.
@@ -418,14 +485,15 @@ impl EventFilter {
     }
 }
 
-/// A condition on a tag: the event has the tag with this value or, when
-/// negated, does not (which includes lacking the tag).
+/// A condition on a tag: the event has the tag with this value (with any
+/// value when `value` is `None`) or, when negated, does not (which includes
+/// lacking the tag).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagFilter {
     /// The tag key.
     pub key: String,
-    /// The value it must (or must not) have.
-    pub value: String,
+    /// The value it must (or must not) have; `None` for any.
+    pub value: Option<String>,
     /// Whether the condition is negated (`!key:value`).
     pub negated: bool,
 }
@@ -605,7 +673,7 @@ pub trait MetadataStore: Send + Sync {
     /// Returns an issue by id.
     fn issue(&self, id: IssueId) -> impl Future<Output = Result<Option<Issue>, StoreError>> + Send;
 
-    /// Lists issues, most recently seen first.
+    /// Lists the issues that match a query, in its order.
     fn list_issues(
         &self,
         query: &IssueQuery,
@@ -626,12 +694,46 @@ pub trait MetadataStore: Send + Sync {
         value: Option<&str>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Sets the status of an issue; returns the issue, or `None` if missing.
+    /// Sets the status of an issue, with its reason and end conditions;
+    /// returns the issue, or `None` if missing.
     fn set_issue_status(
         &self,
         id: IssueId,
-        status: IssueStatus,
+        change: &IssueStatusChange,
     ) -> impl Future<Output = Result<Option<Issue>, StoreError>> + Send;
+
+    /// Unresolves (as escalating) every issue, of any project, ignored
+    /// until a time at or before `now`; returns how many.
+    fn unignore_expired(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes issues with their hashes and user counts (not their
+    /// events); returns how many existed.
+    fn delete_issues(
+        &self,
+        ids: &[IssueId],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes a project and what the metadata store holds of it: keys,
+    /// settings, issues, team and release links, environments, monitors
+    /// and their check-ins, alert rules, attachment records; returns
+    /// whether it existed. Its events and blobs are the event and blob
+    /// stores' to delete.
+    fn delete_project(
+        &self,
+        id: ProjectId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Renames a project or changes its slug or platform; returns it, or
+    /// `None` if missing; fails with [`StoreErrorKind::Conflict`] when
+    /// another project of the organization has the slug.
+    fn update_project(
+        &self,
+        id: ProjectId,
+        update: &ProjectUpdate,
+    ) -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
 
     // Teams.
 

@@ -76,6 +76,14 @@ pub fn form_pairs(query: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(query).unwrap_or_default()
 }
 
+/// Returns the first value of a parameter among decoded pairs.
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
 /// A web API caller, authenticated by `Authorization: Bearer <token>`.
 #[derive(Debug, Clone)]
 pub struct ApiAuth {
@@ -95,6 +103,22 @@ impl ApiAuth {
         } else {
             Err(ApiError::forbidden(format!(
                 "You do not have permission to perform this action (needs {scope})"
+            )))
+        }
+    }
+
+    /// Checks that the token grants one of some scopes.
+    ///
+    /// # Errors
+    ///
+    /// 403 when it grants none.
+    pub fn require_any_scope(&self, scopes: &[&str]) -> Result<(), ApiError> {
+        if scopes.iter().any(|scope| self.token.has_scope(scope)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "You do not have permission to perform this action (needs one of {})",
+                scopes.join(", ")
             )))
         }
     }

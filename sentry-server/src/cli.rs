@@ -431,6 +431,10 @@ async fn serve(
             cleanup_config,
         ))
     });
+    let ignore_expiry = tokio::spawn(crate::ignore_expiry::run_periodically(
+        state.metadata.clone(),
+        crate::ignore_expiry::EXPIRY_INTERVAL,
+    ));
     let state_outcomes = Arc::clone(&state.outcomes);
     let metadata_for_outcomes = state.metadata.clone();
     let app = crate::app(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -440,6 +444,7 @@ async fn serve(
         .context("serving");
     // What the worker has not processed stays in the spool for the next start.
     worker.abort();
+    ignore_expiry.abort();
     outcomes.abort();
     if let Err(error) = state_outcomes.flush(&metadata_for_outcomes).await {
         tracing::warn!(%error, "cannot write the last outcome counts");

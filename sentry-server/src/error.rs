@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sentry_core::store::StoreError;
+use sentry_core::store::{StoreError, StoreErrorKind};
 
 /// An error answer of the API.
 #[derive(Debug)]
@@ -65,6 +65,21 @@ impl ApiError {
         )
     }
 
+    /// 409: something with the same unique name exists.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+
+    /// A store failure where a uniqueness rule may be broken: a conflict
+    /// is 409 with `detail`, anything else 500.
+    pub fn from_store_conflict(error: StoreError, detail: impl Into<String>) -> Self {
+        if error.kind() == StoreErrorKind::Conflict {
+            Self::conflict(detail)
+        } else {
+            error.into()
+        }
+    }
+
     /// 429: come back in `seconds`; the answer carries `Retry-After`.
     pub fn too_many_requests(detail: impl Into<String>, seconds: u64) -> Self {
         Self {
@@ -89,6 +104,16 @@ impl ApiError {
     /// Returns the status code.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+}
+
+impl From<crate::credentials::NoRandomness> for ApiError {
+    fn from(error: crate::credentials::NoRandomness) -> Self {
+        tracing::error!(
+            error = &error as &dyn std::error::Error,
+            "cannot make a credential"
+        );
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     }
 }
 

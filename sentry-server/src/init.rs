@@ -1,12 +1,14 @@
 //! `sentry-server init`: makes a fresh installation usable in one step.
 
 use anyhow::Context as _;
+use sentry_core::Dsn;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{ApiToken, KeyRecord, MetadataStore};
-use sentry_core::{Dsn, ProjectKey};
 use serde::Serialize;
 
 use sentry_store::AnyMetadataStore;
+
+use crate::credentials::{new_api_token, new_project_key};
 
 /// The scopes of the token `init` creates: everything.
 pub const ADMIN_SCOPES: &[&str] = &[
@@ -40,12 +42,6 @@ pub struct Initialized {
     pub token: String,
 }
 
-fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
-    Ok(bytes)
-}
-
 /// Creates the organization, project, DSN key and admin token if missing,
 /// and returns them; a second run creates nothing and returns the same.
 ///
@@ -64,7 +60,7 @@ pub async fn init(
         Some(key) => key,
         None => {
             let key = KeyRecord {
-                public_key: ProjectKey::from_random_bytes(random_bytes()?),
+                public_key: new_project_key()?,
                 project_id: project.id,
                 label: "Default".to_owned(),
                 is_active: true,
@@ -77,12 +73,8 @@ pub async fn init(
     let token = match metadata.org_tokens(org.id).await?.into_iter().next() {
         Some(token) => token,
         None => {
-            let hex: String = random_bytes::<32>()?
-                .iter()
-                .map(|byte| format!("{byte:02x}"))
-                .collect();
             let token = ApiToken {
-                token: format!("sntryu_{hex}"),
+                token: new_api_token()?,
                 org_id: org.id,
                 scopes: ADMIN_SCOPES
                     .iter()

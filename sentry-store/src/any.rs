@@ -7,10 +7,10 @@ use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment,
     EventCounts, EventCursor, EventFilter, EventPick, EventStore, Issue, IssueCounts, IssueEvent,
-    IssueQuery, IssueStatus, KeyRecord, MetadataStore, Monitor, MonitorSettings, NewDeploy,
-    NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, Release, ReleaseQuery,
-    ReleaseUpdate, SeriesBucket, StoreError, StoreErrorKind, StoredEvent, TagFacet, Team, User,
-    WebSession,
+    IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings, NewDeploy,
+    NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, ProjectUpdate,
+    Release, ReleaseQuery, ReleaseUpdate, SeriesBucket, StoreError, StoreErrorKind, StoredEvent,
+    TagFacet, Team, User, WebSession,
 };
 use sentry_core::{
     CheckInId, EventId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId,
@@ -245,9 +245,29 @@ impl MetadataStore for AnyMetadataStore {
     async fn set_issue_status(
         &self,
         id: IssueId,
-        status: IssueStatus,
+        change: &IssueStatusChange,
     ) -> Result<Option<Issue>, StoreError> {
-        dispatch!(self, s => s.set_issue_status(id, status))
+        dispatch!(self, s => s.set_issue_status(id, change))
+    }
+
+    async fn unignore_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.unignore_expired(now))
+    }
+
+    async fn delete_issues(&self, ids: &[IssueId]) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.delete_issues(ids))
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.delete_project(id))
+    }
+
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        update: &ProjectUpdate,
+    ) -> Result<Option<Project>, StoreError> {
+        dispatch!(self, s => s.update_project(id, update))
     }
 
     async fn create_team(&self, org_id: OrgId, slug: &str, name: &str) -> Result<Team, StoreError> {

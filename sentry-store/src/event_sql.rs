@@ -203,8 +203,10 @@ pub(crate) fn conditions(filter: &EventFilter, alias: &str) -> Result<Sql, Store
              AND f.event_id = {alias}.event_id AND f.key = "
         );
         sql.bind(SqlValue::Text(tag.key.clone()));
-        sql.push(" AND f.value = ");
-        sql.bind(SqlValue::Text(tag.value.clone()));
+        if let Some(value) = &tag.value {
+            sql.push(" AND f.value = ");
+            sql.bind(SqlValue::Text(value.clone()));
+        }
         sql.push(")");
     }
     Ok(sql)
@@ -419,7 +421,7 @@ mod tests {
             end: None,
             tags: vec![TagFilter {
                 key: "k'".to_owned(),
-                value: "v\"".to_owned(),
+                value: Some("v\"".to_owned()),
                 negated: true,
             }],
         };

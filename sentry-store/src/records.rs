@@ -207,6 +207,24 @@ pub(crate) fn project(row: &dyn ReadRow) -> Result<Project, RowError> {
     })
 }
 
+/// The statements that delete a project and everything of it, children
+/// first; `{project}` stands for the parameter holding the project id.
+pub(crate) const PROJECT_DELETIONS: &[&str] = &[
+    "DELETE FROM issue_users WHERE issue_id IN (SELECT id FROM issues WHERE project_id = {project})",
+    "DELETE FROM issue_hashes WHERE project_id = {project}",
+    "DELETE FROM issues WHERE project_id = {project}",
+    "DELETE FROM project_keys WHERE project_id = {project}",
+    "DELETE FROM project_options WHERE project_id = {project}",
+    "DELETE FROM project_teams WHERE project_id = {project}",
+    "DELETE FROM release_projects WHERE project_id = {project}",
+    "DELETE FROM environments WHERE project_id = {project}",
+    "DELETE FROM monitor_checkins WHERE monitor_id IN (SELECT id FROM monitors WHERE project_id = {project})",
+    "DELETE FROM monitors WHERE project_id = {project}",
+    "DELETE FROM alert_rules WHERE project_id = {project}",
+    "DELETE FROM attachments WHERE project_id = {project}",
+    "DELETE FROM projects WHERE id = {project}",
+];
+
 pub(crate) const TEAM_COLUMNS: &str = "id, org_id, slug, name, date_created";
 
 pub(crate) fn team(row: &dyn ReadRow) -> Result<Team, RowError> {

@@ -218,10 +218,21 @@ impl Batch {
                 .insert("main_exception_id".to_owned(), main.into());
         }
         let issue_event = IssueEvent::new(project_id, &event, &grouping, config.received);
-        let issue = retry("file an event", || {
-            state.metadata.record_issue_event(&issue_event)
+        // A project deleted after its events were spooled takes them along.
+        let filed_issue = retry("file an event", || async {
+            match state.metadata.record_issue_event(&issue_event).await {
+                Err(error) if error.kind() == StoreErrorKind::Conflict => Ok(None),
+                result => result.map(Some),
+            }
         })
         .await;
+        let Some(issue) = filed_issue else {
+            tracing::warn!(%event_id, %project_id, "dropping an event of a deleted project");
+            state
+                .outcomes
+                .record(project_id, "error", Outcome::Invalid, "project_id", 1);
+            return;
+        };
         match StoredEvent::new(project_id, issue.id, &event, &grouping, config.received) {
             Ok(stored) => {
                 self.issues.insert((project_id, event_id), issue.id);

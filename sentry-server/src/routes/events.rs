@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use sentry_core::grouping;
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     EventFilter, EventPick, EventStore, Issue, Project, StoredEvent, TagFilter,
 };
@@ -88,8 +89,12 @@ pub fn issue_event_filter(
     for (name, value) in params {
         match name.as_str() {
             "query" => {
-                let search = IssueSearch::parse(Some(value))?;
-                if !search.text.is_empty() || search.status.is_some() {
+                let search = IssueSearch::parse(Some(value), Timestamp::now())?;
+                let only_tags = IssueSearch {
+                    tags: Vec::new(),
+                    ..search.clone()
+                } == IssueSearch::default();
+                if !only_tags {
                     return Err(ApiError::bad_request(
                         "Invalid search query: events are searched by tag (key:value)",
                     ));
@@ -98,7 +103,7 @@ pub fn issue_event_filter(
             }
             "environment" if !value.is_empty() => filter.tags.push(TagFilter {
                 key: "environment".to_owned(),
-                value: value.clone(),
+                value: Some(value.clone()),
                 negated: false,
             }),
             _ => {}

@@ -1,27 +1,20 @@
-//! Issues in Sentry's web API: list, detail, status update.
+//! Issues in Sentry's web API: one issue's detail, update and deletion
+//! (lists are in `issue_list`, bulk changes in `issue_bulk`).
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use sentry_core::IssueId;
-use sentry_core::store::{
-    EventFilter, EventStore, Issue, IssueQuery, IssueStatus, MetadataStore, Organization, Project,
-};
+use sentry_core::protocol::Timestamp;
+use sentry_core::store::{Issue, MetadataStore, Organization, Project};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{ApiAuth, form_pairs};
+use crate::auth::ApiAuth;
 use crate::error::ApiError;
+use crate::routes::issue_update::StatusRequest;
 use crate::routes::model::issue_json;
-use crate::routes::pagination::{OffsetCursor, link_header};
-use crate::routes::projects::visible_project;
-use crate::search::IssueSearch;
 use crate::state::AppState;
-
-/// Largest page of issues, as in Sentry.
-const MAX_LIMIT: u64 = 100;
-/// Page size when none is asked for, as in Sentry.
-const DEFAULT_LIMIT: u64 = 25;
 
 /// `GET /api/0/`: what the token is. `sentry-cli info` calls it.
 pub async fn api_root(auth: ApiAuth) -> Json<Value> {
@@ -30,75 +23,6 @@ pub async fn api_root(auth: ApiAuth) -> Json<Value> {
         "auth": { "scopes": auth.token.scopes },
         "user": null,
     }))
-}
-
-/// `GET /api/0/projects/{org}/{project}/issues/`.
-pub async fn list_project_issues(
-    State(state): State<AppState>,
-    auth: ApiAuth,
-    Path((org, project)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    auth.require_scope("event:read")?;
-    let (org, project) = visible_project(&state, &auth, &org, &project).await?;
-    let params = form_pairs(query.as_deref().unwrap_or_default());
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    };
-    let search = IssueSearch::parse(param("query"))?;
-    let limit = match param("limit") {
-        Some(text) => text
-            .parse::<u64>()
-            .map_err(|_| ApiError::bad_request("limit must be a number"))?
-            .clamp(1, MAX_LIMIT),
-        None => DEFAULT_LIMIT,
-    };
-    let cursor = OffsetCursor::parse(param("cursor").unwrap_or_default())?;
-    // Tag conditions are about events: the issues are those with a match.
-    let ids = if search.tags.is_empty() {
-        None
-    } else {
-        let matched = state
-            .events
-            .count_by_issue(&EventFilter {
-                tags: search.tags,
-                ..EventFilter::projects([project.id])
-            })
-            .await?;
-        Some(matched.into_iter().map(|counts| counts.issue_id).collect())
-    };
-    let page = state
-        .metadata
-        .list_issues(&IssueQuery {
-            project_ids: vec![project.id],
-            status: search.status,
-            text: search.text,
-            ids,
-            offset: cursor.offset,
-            limit,
-        })
-        .await?;
-    let body: Vec<Value> = page
-        .items
-        .iter()
-        .map(|issue| issue_json(issue, &project, &org.slug, &state.public_url))
-        .collect();
-    let base = format!(
-        "{}/api/0/projects/{}/{}/issues/",
-        state.public_url, org.slug, project.slug
-    );
-    let previous = format!("0:{}:1", cursor.offset.saturating_sub(limit));
-    let next = format!("0:{}:0", cursor.offset + limit);
-    let link = link_header(
-        &base,
-        &params,
-        (&previous, cursor.offset > 0),
-        (&next, page.has_more),
-    );
-    Ok((link, Json(body)).into_response())
 }
 
 /// The path of an issue endpoint, `/api/0/issues/{issue_id}/...` or
@@ -164,42 +88,42 @@ pub async fn get_issue(
     )))
 }
 
-/// The body of an issue update.
-#[derive(Debug, Deserialize)]
-pub struct IssueUpdate {
-    status: Option<String>,
-}
-
-/// `PUT` of an issue (either path) with `{"status": ...}`.
+/// `PUT` of an issue (either path): `status` and `statusDetails` (see
+/// [`StatusRequest`]).
 pub async fn update_issue(
     State(state): State<AppState>,
     auth: ApiAuth,
     Path(path): Path<IssuePath>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let update: IssueUpdate = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let request = StatusRequest::parse(&body)?;
     auth.require_scope("event:write")?;
     let (issue, project, org) = visible_issue(&state, &auth, &path).await?;
-    let Some(status) = &update.status else {
-        return Ok(Json(issue_json(
-            &issue,
-            &project,
-            &org.slug,
-            &state.public_url,
-        )));
+    let issue = match request.change_for(&state, &issue, Timestamp::now()).await? {
+        Some(change) => state
+            .metadata
+            .set_issue_status(issue.id, &change)
+            .await?
+            .ok_or_else(ApiError::not_found)?,
+        None => issue,
     };
-    let status = IssueStatus::parse(status)
-        .ok_or_else(|| ApiError::bad_request(format!("invalid status `{status}`")))?;
-    let issue = state
-        .metadata
-        .set_issue_status(issue.id, status)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
     Ok(Json(issue_json(
         &issue,
         &project,
         &org.slug,
         &state.public_url,
     )))
+}
+
+/// `DELETE` of an issue (either path): 202, as Sentry answers; its events
+/// stay in the event store until retention removes them, unreachable.
+pub async fn delete_issue(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(path): Path<IssuePath>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_scope("event:admin")?;
+    let (issue, _, _) = visible_issue(&state, &auth, &path).await?;
+    state.metadata.delete_issues(&[issue.id]).await?;
+    Ok(StatusCode::ACCEPTED)
 }

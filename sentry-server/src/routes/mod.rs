@@ -1,19 +1,28 @@
 //! Every HTTP path the server answers, on one screen.
 
+pub mod api_tokens;
 pub mod attachments;
 pub mod cron;
 pub mod events;
 pub mod health;
 pub mod ingest;
+pub mod issue_bulk;
+pub mod issue_list;
+pub mod issue_update;
 pub mod issues;
 pub mod minidump;
 pub mod model;
 pub mod monitors;
+pub mod organizations;
 pub mod pagination;
+pub mod project_keys;
 pub mod projects;
+pub mod releases;
 pub mod security;
+pub mod slugs;
 pub mod stats;
 pub mod tags;
+pub mod teams;
 pub mod user_feedback;
 
 use axum::Router;
@@ -62,20 +71,86 @@ pub fn app(state: AppState) -> Router {
         // The web API.
         .route("/api/0/", get(issues::api_root))
         .route(
+            "/api/0/organizations/",
+            get(organizations::list_organizations),
+        )
+        .route(
+            "/api/0/organizations/{org}/",
+            get(organizations::get_organization),
+        )
+        .route(
+            "/api/0/organizations/{org}/projects/",
+            get(organizations::list_org_projects),
+        )
+        .route("/api/0/projects/", get(organizations::list_projects))
+        .route(
+            "/api/0/organizations/{org}/teams/",
+            get(teams::list_teams).post(teams::create_team),
+        )
+        .route("/api/0/teams/{org}/{team}/", get(teams::get_team))
+        .route(
+            "/api/0/teams/{org}/{team}/projects/",
+            get(teams::list_team_projects).post(teams::create_project),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/keys/",
+            get(project_keys::list_keys).post(project_keys::create_key),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/keys/{key_id}/",
+            get(project_keys::get_key),
+        )
+        .route(
+            "/api/0/api-tokens/",
+            get(api_tokens::list_tokens).post(api_tokens::create_token),
+        )
+        .route(
+            "/api/0/organizations/{org}/releases/",
+            get(releases::list_org_releases).post(releases::create_release),
+        )
+        .route(
+            "/api/0/organizations/{org}/releases/{version}/",
+            get(releases::get_release)
+                .put(releases::update_release)
+                .delete(releases::delete_release),
+        )
+        .route(
+            "/api/0/organizations/{org}/releases/{version}/deploys/",
+            get(releases::list_deploys).post(releases::create_deploy),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/releases/",
+            get(releases::list_project_releases),
+        )
+        .route(
             "/api/0/projects/{org}/{project}/",
-            get(projects::get_project).put(projects::update_project),
+            get(projects::get_project)
+                .put(projects::update_project)
+                .delete(projects::delete_project),
         )
         .route(
             "/api/0/projects/{org}/{project}/issues/",
-            get(issues::list_project_issues),
+            get(issue_list::list_project_issues)
+                .put(issue_bulk::bulk_update_project_issues)
+                .delete(issue_bulk::bulk_delete_project_issues),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/",
+            get(issue_list::list_org_issues)
+                .put(issue_bulk::bulk_update_org_issues)
+                .delete(issue_bulk::bulk_delete_org_issues),
         )
         .route(
             "/api/0/issues/{issue_id}/",
-            get(issues::get_issue).put(issues::update_issue),
+            get(issues::get_issue)
+                .put(issues::update_issue)
+                .delete(issues::delete_issue),
         )
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/",
-            get(issues::get_issue).put(issues::update_issue),
+            get(issues::get_issue)
+                .put(issues::update_issue)
+                .delete(issues::delete_issue),
         )
         .route(
             "/api/0/issues/{issue_id}/events/",

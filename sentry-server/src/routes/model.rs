@@ -5,9 +5,11 @@
 //! interfaces are listed as `entries` with camelCase frame fields.
 
 use sentry_core::protocol::{Breadcrumb, Exception, Frame, Stacktrace, Thread, Timestamp};
-use sentry_core::store::{Issue, Project, StoredEvent};
+use sentry_core::store::{Issue, Project, StoredEvent, Team};
 use sentry_core::summary::summarize;
 use sentry_core::{Event, EventId};
+
+use crate::routes::issue_update::{status_details_json, substatus_json};
 use serde_json::{Map, Value, json};
 
 /// Formats a short id: the project slug in capitals and the issue's number in base 36.
@@ -39,6 +41,38 @@ fn project_json(project: &Project) -> Value {
     })
 }
 
+/// A team as Sentry's team endpoints return it.
+pub fn team_json(team: &Team) -> Value {
+    json!({
+        "id": team.id.to_string(),
+        "slug": team.slug,
+        "name": team.name,
+        "dateCreated": team.date_created.to_rfc3339(),
+        "isMember": false,
+        "hasAccess": true,
+    })
+}
+
+/// A project as Sentry's project lists return it: with its teams, the
+/// first also as `team`.
+pub fn project_summary_json(project: &Project, teams: &[Team]) -> Value {
+    let team_ref =
+        |team: &Team| json!({ "id": team.id.to_string(), "slug": team.slug, "name": team.name });
+    json!({
+        "id": project.id.to_string(),
+        "slug": project.slug,
+        "name": project.name,
+        "platform": project.platform,
+        "dateCreated": project.date_created.to_rfc3339(),
+        "isBookmarked": false,
+        "isMember": true,
+        "hasAccess": true,
+        "features": [],
+        "team": teams.first().map(team_ref),
+        "teams": teams.iter().map(team_ref).collect::<Vec<_>>(),
+    })
+}
+
 /// An issue as Sentry's issue list and issue detail return it.
 pub fn issue_json(issue: &Issue, project: &Project, org_slug: &str, public_url: &str) -> Value {
     json!({
@@ -50,7 +84,8 @@ pub fn issue_json(issue: &Issue, project: &Project, org_slug: &str, public_url: 
         "logger": null,
         "level": issue.level.as_str(),
         "status": issue.status.as_str(),
-        "statusDetails": {},
+        "statusDetails": status_details_json(issue),
+        "substatus": substatus_json(issue),
         "isPublic": false,
         "platform": issue.platform,
         "project": project_json(project),

@@ -37,6 +37,63 @@ impl OffsetCursor {
     }
 }
 
+/// The page of an offset-paginated listing a request asks for: its
+/// `cursor` and `limit` (or `per_page`) parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetPage {
+    /// Where the page starts.
+    pub cursor: OffsetCursor,
+    /// How many entries it has at most.
+    pub limit: u64,
+}
+
+impl OffsetPage {
+    /// Reads `cursor` and `limit` from a request's parameters; `limit` is
+    /// clamped to `1..=max`.
+    ///
+    /// # Errors
+    ///
+    /// 400 for a bad cursor or a limit that is not a number.
+    pub fn from_params(
+        params: &[(String, String)],
+        default_limit: u64,
+        max_limit: u64,
+    ) -> Result<Self, ApiError> {
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let limit = match param("limit").or(param("per_page")) {
+            Some(text) => text
+                .parse::<u64>()
+                .map_err(|_| ApiError::bad_request("limit must be a number"))?
+                .clamp(1, max_limit),
+            None => default_limit,
+        };
+        let cursor = OffsetCursor::parse(param("cursor").unwrap_or_default())?;
+        Ok(Self { cursor, limit })
+    }
+
+    /// The `Link` header of this page, given whether more entries follow.
+    pub fn links(&self, base: &str, params: &[(String, String)], has_more: bool) -> HeaderMap {
+        let offset = self.cursor.offset;
+        let previous = format!("0:{}:1", offset.saturating_sub(self.limit));
+        let next = format!("0:{}:0", offset.saturating_add(self.limit));
+        link_header(base, params, (&previous, offset > 0), (&next, has_more))
+    }
+
+    /// Cuts this page out of a whole listing; returns it and whether more follow.
+    pub fn slice<T>(&self, items: Vec<T>) -> (Vec<T>, bool) {
+        let start = usize::try_from(self.cursor.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        let has_more = items.len() > start.saturating_add(limit);
+        let page = items.into_iter().skip(start).take(limit).collect();
+        (page, has_more)
+    }
+}
+
 /// Reads the cursor of an event listing, `MICROS:EVENT_ID:0` (the event
 /// the previous page ended with); empty means the first page.
 ///
@@ -126,6 +183,22 @@ mod tests {
         assert_eq!(OffsetCursor::parse("0:50:0").unwrap().offset, 50);
         assert_eq!(OffsetCursor::parse("").unwrap().offset, 0);
         assert!(OffsetCursor::parse("x").is_err());
+    }
+
+    #[test]
+    fn offset_pages_slice_and_link() {
+        let params = vec![("cursor".to_owned(), "0:2:0".to_owned())];
+        let page = OffsetPage::from_params(&params, 2, 100).unwrap();
+        assert_eq!(page.slice(vec![1, 2, 3, 4, 5]), (vec![3, 4], true));
+        assert_eq!(page.slice(vec![1, 2, 3, 4]), (vec![3, 4], false));
+        let links = page.links("http://h/x/", &params, false);
+        let value = links.get(LINK).unwrap().to_str().unwrap();
+        assert!(value.contains("cursor=\"0:0:1\""), "{value}");
+        assert!(value.contains("rel=\"next\"; results=\"false\""), "{value}");
+        let big = vec![("limit".to_owned(), "5000".to_owned())];
+        assert_eq!(OffsetPage::from_params(&big, 2, 100).unwrap().limit, 100);
+        let bad = vec![("limit".to_owned(), "x".to_owned())];
+        assert!(OffsetPage::from_params(&bad, 2, 100).is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Projects in Sentry's web API: detail and update, including the grouping
+//! Projects in Sentry's web API: detail, update (name, slug, platform) and
+//! deletion; the update includes the grouping
 //! settings `fingerprintingRules` and `groupingEnhancements`, the
 //! retention settings `retentionDays` and `maxEvents`, and the data
 //! scrubbing settings `dataScrubber`, `dataScrubberDefaults`,
@@ -10,8 +11,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sentry_core::grouping::{Enhancements, FingerprintingRules};
+use sentry_core::protocol::Timestamp;
 use sentry_core::scrub::{self, ScrubbingSettings};
-use sentry_core::store::{MetadataStore, Organization, Project};
+use sentry_core::store::{
+    EventStore, MetadataStore, Organization, Project, ProjectUpdate as StoreProjectUpdate,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,6 +26,8 @@ use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
 use crate::ingest::origins::{self, ALLOWED_DOMAINS};
 use crate::ingest::rate_limits::{RATE_LIMIT, RateLimit};
 use crate::ingest::scrubbing;
+use crate::routes::model::project_summary_json;
+use crate::routes::slugs::check_slug;
 use crate::state::AppState;
 
 /// Loads a project the token may see.
@@ -40,11 +46,13 @@ pub async fn visible_project(
     Ok((org, project))
 }
 
-async fn project_json(
+/// A project as Sentry's project detail returns it, with its settings.
+pub async fn project_detail_json(
     state: &AppState,
     org: &Organization,
     project: &Project,
 ) -> Result<Value, ApiError> {
+    let teams = state.metadata.project_teams(project.id).await?;
     let option = |key| state.metadata.project_option(project.id, key);
     let fingerprinting = option(FINGERPRINTING_RULES).await?.unwrap_or_default();
     let enhancements = option(GROUPING_ENHANCEMENTS).await?.unwrap_or_default();
@@ -54,6 +62,7 @@ async fn project_json(
     let rate_limit = option(RATE_LIMIT)
         .await?
         .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+    let summary = project_summary_json(project, &teams);
     let mut detail = json!({
         "id": project.id.to_string(),
         "slug": project.slug,
@@ -61,6 +70,8 @@ async fn project_json(
         "platform": project.platform,
         "dateCreated": project.date_created.to_rfc3339(),
         "organization": { "id": org.id.to_string(), "slug": org.slug, "name": org.name },
+        "team": summary["team"].clone(),
+        "teams": summary["teams"].clone(),
         "groupingConfig": sentry_core::grouping::NEWSTYLE_2023_01_11,
         "fingerprintingRules": fingerprinting,
         "groupingEnhancements": enhancements,
@@ -83,13 +94,17 @@ pub async fn get_project(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_scope("project:read")?;
     let (org, project) = visible_project(&state, &auth, &org, &project).await?;
-    Ok(Json(project_json(&state, &org, &project).await?))
+    Ok(Json(project_detail_json(&state, &org, &project).await?))
 }
 
 /// The fields of a project update this server applies.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProjectUpdate {
+pub struct ProjectChanges {
+    name: Option<String>,
+    slug: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    platform: Option<Value>,
     fingerprinting_rules: Option<String>,
     grouping_enhancements: Option<String>,
     #[serde(default, deserialize_with = "present")]
@@ -117,8 +132,9 @@ fn invalid(field: &str, message: String) -> ApiError {
     )
 }
 
-/// `PUT /api/0/projects/{org}/{project}/`: validates and saves grouping,
-/// retention and data scrubbing settings.
+/// `PUT /api/0/projects/{org}/{project}/`: validates and saves the name,
+/// slug and platform, and the grouping, retention and data scrubbing
+/// settings; 409 when the new slug is taken.
 pub async fn update_project(
     State(state): State<AppState>,
     auth: ApiAuth,
@@ -129,7 +145,7 @@ pub async fn update_project(
     let (org, project) = visible_project(&state, &auth, &org, &project).await?;
     let fields: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
-    let update = ProjectUpdate::deserialize(&fields)
+    let update = ProjectChanges::deserialize(&fields)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     if let Some(rules) = &update.fingerprinting_rules {
         FingerprintingRules::parse(rules)
@@ -173,6 +189,7 @@ pub async fn update_project(
                 .ok_or_else(|| invalid(MAX_EVENTS, "must be a whole number or null".to_owned())),
         })
         .transpose()?;
+    let renamed = project_update(&update)?;
     let mut options = scrubbing_update(&fields)?;
     if let Some(value) = &update.allowed_domains {
         options.push((ALLOWED_DOMAINS, allowed_domains_update(value)?));
@@ -204,11 +221,77 @@ pub async fn update_project(
             .set_project_option(project.id, key, value.as_deref())
             .await?;
     }
+    let project = if renamed == StoreProjectUpdate::default() {
+        project
+    } else {
+        state
+            .metadata
+            .update_project(project.id, &renamed)
+            .await
+            .map_err(|e| {
+                ApiError::from_store_conflict(e, "Another project is already using that slug.")
+            })?
+            .ok_or_else(ApiError::not_found)?
+    };
     state.grouping.invalidate(project.id);
     state.scrubbing.invalidate(project.id);
     state.origins.invalidate(project.id);
     state.rate_limits.invalidate(project.id);
-    Ok(Json(project_json(&state, &org, &project).await?))
+    Ok(Json(project_detail_json(&state, &org, &project).await?))
+}
+
+/// Validates the name, slug and platform of an update.
+fn project_update(changes: &ProjectChanges) -> Result<StoreProjectUpdate, ApiError> {
+    let name = changes.name.as_ref().map(|name| name.trim().to_owned());
+    if name
+        .as_ref()
+        .is_some_and(|name| name.is_empty() || name.chars().count() > 64)
+    {
+        return Err(invalid("name", "must be 1 to 64 characters".to_owned()));
+    }
+    if let Some(slug) = &changes.slug {
+        check_slug("slug", slug)?;
+    }
+    let platform = match &changes.platform {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(platform)) if platform.len() <= 64 => {
+            Some(Some(platform.clone()).filter(|platform| !platform.is_empty()))
+        }
+        Some(_) => {
+            return Err(invalid(
+                "platform",
+                "must be a platform name such as python, or null".to_owned(),
+            ));
+        }
+    };
+    Ok(StoreProjectUpdate {
+        name,
+        slug: changes.slug.clone(),
+        platform,
+    })
+}
+
+/// `DELETE /api/0/projects/{org}/{project}/`: deletes the project with its
+/// issues and events; 204.
+pub async fn delete_project(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_scope("project:admin")?;
+    let (_, project) = visible_project(&state, &auth, &org, &project).await?;
+    state.metadata.delete_project(project.id).await?;
+    let end_of_time =
+        Timestamp::parse_rfc3339("9999-12-31T23:59:59Z").ok_or_else(ApiError::not_found)?;
+    state
+        .events
+        .delete_events_before(project.id, end_of_time)
+        .await?;
+    state.grouping.invalidate(project.id);
+    state.scrubbing.invalidate(project.id);
+    state.origins.invalidate(project.id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Validates `allowedDomains`: a list of patterns, or `null` for the

@@ -204,6 +204,35 @@ impl TestServer {
         Ok((status, response.json().await?))
     }
 
+    /// Sends an API request with a token and an optional JSON body, once
+    /// everything sent is processed; returns the status and the JSON body
+    /// (`null` when empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        self.settled().await?;
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        if text.is_empty() {
+            return Ok((status, Value::Null));
+        }
+        let body =
+            serde_json::from_str(&text).with_context(|| format!("answer is not JSON: {text:?}"))?;
+        Ok((status, body))
+    }
+
     /// PUTs a project update through Sentry's project API; returns the
     /// status and JSON body.
     pub async fn put_project(&self, init: &Init, body: Value) -> Result<(u16, Value)> {

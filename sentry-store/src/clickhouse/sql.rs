@@ -187,14 +187,17 @@ pub(super) fn after_cursor(cursor: &EventCursor) -> String {
     )
 }
 
-/// `key=value` as a condition on the parallel tag arrays; negated, it also
-/// holds for events without the key.
+/// `key=value` (or the key with any value) as a condition on the parallel
+/// tag arrays; negated, it also holds for events without the key.
 fn tag_condition(tag: &TagFilter) -> String {
-    let exists = format!(
-        "arrayExists((tag_key, tag_value) -> tag_key = {} AND tag_value = {}, tag_keys, tag_values)",
-        string_literal(&tag.key),
-        string_literal(&tag.value)
-    );
+    let exists = match &tag.value {
+        Some(value) => format!(
+            "arrayExists((tag_key, tag_value) -> tag_key = {} AND tag_value = {}, tag_keys, tag_values)",
+            string_literal(&tag.key),
+            string_literal(value)
+        ),
+        None => format!("has(tag_keys, {})", string_literal(&tag.key)),
+    };
     if tag.negated {
         format!("NOT {exists}")
     } else {
@@ -300,12 +303,12 @@ mod tests {
             tags: vec![
                 TagFilter {
                     key: "k'".to_owned(),
-                    value: "v".to_owned(),
+                    value: Some("v".to_owned()),
                     negated: false,
                 },
                 TagFilter {
                     key: "k".to_owned(),
-                    value: "v\\".to_owned(),
+                    value: Some("v\\".to_owned()),
                     negated: true,
                 },
             ],

@@ -129,6 +129,8 @@ fn issue_seen(project_id: ProjectId, id: IssueId, first: i64, last: i64) -> Issu
         platform: "python".to_owned(),
         metadata: EventMetadata::default(),
         status: IssueStatus::Unresolved,
+        substatus: None,
+        status_details: Default::default(),
         first_seen: at_micros(first),
         last_seen: at_micros(last),
         times_seen: 1,
@@ -166,7 +168,7 @@ fn event(
 fn tag(key: &str, value: &str, negated: bool) -> TagFilter {
     TagFilter {
         key: key.to_owned(),
-        value: value.to_owned(),
+        value: Some(value.to_owned()),
         negated,
     }
 }

@@ -78,6 +78,8 @@ impl PgError {
             {
                 StoreErrorKind::Conflict
             }
+            // The trait's rule: writing under a missing project is a conflict.
+            PgError::MissingProject(_) => StoreErrorKind::Conflict,
             PgError::Value { .. }
             | PgError::Json(_)
             | PgError::IdOutOfRange(..)
@@ -85,11 +87,9 @@ impl PgError {
             | PgError::Vanished(_)
             | PgError::Row(_)
             | PgError::SchemaVersion(_) => StoreErrorKind::Corrupt,
-            PgError::Build(_)
-            | PgError::Pool(_)
-            | PgError::Query(_)
-            | PgError::MissingProject(_)
-            | PgError::Contended(_) => StoreErrorKind::Unavailable,
+            PgError::Build(_) | PgError::Pool(_) | PgError::Query(_) | PgError::Contended(_) => {
+                StoreErrorKind::Unavailable
+            }
         }
     }
 }

@@ -12,8 +12,11 @@
 //! sorted order so that two writers never wait on each other in a cycle.
 
 use deadpool_postgres::{GenericClient, Object, Transaction};
-use sentry_core::protocol::Level;
-use sentry_core::store::{Issue, IssueEvent, IssueQuery, IssueStatus, Page};
+use sentry_core::protocol::{Level, Timestamp};
+use sentry_core::store::{
+    Issue, IssueEvent, IssueQuery, IssueSort, IssueStatus, IssueStatusChange, IssueSubstatus, Page,
+    StatusDetails, status_after_event,
+};
 use sentry_core::{IssueId, ProjectId};
 use tokio_postgres::{IsolationLevel, Row};
 
@@ -25,7 +28,8 @@ use super::sql;
 macro_rules! issue_columns {
     () => {
         "id, project_id, short_number, title, culprit, level, type, metadata, status, \
-         first_seen, last_seen, times_seen, user_count, grouping_config, platform"
+         first_seen, last_seen, times_seen, user_count, grouping_config, platform, substatus, \
+         ignore_until, ignore_until_times_seen, ignore_until_user_count, resolved_in_release"
     };
 }
 
@@ -51,8 +55,7 @@ const UPDATE_ISSUE: &str = "UPDATE issues SET times_seen = times_seen + 1, \
      level = CASE WHEN $2 >= last_seen THEN $3 ELSE level END, \
      culprit = CASE WHEN $2 >= last_seen THEN $4 ELSE culprit END, \
      title = CASE WHEN $2 >= last_seen THEN $5 ELSE title END, \
-     metadata = CASE WHEN $2 >= last_seen THEN $6 ELSE metadata END, \
-     status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END \
+     metadata = CASE WHEN $2 >= last_seen THEN $6 ELSE metadata END \
      WHERE id = $1";
 
 /// Creates an issue with the project's next short number.
@@ -71,12 +74,20 @@ const ADD_USER: &str = "WITH added AS ( \
      UPDATE issues SET user_count = user_count + 1 WHERE id IN (SELECT issue_id FROM added)";
 
 const SET_STATUS: &str = concat!(
-    "UPDATE issues SET status = $2 WHERE id = $1 RETURNING ",
+    "UPDATE issues SET status = $2, substatus = $3, ignore_until = $4, \
+     ignore_until_times_seen = $5, ignore_until_user_count = $6, resolved_in_release = $7 \
+     WHERE id = $1 RETURNING ",
     issue_columns!()
 );
 
+/// Unresolves the issues ignored until a time at or before `$1`.
+const UNIGNORE_EXPIRED: &str = "UPDATE issues SET status = 'unresolved', substatus = 'escalating', \
+     ignore_until = NULL, ignore_until_times_seen = NULL, ignore_until_user_count = NULL \
+     WHERE ignore_until <= $1 AND status = 'ignored'";
+
 /// Issues of some projects, optionally of one status, whose title or
-/// culprit contains every pattern; most recently seen first.
+/// culprit contains every pattern, in some ranges; sorted by a column
+/// (filled in from [`sort_column`], never from input).
 const LIST_ISSUES: &str = concat!(
     "SELECT ",
     issue_columns!(),
@@ -87,8 +98,24 @@ const LIST_ISSUES: &str = concat!(
          SELECT 1 FROM unnest($3::text[]) AS pattern
          WHERE NOT (title ILIKE pattern ESCAPE E'\\' OR culprit ILIKE pattern ESCAPE E'\\'))
        AND ($6::bigint[] IS NULL OR id = ANY($6::bigint[]))
-     ORDER BY last_seen DESC, id DESC LIMIT $4 OFFSET $5"
+       AND ($7::bigint IS NULL OR first_seen >= $7)
+       AND ($8::bigint IS NULL OR first_seen <= $8)
+       AND ($9::bigint IS NULL OR last_seen >= $9)
+       AND ($10::bigint IS NULL OR last_seen <= $10)
+       AND ($11::bigint IS NULL OR times_seen >= $11)
+       AND ($12::bigint IS NULL OR times_seen <= $12)
+     ORDER BY {column} DESC, id DESC LIMIT $4 OFFSET $5"
 );
+
+/// The column an order sorts by.
+fn sort_column(sort: IssueSort) -> &'static str {
+    match sort {
+        IssueSort::LastSeen => "last_seen",
+        IssueSort::FirstSeen => "first_seen",
+        IssueSort::TimesSeen => "times_seen",
+        IssueSort::UserCount => "user_count",
+    }
+}
 
 /// How often a transaction that hit a serialization failure or deadlock is run again.
 const TRANSACTION_ATTEMPTS: usize = 3;
@@ -100,6 +127,14 @@ fn issue_row(row: &Row) -> Result<Issue, PgError> {
     let level: String = row.try_get(5)?;
     let metadata: String = row.try_get(7)?;
     let status: String = row.try_get(8)?;
+    let substatus: Option<String> = row.try_get(15)?;
+    let substatus = substatus
+        .map(|text| IssueSubstatus::parse(&text).ok_or_else(|| invalid("substatus", text.clone())))
+        .transpose()?;
+    let ignore_until: Option<i64> = row.try_get(16)?;
+    let count = |column: &'static str, value: Option<i64>| {
+        value.map(|value| unsigned(column, value)).transpose()
+    };
     Ok(Issue {
         id: IssueId(row.try_get(0)?),
         project_id: ProjectId(unsigned("project_id", row.try_get(1)?)?),
@@ -110,6 +145,15 @@ fn issue_row(row: &Row) -> Result<Issue, PgError> {
         ty: row.try_get(6)?,
         metadata: serde_json::from_str(&metadata).map_err(|_| invalid("metadata", metadata))?,
         status: IssueStatus::parse(&status).ok_or_else(|| invalid("status", status.clone()))?,
+        substatus,
+        status_details: StatusDetails {
+            ignore_until: ignore_until
+                .map(|micros| timestamp("ignore_until", micros))
+                .transpose()?,
+            ignore_until_times_seen: count("ignore_until_times_seen", row.try_get(17)?)?,
+            ignore_until_user_count: count("ignore_until_user_count", row.try_get(18)?)?,
+            resolved_in_release: row.try_get(19)?,
+        },
         first_seen: timestamp("first_seen", row.try_get(9)?)?,
         last_seen: timestamp("last_seen", row.try_get(10)?)?,
         times_seen: unsigned("times_seen", row.try_get(11)?)?,
@@ -132,17 +176,61 @@ pub(super) async fn select<C: GenericClient>(
     row.as_ref().map(issue_row).transpose()
 }
 
-/// Sets the status of an issue; returns it, or `None` if missing.
+/// Sets the status of an issue, its reason and end conditions; returns
+/// it, or `None` if missing.
 pub(super) async fn set_status<C: GenericClient>(
     client: &C,
     id: i64,
-    status: IssueStatus,
+    change: &IssueStatusChange,
 ) -> Result<Option<Issue>, PgError> {
-    let row = sql::query_opt(client, SET_STATUS, &[&id, &status.as_str()]).await?;
+    let details = &change.details;
+    let count = |value: Option<u64>| value.map(crate::records::signed);
+    let row = sql::query_opt(
+        client,
+        SET_STATUS,
+        &[
+            &id,
+            &change.status.as_str(),
+            &change.substatus.map(|substatus| substatus.as_str()),
+            &details.ignore_until.map(|until| until.as_unix_micros()),
+            &count(details.ignore_until_times_seen),
+            &count(details.ignore_until_user_count),
+            &details.resolved_in_release,
+        ],
+    )
+    .await?;
     row.as_ref().map(issue_row).transpose()
 }
 
-/// Lists issues, most recently seen first.
+/// Unresolves the issues ignored until a time at or before `now`.
+pub(super) async fn unignore_expired<C: GenericClient>(
+    client: &C,
+    now: Timestamp,
+) -> Result<u64, PgError> {
+    sql::execute(client, UNIGNORE_EXPIRED, &[&now.as_unix_micros()]).await
+}
+
+/// Deletes issues, their hashes and users, in one transaction.
+pub(super) async fn delete(client: &mut Object, ids: &[IssueId]) -> Result<u64, PgError> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let transaction = client.transaction().await?;
+    for statement in [
+        "DELETE FROM issue_hashes WHERE issue_id = ANY($1)",
+        "DELETE FROM issue_users WHERE issue_id = ANY($1)",
+    ] {
+        sql::execute(&transaction, statement, &[&ids]).await?;
+    }
+    let deleted = sql::execute(
+        &transaction,
+        "DELETE FROM issues WHERE id = ANY($1)",
+        &[&ids],
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(deleted)
+}
+
+/// Lists the issues that match a query, in its order.
 pub(super) async fn list<C: GenericClient>(
     client: &C,
     query: &IssueQuery,
@@ -171,9 +259,12 @@ pub(super) async fn list<C: GenericClient>(
         .ids
         .as_ref()
         .map(|ids| ids.iter().map(|id| id.0).collect());
+    let micros = |time: Option<Timestamp>| time.map(|time| time.as_unix_micros());
+    let count = |value: Option<u64>| value.map(crate::records::signed);
+    let statement = LIST_ISSUES.replace("{column}", sort_column(query.sort));
     let rows = sql::query(
         client,
-        LIST_ISSUES,
+        &statement,
         &[
             &project_ids,
             &status,
@@ -181,6 +272,12 @@ pub(super) async fn list<C: GenericClient>(
             &limit.saturating_add(1),
             &offset,
             &ids,
+            &micros(query.first_seen.start),
+            &micros(query.first_seen.end),
+            &micros(query.last_seen.start),
+            &micros(query.last_seen.end),
+            &count(query.times_seen.min),
+            &count(query.times_seen.max),
         ],
     )
     .await?;
@@ -240,9 +337,15 @@ async fn record_once(client: &mut Object, filing: &Filing<'_>) -> Result<Issue, 
     if let Some(user) = &filing.event.user {
         sql::execute(&transaction, ADD_USER, &[&issue_id, user]).await?;
     }
-    let issue = select(&transaction, issue_id)
+    let mut issue = select(&transaction, issue_id)
         .await?
         .ok_or(PgError::Vanished("issue"))?;
+    let event = filing.event;
+    if let Some(change) = status_after_event(&issue, event.received, event.release.as_deref()) {
+        issue = set_status(&transaction, issue_id, &change)
+            .await?
+            .ok_or(PgError::Vanished("issue"))?;
+    }
     transaction.commit().await?;
     Ok(issue)
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment, Issue,
-    IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Monitor, MonitorSettings,
-    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, Release,
-    ReleaseQuery, ReleaseUpdate, StoreError, Team, User, WebSession,
+    IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings,
+    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project,
+    ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, Team, User, WebSession,
 };
 use sentry_core::{
     CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
@@ -307,10 +307,65 @@ impl MetadataStore for PostgresStore {
     async fn set_issue_status(
         &self,
         id: IssueId,
-        status: IssueStatus,
+        change: &IssueStatusChange,
     ) -> Result<Option<Issue>, StoreError> {
         let client = self.client().await?;
-        Ok(issues::set_status(&client, id.0, status).await?)
+        Ok(issues::set_status(&client, id.0, change).await?)
+    }
+
+    async fn unignore_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        Ok(issues::unignore_expired(&client, now).await?)
+    }
+
+    async fn delete_issues(&self, ids: &[IssueId]) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        Ok(issues::delete(&mut client, ids).await?)
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, StoreError> {
+        let Some(id) = project_key(id) else {
+            return Ok(false);
+        };
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(PgError::from)?;
+        let mut deleted = 0;
+        for statement in records::PROJECT_DELETIONS {
+            deleted =
+                sql::execute(&transaction, &statement.replace("{project}", "$1"), &[&id]).await?;
+        }
+        transaction.commit().await.map_err(PgError::from)?;
+        Ok(deleted > 0)
+    }
+
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        update: &ProjectUpdate,
+    ) -> Result<Option<Project>, StoreError> {
+        let Some(id) = project_key(id) else {
+            return Ok(None);
+        };
+        let client = self.client().await?;
+        let sql = format!(
+            "UPDATE projects SET name = COALESCE($2, name), slug = COALESCE($3, slug), \
+             platform = CASE WHEN $4 THEN $5 ELSE platform END WHERE id = $1 \
+             RETURNING {PROJECT_COLUMNS}"
+        );
+        let platform = update.platform.clone().flatten();
+        Ok(sql::read_opt(
+            &client,
+            &sql,
+            &[
+                &id,
+                &update.name,
+                &update.slug,
+                &update.platform.is_some(),
+                &platform,
+            ],
+            records::project,
+        )
+        .await?)
     }
 
     async fn create_team(&self, org_id: OrgId, slug: &str, name: &str) -> Result<Team, StoreError> {

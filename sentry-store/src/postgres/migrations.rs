@@ -33,9 +33,11 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ///    monitors and check-ins; alert rules (SQLite's 4).
 /// 4: attachment records (`attachments`); blobs (`blobs`, `blob_chunks`
 ///    and the `blob_uploads` sequence, see [`super::blobs`]).
-/// 5: outcome counts per hour (`outcomes`), release health counts
+/// 5: issue triage: `substatus` and the conditions that end a status;
+///    issues by first seen, events and users (SQLite's 6).
+/// 6: outcome counts per hour (`outcomes`), release health counts
 ///    (`session_counts`), user feedback (`user_reports`), rate limit
-///    counters (`quota_windows`) and items kept as they came (`raw_items`) (SQLite's 6).
+///    counters (`quota_windows`) and items kept as they came (`raw_items`) (SQLite's 7).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -244,6 +246,17 @@ CREATE TABLE blobs (
     size BIGINT NOT NULL,
     created BIGINT NOT NULL
 );
+"#,
+    r#"
+ALTER TABLE issues ADD COLUMN substatus TEXT;
+ALTER TABLE issues ADD COLUMN ignore_until BIGINT;
+ALTER TABLE issues ADD COLUMN ignore_until_times_seen BIGINT;
+ALTER TABLE issues ADD COLUMN ignore_until_user_count BIGINT;
+ALTER TABLE issues ADD COLUMN resolved_in_release TEXT;
+CREATE INDEX issues_ignore_until ON issues(ignore_until) WHERE ignore_until IS NOT NULL;
+CREATE INDEX issues_project_first_seen ON issues(project_id, first_seen DESC, id DESC);
+CREATE INDEX issues_project_times_seen ON issues(project_id, times_seen DESC, id DESC);
+CREATE INDEX issues_project_user_count ON issues(project_id, user_count DESC, id DESC);
 "#,
     r#"
 CREATE TABLE outcomes (

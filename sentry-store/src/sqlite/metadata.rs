@@ -4,20 +4,21 @@
 use std::time::Duration;
 
 use rusqlite::{OptionalExtension, Row, params};
-use sentry_core::protocol::{Level, Timestamp};
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment, Issue,
-    IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore, Monitor, MonitorSettings,
-    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, Release,
-    ReleaseQuery, ReleaseUpdate, StoreError, Team, User, WebSession,
+    IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings,
+    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project,
+    ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, StoreErrorKind, Team, User,
+    WebSession, status_after_event,
 };
 use sentry_core::{
     CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
 };
 
 use super::{
-    SqliteStore, alert_rules, corrupt, environments, monitors, query_all, query_one, query_opt,
-    releases, teams, unavailable, users,
+    SqliteStore, alert_rules, corrupt, environments, issues, monitors, query_all, query_one,
+    query_opt, releases, teams, unavailable, users,
 };
 use crate::records::{self, ORGANIZATION_COLUMNS, PROJECT_COLUMNS};
 
@@ -47,50 +48,6 @@ fn token_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
         name: row.get(3)?,
         date_created: timestamp(row.get(4)?)?,
     })
-}
-
-const ISSUE_COLUMNS: &str = "id, project_id, short_number, title, culprit, level, type, metadata, status, \
-     first_seen, last_seen, times_seen, user_count, grouping_config, platform";
-
-fn issue_row(row: &Row<'_>) -> rusqlite::Result<Issue> {
-    let conversion = |index: usize, text: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            index,
-            rusqlite::types::Type::Text,
-            format!("unexpected value `{text}`").into(),
-        )
-    };
-    let level: String = row.get(5)?;
-    let metadata: String = row.get(7)?;
-    let status: String = row.get(8)?;
-    Ok(Issue {
-        id: IssueId(row.get(0)?),
-        project_id: ProjectId(row.get(1)?),
-        short_number: row.get(2)?,
-        title: row.get(3)?,
-        culprit: row.get(4)?,
-        level: Level::parse(&level).ok_or_else(|| conversion(5, &level))?,
-        ty: row.get(6)?,
-        metadata: serde_json::from_str(&metadata).map_err(|_| conversion(7, &metadata))?,
-        status: IssueStatus::parse(&status).ok_or_else(|| conversion(8, &status))?,
-        first_seen: timestamp(row.get(9)?)?,
-        last_seen: timestamp(row.get(10)?)?,
-        times_seen: row.get(11)?,
-        user_count: row.get(12)?,
-        grouping_config: row.get(13)?,
-        platform: row.get(14)?,
-    })
-}
-
-fn select_issue(connection: &rusqlite::Connection, id: i64) -> Result<Option<Issue>, StoreError> {
-    connection
-        .query_row(
-            &format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?1"),
-            [id],
-            issue_row,
-        )
-        .optional()
-        .map_err(unavailable)
 }
 
 impl MetadataStore for SqliteStore {
@@ -311,8 +268,7 @@ impl MetadataStore for SqliteStore {
                              level = CASE WHEN ?2 >= last_seen THEN ?3 ELSE level END, \
                              culprit = CASE WHEN ?2 >= last_seen THEN ?4 ELSE culprit END, \
                              title = CASE WHEN ?2 >= last_seen THEN ?5 ELSE title END, \
-                             metadata = CASE WHEN ?2 >= last_seen THEN ?6 ELSE metadata END, \
-                             status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END \
+                             metadata = CASE WHEN ?2 >= last_seen THEN ?6 ELSE metadata END \
                              WHERE id = ?1",
                             params![issue_id, seen, event.level.as_str(), event.culprit, event.title, metadata],
                         )
@@ -327,7 +283,9 @@ impl MetadataStore for SqliteStore {
                             [project_id],
                             |row| row.get(0),
                         )
-                        .map_err(unavailable)?;
+                        .optional()
+                        .map_err(unavailable)?
+                        .ok_or_else(|| StoreError::from_kind(StoreErrorKind::Conflict))?;
                     transaction
                         .execute(
                             "INSERT INTO issues (project_id, short_number, title, culprit, level, type, metadata, status, \
@@ -371,7 +329,13 @@ impl MetadataStore for SqliteStore {
                         .map_err(unavailable)?;
                 }
             }
-            let issue = select_issue(&transaction, issue_id)?.ok_or_else(|| corrupt("issue vanished during update"))?;
+            let mut issue = issues::select(&transaction, issue_id)?
+                .ok_or_else(|| corrupt("issue vanished during update"))?;
+            if let Some(change) = status_after_event(&issue, event.received, event.release.as_deref()) {
+                issues::set_status(&transaction, issue_id, &change)?;
+                issue = issues::select(&transaction, issue_id)?
+                    .ok_or_else(|| corrupt("issue vanished during update"))?;
+            }
             transaction.commit().map_err(unavailable)?;
             Ok(issue)
         })
@@ -379,62 +343,12 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn issue(&self, id: IssueId) -> Result<Option<Issue>, StoreError> {
-        self.run(move |connection| select_issue(connection, id.0))
-            .await
+        self.run(move |c| issues::select(c, id.0)).await
     }
 
     async fn list_issues(&self, query: &IssueQuery) -> Result<Page<Issue>, StoreError> {
         let query = query.clone();
-        self.run(move |connection| {
-            if query.project_ids.is_empty() || query.ids.as_ref().is_some_and(Vec::is_empty) {
-                return Ok(Page {
-                    items: Vec::new(),
-                    has_more: false,
-                });
-            }
-            let mut sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE project_id IN (");
-            let mut values: Vec<rusqlite::types::Value> = Vec::new();
-            for (index, project_id) in query.project_ids.iter().enumerate() {
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('?');
-                values.push(rusqlite::types::Value::Integer(
-                    i64::try_from(project_id.0).map_err(corrupt)?,
-                ));
-            }
-            sql.push(')');
-            if let Some(status) = query.status {
-                sql.push_str(" AND status = ?");
-                values.push(rusqlite::types::Value::Text(status.as_str().to_owned()));
-            }
-            if let Some(ids) = &query.ids {
-                sql.push_str(" AND id IN (SELECT value FROM json_each(?))");
-                let list: Vec<i64> = ids.iter().map(|id| id.0).collect();
-                values.push(rusqlite::types::Value::Text(
-                    serde_json::to_string(&list).map_err(corrupt)?,
-                ));
-            }
-            for word in &query.text {
-                sql.push_str(" AND (title LIKE ? ESCAPE '\\' OR culprit LIKE ? ESCAPE '\\')");
-                let pattern = crate::text_search::contains_pattern(word);
-                values.push(rusqlite::types::Value::Text(pattern.clone()));
-                values.push(rusqlite::types::Value::Text(pattern));
-            }
-            sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?");
-            let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-            values.push(rusqlite::types::Value::Integer(limit.saturating_add(1)));
-            values.push(rusqlite::types::Value::Integer(
-                i64::try_from(query.offset).unwrap_or(i64::MAX),
-            ));
-            let mut statement = connection.prepare(&sql).map_err(unavailable)?;
-            let rows = statement
-                .query_map(rusqlite::params_from_iter(values), issue_row)
-                .map_err(unavailable)?;
-            let items: Vec<Issue> = rows.collect::<Result<_, _>>().map_err(unavailable)?;
-            Ok(records::page(items, query.limit))
-        })
-        .await
+        self.run(move |c| issues::list(c, &query)).await
     }
 
     async fn project_option(
@@ -487,18 +401,50 @@ impl MetadataStore for SqliteStore {
     async fn set_issue_status(
         &self,
         id: IssueId,
-        status: IssueStatus,
+        change: &IssueStatusChange,
     ) -> Result<Option<Issue>, StoreError> {
-        self.run(move |connection| {
-            connection
-                .execute(
-                    "UPDATE issues SET status = ?2 WHERE id = ?1",
-                    params![id.0, status.as_str()],
-                )
-                .map_err(unavailable)?;
-            select_issue(connection, id.0)
+        let change = change.clone();
+        self.run(move |c| {
+            issues::set_status(c, id.0, &change)?;
+            issues::select(c, id.0)
         })
         .await
+    }
+
+    async fn unignore_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.run(move |c| issues::unignore_expired(c, now)).await
+    }
+
+    async fn delete_issues(&self, ids: &[IssueId]) -> Result<u64, StoreError> {
+        let ids = ids.to_vec();
+        self.run(move |c| issues::delete(c, &ids)).await
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id.0) else {
+            return Ok(false);
+        };
+        self.run(move |connection| {
+            let transaction = connection.transaction().map_err(unavailable)?;
+            let mut deleted = 0;
+            for statement in records::PROJECT_DELETIONS {
+                deleted = transaction
+                    .execute(&statement.replace("{project}", "?1"), [id])
+                    .map_err(unavailable)?;
+            }
+            transaction.commit().map_err(unavailable)?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        update: &ProjectUpdate,
+    ) -> Result<Option<Project>, StoreError> {
+        let update = update.clone();
+        self.run(move |c| update_project(c, id, &update)).await
     }
 
     async fn create_team(&self, org_id: OrgId, slug: &str, name: &str) -> Result<Team, StoreError> {
@@ -824,4 +770,45 @@ impl MetadataStore for SqliteStore {
         self.run(move |c| alert_rules::claim_fire(c, id, now, min_interval))
             .await
     }
+}
+
+/// Sets the fields of a project an update gives; `None` when it is missing.
+fn update_project(
+    connection: &mut rusqlite::Connection,
+    id: ProjectId,
+    update: &ProjectUpdate,
+) -> Result<Option<Project>, StoreError> {
+    // Ids beyond i64 name no project.
+    let Ok(id) = i64::try_from(id.0) else {
+        return Ok(None);
+    };
+    let transaction = connection.transaction().map_err(unavailable)?;
+    if let Some(name) = &update.name {
+        transaction
+            .execute(
+                "UPDATE projects SET name = ?2 WHERE id = ?1",
+                params![id, name],
+            )
+            .map_err(unavailable)?;
+    }
+    if let Some(slug) = &update.slug {
+        transaction
+            .execute(
+                "UPDATE projects SET slug = ?2 WHERE id = ?1",
+                params![id, slug],
+            )
+            .map_err(unavailable)?;
+    }
+    if let Some(platform) = &update.platform {
+        transaction
+            .execute(
+                "UPDATE projects SET platform = ?2 WHERE id = ?1",
+                params![id, platform],
+            )
+            .map_err(unavailable)?;
+    }
+    let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?1");
+    let project = query_opt(&transaction, &sql, [id], records::project)?;
+    transaction.commit().map_err(unavailable)?;
+    Ok(project)
 }

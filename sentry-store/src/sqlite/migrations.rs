@@ -19,7 +19,11 @@ use super::unavailable;
 ///    sessions; releases, their projects and deploys; environments; cron
 ///    monitors and check-ins; alert rules.
 /// 5: attachment records (`attachments`); their content is in a blob store.
-/// 6: outcome counts per hour (`outcomes`), release health counts
+/// 6: issue triage: `substatus` and the conditions that end a status
+///    (`ignore_until`, `ignore_until_times_seen`, `ignore_until_user_count`,
+///    `resolved_in_release`); issues by first seen, events and users, for
+///    sorting.
+/// 7: outcome counts per hour (`outcomes`), release health counts
 ///    (`session_counts`), user feedback (`user_reports`), rate limit
 ///    counters (`quota_windows`) and items kept as they came (`raw_items`).
 const MIGRATIONS: &[&str] = &[
@@ -243,6 +247,17 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_event ON attachments(project_id, event_id);
 CREATE INDEX attachments_project_created ON attachments(project_id, date_created);
 CREATE INDEX attachments_checksum ON attachments(checksum);
+"#,
+    r#"
+ALTER TABLE issues ADD COLUMN substatus TEXT;
+ALTER TABLE issues ADD COLUMN ignore_until INTEGER;
+ALTER TABLE issues ADD COLUMN ignore_until_times_seen INTEGER;
+ALTER TABLE issues ADD COLUMN ignore_until_user_count INTEGER;
+ALTER TABLE issues ADD COLUMN resolved_in_release TEXT;
+CREATE INDEX issues_ignore_until ON issues(ignore_until) WHERE ignore_until IS NOT NULL;
+CREATE INDEX issues_project_first_seen ON issues(project_id, first_seen DESC, id DESC);
+CREATE INDEX issues_project_times_seen ON issues(project_id, times_seen DESC, id DESC);
+CREATE INDEX issues_project_user_count ON issues(project_id, user_count DESC, id DESC);
 "#,
     r#"
 CREATE TABLE outcomes (

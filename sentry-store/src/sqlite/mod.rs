@@ -9,6 +9,7 @@ mod alert_rules;
 mod attachments;
 mod environments;
 mod events;
+mod issues;
 mod metadata;
 mod migrations;
 mod monitors;

@@ -27,7 +27,7 @@ fn at(seconds: f64) -> Timestamp {
 fn tag(key: &str, value: &str, negated: bool) -> TagFilter {
     TagFilter {
         key: key.to_owned(),
-        value: value.to_owned(),
+        value: Some(value.to_owned()),
         negated,
     }
 }
@@ -292,6 +292,29 @@ pub async fn filters_events_by_issue_time_and_tags(stores: &Stores) {
         .await
         .is_empty(),
         "values match exactly"
+    );
+    let present = |key: &str, negated| TagFilter {
+        key: key.to_owned(),
+        value: None,
+        negated,
+    };
+    assert_eq!(
+        list(EventFilter {
+            tags: vec![present("environment", false)],
+            ..all.clone()
+        })
+        .await,
+        ids([&c, &b, &a]),
+        "a condition without a value matches any value"
+    );
+    assert_eq!(
+        list(EventFilter {
+            tags: vec![present("environment", true)],
+            ..all.clone()
+        })
+        .await,
+        ids([&d]),
+        "negated, it matches events without the tag"
     );
     let (other_project, _) = project_and_issue(stores).await;
     assert!(

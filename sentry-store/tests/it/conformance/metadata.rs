@@ -1,7 +1,9 @@
 //! Behaviours of the metadata store.
 
 use sentry_core::protocol::Timestamp;
-use sentry_core::store::{ApiToken, IssueEvent, IssueQuery, IssueStatus, KeyRecord, MetadataStore};
+use sentry_core::store::{
+    ApiToken, IssueEvent, IssueQuery, IssueStatus, IssueStatusChange, KeyRecord, MetadataStore,
+};
 use sentry_core::{EventId, GroupingHash, IssueId, ProjectKey};
 
 use super::{Stores, issue_event, project, unique};
@@ -162,16 +164,15 @@ pub async fn filters_by_status_and_text(stores: &Stores) {
         .unwrap();
     stores
         .metadata
-        .set_issue_status(resolved.id, IssueStatus::Resolved)
+        .set_issue_status(resolved.id, &IssueStatusChange::to(IssueStatus::Resolved))
         .await
         .unwrap();
     let query = |status, text: &[&str]| IssueQuery {
         project_ids: vec![project_id],
         status,
         text: text.iter().map(|word| (*word).to_owned()).collect(),
-        ids: None,
         limit: 10,
-        offset: 0,
+        ..IssueQuery::default()
     };
     let unresolved = stores
         .metadata
@@ -212,7 +213,7 @@ pub async fn new_event_reopens_resolved_issue(stores: &Stores) {
         .unwrap();
     let resolved = stores
         .metadata
-        .set_issue_status(issue.id, IssueStatus::Resolved)
+        .set_issue_status(issue.id, &IssueStatusChange::to(IssueStatus::Resolved))
         .await
         .unwrap()
         .unwrap();
@@ -226,7 +227,10 @@ pub async fn new_event_reopens_resolved_issue(stores: &Stores) {
     assert_eq!(
         stores
             .metadata
-            .set_issue_status(IssueId(i64::MAX), IssueStatus::Resolved)
+            .set_issue_status(
+                IssueId(i64::MAX),
+                &IssueStatusChange::to(IssueStatus::Resolved)
+            )
             .await
             .unwrap(),
         None

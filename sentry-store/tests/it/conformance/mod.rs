@@ -17,6 +17,7 @@ mod raw_items;
 mod releases;
 mod sessions;
 mod teams;
+mod triage;
 mod user_reports;
 mod users;
 
@@ -118,6 +119,16 @@ macro_rules! suite {
                 metadata::secondary_hashes_find_the_issue,
                 metadata::project_options_are_kept,
                 metadata::restricts_the_list_to_given_issues,
+                triage::a_resolved_issue_regresses_on_a_new_event,
+                triage::resolved_in_next_release_keeps_events_of_the_current_one,
+                triage::ignore_until_a_count_ends_at_the_count,
+                triage::ignore_until_a_user_count_ends_at_the_count,
+                triage::ignore_for_a_while_ends_by_event_or_by_time,
+                triage::deleted_issues_are_gone_and_their_hashes_free,
+                triage::issues_sort_by_each_order,
+                triage::issues_filter_by_seen_times_and_counts,
+                triage::projects_are_renamed_and_slugs_stay_unique,
+                triage::a_deleted_project_takes_its_records_along,
                 teams::team_slugs_are_unique_per_organization,
                 teams::projects_belong_to_teams,
                 users::emails_are_unique_whatever_their_case,
@@ -235,6 +246,8 @@ pub fn issue_event(
         metadata: EventMetadata::default(),
         timestamp: Timestamp::from_unix_seconds(seconds).unwrap(),
         user: user.map(str::to_owned),
+        release: None,
+        received: Timestamp::from_unix_seconds(seconds).unwrap(),
     }
 }
 
