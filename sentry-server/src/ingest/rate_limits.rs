@@ -175,20 +175,58 @@ fn refusal(quota: &Quota, end: i64, now: i64) -> ApiError {
         ))
 }
 
+/// Reads a project's key limits, by public key, as stored.
+///
+/// # Errors
+///
+/// When the store fails.
+pub async fn key_limits(
+    metadata: &AnyMetadataStore,
+    project_id: ProjectId,
+) -> Result<BTreeMap<String, RateLimit>, StoreError> {
+    let text = metadata.project_option(project_id, KEY_RATE_LIMITS).await?;
+    Ok(text
+        .and_then(|text| serde_json::from_str::<BTreeMap<String, serde_json::Value>>(&text).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, RateLimit::parse(&value).ok()?)))
+        .collect())
+}
+
+/// Sets (or with `None` lifts) a key's limit.
+///
+/// # Errors
+///
+/// When the store fails.
+pub async fn set_key_limit(
+    metadata: &AnyMetadataStore,
+    project_id: ProjectId,
+    key: &ProjectKey,
+    limit: Option<RateLimit>,
+) -> Result<(), StoreError> {
+    let mut limits = key_limits(metadata, project_id).await?;
+    match limit {
+        Some(limit) => limits.insert(key.as_str().to_owned(), limit),
+        None => limits.remove(key.as_str()),
+    };
+    let text = (!limits.is_empty()).then(|| serde_json::to_string(&limits).unwrap_or_default());
+    metadata
+        .set_project_option(project_id, KEY_RATE_LIMITS, text.as_deref())
+        .await
+}
+
 async fn load(
     metadata: &AnyMetadataStore,
     project_id: ProjectId,
 ) -> Result<ProjectLimits, StoreError> {
-    let read = |text: Option<String>| {
-        text.and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-    };
-    let project = read(metadata.project_option(project_id, RATE_LIMIT).await?)
+    let project = metadata
+        .project_option(project_id, RATE_LIMIT)
+        .await?
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|value| RateLimit::parse(&value).ok());
-    let keys = read(metadata.project_option(project_id, KEY_RATE_LIMITS).await?)
-        .and_then(|value| serde_json::from_value::<BTreeMap<String, serde_json::Value>>(value).ok())
-        .unwrap_or_default()
+    let keys = key_limits(metadata, project_id)
+        .await?
         .into_iter()
-        .filter_map(|(key, value)| Some((key, RateLimit::parse(&value).ok()?)))
         .collect();
     Ok(ProjectLimits { project, keys })
 }

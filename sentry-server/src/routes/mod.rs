@@ -98,7 +98,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/0/projects/{org}/{project}/keys/{key_id}/",
-            get(project_keys::get_key),
+            get(project_keys::get_key).put(project_keys::update_key),
         )
         .route(
             "/api/0/api-tokens/",

@@ -1,5 +1,5 @@
-//! A project's DSN keys in Sentry's web API: list, create, detail, each
-//! with its DSNs.
+//! A project's DSN keys in Sentry's web API: list, create, detail (each
+//! with its DSNs and rate limit) and the rate limit's update.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::auth::ApiAuth;
 use crate::credentials::new_project_key;
 use crate::error::ApiError;
+use crate::ingest::rate_limits::{RateLimit, key_limits, set_key_limit};
 use crate::routes::projects::visible_project;
 use crate::state::AppState;
 
@@ -22,7 +23,11 @@ const MAX_NAME_LENGTH: usize = 64;
 
 /// A key as Sentry's key endpoints return it. Keys have no secret part:
 /// `secret` is null, and so is the secret DSN's password.
-fn key_json(state: &AppState, key: &KeyRecord) -> Result<Value, ApiError> {
+fn key_json(
+    state: &AppState,
+    key: &KeyRecord,
+    rate_limit: Option<&RateLimit>,
+) -> Result<Value, ApiError> {
     let dsn = Dsn::new(&state.public_url, key.public_key.clone(), key.project_id)
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
         .to_string();
@@ -41,7 +46,7 @@ fn key_json(state: &AppState, key: &KeyRecord) -> Result<Value, ApiError> {
         "projectId": key.project_id.0,
         "isActive": key.is_active,
         "dateCreated": key.date_created.to_rfc3339(),
-        "rateLimit": null,
+        "rateLimit": rate_limit,
         "browserSdkVersion": "latest",
         "dsn": {
             "public": dsn,
@@ -67,9 +72,10 @@ pub async fn list_keys(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_scope("project:read")?;
     let (_, project) = visible_project(&state, &auth, &org, &project).await?;
+    let limits = key_limits(&state.metadata, project.id).await?;
     let mut body = Vec::new();
     for key in keys_of(&state, &project).await? {
-        body.push(key_json(&state, &key)?);
+        body.push(key_json(&state, &key, limits.get(key.public_key.as_str()))?);
     }
     Ok(Json(Value::Array(body)))
 }
@@ -90,7 +96,51 @@ pub async fn get_key(
         .await?
         .filter(|key| key.project_id == project.id)
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(key_json(&state, &key)?))
+    let limits = key_limits(&state.metadata, project.id).await?;
+    Ok(Json(key_json(
+        &state,
+        &key,
+        limits.get(key.public_key.as_str()),
+    )?))
+}
+
+/// `PUT /api/0/projects/{org}/{project}/keys/{key_id}/`: sets the key's
+/// `rateLimit` (`{"window": seconds, "count": events}`, or `null` to
+/// lift it); other fields are left as they are.
+pub async fn update_key(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project, key_id)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_scope("project:write")?;
+    let (_, project) = visible_project(&state, &auth, &org, &project).await?;
+    let key_id: ProjectKey = key_id.parse().map_err(|_| ApiError::not_found())?;
+    let key = state
+        .metadata
+        .key(&key_id)
+        .await?
+        .filter(|key| key.project_id == project.id)
+        .ok_or_else(ApiError::not_found)?;
+    let fields: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    if let Some(value) = fields.get("rateLimit") {
+        let limit = match value {
+            Value::Null => None,
+            value => Some(
+                RateLimit::parse(value)
+                    .map_err(|e| ApiError::bad_request(format!("rateLimit: {e}")))?,
+            ),
+        };
+        set_key_limit(&state.metadata, project.id, &key.public_key, limit).await?;
+        state.rate_limits.invalidate(project.id);
+    }
+    let limits = key_limits(&state.metadata, project.id).await?;
+    Ok(Json(key_json(
+        &state,
+        &key,
+        limits.get(key.public_key.as_str()),
+    )?))
 }
 
 /// The body of a new key.
@@ -133,5 +183,5 @@ pub async fn create_key(
         date_created: Timestamp::now(),
     };
     state.metadata.insert_key(&key).await?;
-    Ok((StatusCode::CREATED, Json(key_json(&state, &key)?)).into_response())
+    Ok((StatusCode::CREATED, Json(key_json(&state, &key, None)?)).into_response())
 }

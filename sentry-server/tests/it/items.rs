@@ -435,6 +435,58 @@ async fn rate_limits_answer_429_that_the_python_sdk_obeys() -> Result<()> {
     server
         .send_event(&init, &json!({"message": "after the limit"}))
         .await?;
+
+    // A DSN key's own limit.
+    let key_url = format!(
+        "{}/api/0/projects/{}/{}/keys/{}/",
+        server.url,
+        init.org,
+        init.project,
+        init.key()
+    );
+    let updated: Value = server
+        .http
+        .put(&key_url)
+        .bearer_auth(&init.token)
+        .json(&json!({"rateLimit": {"window": 3600, "count": 1}}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(updated["rateLimit"], json!({"window": 3600, "count": 1}));
+    server
+        .send_event(&init, &json!({"message": "within the key's limit"}))
+        .await?;
+    let over = server
+        .http
+        .post(format!(
+            "{}/api/{}/store/?sentry_key={}",
+            server.url,
+            init.project_id,
+            init.key()
+        ))
+        .body(json!({"message": "past the key's limit"}).to_string())
+        .send()
+        .await?;
+    assert_eq!(over.status().as_u16(), 429);
+    let header = over
+        .headers()
+        .get("x-sentry-rate-limits")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        header.ends_with(":error;default;security:key:key_quota"),
+        "{header}"
+    );
+    let bad = server
+        .http
+        .put(&key_url)
+        .bearer_auth(&init.token)
+        .json(&json!({"rateLimit": {"window": -1, "count": 1}}))
+        .send()
+        .await?;
+    assert_eq!(bad.status().as_u16(), 400);
     Ok(())
 }
 
