@@ -1,5 +1,5 @@
-//! `sentry-cli`, unmodified, against the server: every command of issue 6
-//! but `monitors run`, each checked through the web API.
+//! `sentry-cli`, unmodified, against the server: every command of issue 6,
+//! each checked through the web API.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -207,5 +207,44 @@ async fn sentry_cli_commands(backend: Backend) -> Result<()> {
         .get(&init.token, &format!("{releases_path}{version}/"))
         .await?;
     assert_eq!(status, 404);
+
+    // Cron monitors: a run that succeeds creates the monitor from its
+    // schedule; one that fails is an error check-in.
+    cli.run(&[
+        "monitors",
+        "run",
+        "cli-job",
+        "--schedule",
+        "0 3 * * *",
+        "--",
+        "true",
+    ])?;
+    let failed = cli.run(&["monitors", "run", "cli-job", "--", "false"]);
+    assert!(failed.is_err(), "the job's failure is sentry-cli's");
+    let (status, monitors) = server
+        .get(
+            &init.token,
+            &format!("/api/0/organizations/{}/monitors/", init.org),
+        )
+        .await?;
+    assert_eq!(status, 200, "{monitors}");
+    assert_eq!(monitors[0]["slug"], "cli-job", "{monitors}");
+    assert_eq!(monitors[0]["config"]["schedule"]["value"], "0 3 * * *");
+    let (_, checkins) = server
+        .get(
+            &init.token,
+            &format!(
+                "/api/0/projects/{}/{}/monitors/cli-job/checkins/",
+                init.org, init.project
+            ),
+        )
+        .await?;
+    let statuses: Vec<&str> = checkins
+        .as_array()
+        .context("check-ins")?
+        .iter()
+        .filter_map(|checkin| checkin["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["error", "ok"], "{checkins}");
     Ok(())
 }
