@@ -3,14 +3,21 @@
 //!
 //! | metric | kind | labels |
 //! | --- | --- | --- |
+//! | `sentry_http_requests_total` | counter | `method`, `route` (the matched path pattern), `status` |
+//! | `sentry_http_request_duration_seconds` | histogram | `method`, `route` |
 //! | `sentry_items_total` | counter | `category`, `outcome`, `reason` |
 //! | `sentry_spool_backlog_bytes` | gauge | |
+//! | `sentry_spool_batch_requests` | histogram | |
+//! | `sentry_spool_batch_duration_seconds` | histogram | |
+//! | `process_resident_memory_bytes` | gauge | |
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::state::AppState;
@@ -35,9 +42,46 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Counts a request and its duration by route (the path pattern, so that
+/// ids do not become labels) and status.
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::histogram!(
+        "sentry_http_request_duration_seconds",
+        "method" => method.clone(),
+        "route" => route.clone(),
+    )
+    .record(started.elapsed().as_secs_f64());
+    metrics::counter!(
+        "sentry_http_requests_total",
+        "method" => method,
+        "route" => route,
+        "status" => status,
+    )
+    .increment(1);
+    response
+}
+
+/// The resident memory of this process, from `/proc/self/statm`.
+fn resident_bytes() -> Option<f64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096.0)
+}
+
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("sentry_spool_backlog_bytes").set(state.spool.backlog() as f64);
+    if let Some(bytes) = resident_bytes() {
+        metrics::gauge!("process_resident_memory_bytes").set(bytes);
+    }
     let text = handle().map(PrometheusHandle::render).unwrap_or_default();
     (
         [(

@@ -40,6 +40,7 @@ pub async fn run(state: AppState, mut reader: SpoolReader) {
         let Some(next) = spooled.last().map(|spooled| spooled.next) else {
             return;
         };
+        let started = std::time::Instant::now();
         let mut batch = Batch::default();
         for request in &spooled {
             batch.add_request(&state, request).await;
@@ -47,6 +48,9 @@ pub async fn run(state: AppState, mut reader: SpoolReader) {
         let requests = spooled.len();
         drop(spooled);
         batch.store(&state).await;
+        metrics::histogram!("sentry_spool_batch_requests").record(requests as f64);
+        metrics::histogram!("sentry_spool_batch_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
         tracing::debug!(requests, "processed a spool batch");
         if let Err(error) = reader.commit(next) {
             tracing::warn!(%error, "cannot record the spool checkpoint");

@@ -224,6 +224,7 @@ pub fn app(state: AppState) -> Router {
             get(events::grouping_info),
         )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)
 }
 

@@ -638,3 +638,50 @@ async fn configured_item_types_are_kept_as_they_came() -> Result<()> {
     assert!(TestServer::start_with(Backend::Embedded, &["--config", &config]).is_err());
     Ok(())
 }
+
+#[tokio::test]
+async fn metrics_count_requests_items_and_memory() -> Result<()> {
+    let server = TestServer::start_on(Backend::Embedded)?;
+    let init = server.init("metrics")?;
+    server
+        .send_event(&init, &json!({"message": "counted"}))
+        .await?;
+    let refused = server
+        .post(
+            &format!("/api/{}/store/?sentry_key={}", init.project_id, init.key()),
+            &[],
+            "not json",
+        )
+        .await?;
+    assert_eq!(refused.0, 400);
+    server.settled().await?;
+    let started = Instant::now();
+    let text = loop {
+        let text = server
+            .http
+            .get(format!("{}/metrics", server.url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        // Outcomes are counted when the worker stores the event.
+        if text.contains(r#"sentry_items_total{category="error",outcome="accepted",reason=""} 1"#)
+            || started.elapsed() > Duration::from_secs(10)
+        {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for expected in [
+        r#"sentry_items_total{category="error",outcome="accepted",reason=""} 1"#,
+        r#"sentry_items_total{category="error",outcome="invalid",reason="invalid_json"} 1"#,
+        r#"sentry_http_requests_total{method="POST",route="/api/{project_id}/store/",status="200"} 1"#,
+        r#"sentry_http_requests_total{method="POST",route="/api/{project_id}/store/",status="400"} 1"#,
+        "sentry_http_request_duration_seconds",
+        "sentry_spool_backlog_bytes 0",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    Ok(())
+}
