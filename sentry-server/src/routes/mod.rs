@@ -19,6 +19,8 @@ pub mod project_keys;
 pub mod projects;
 pub mod releases;
 pub mod security;
+pub mod series;
+pub mod sessions;
 pub mod slugs;
 pub mod stats;
 pub mod tags;
@@ -181,6 +183,10 @@ pub fn app(state: AppState) -> Router {
             get(user_feedback::issue_feedback),
         )
         .route("/api/0/organizations/{org}/stats_v2/", get(stats::stats_v2))
+        .route(
+            "/api/0/organizations/{org}/sessions/",
+            get(sessions::sessions),
+        )
         .route(
             "/api/0/organizations/{org}/monitors/",
             get(monitors::org_monitors),

@@ -104,6 +104,27 @@ async fn post_envelope(server: &TestServer, init: &Init, body: Vec<u8>) -> Resul
     server.post(&path, &[], body).await
 }
 
+/// The organization's release health of the last day by release and
+/// status, as `(release, status) → sessions`, and the crash-free rate.
+async fn release_health(server: &TestServer, init: &Init) -> Result<(Outcomes, Value)> {
+    let path = format!(
+        "/api/0/organizations/{}/sessions/?field=sum(session)&field=crash_free_rate(session)\
+         &groupBy=release&groupBy=session.status&statsPeriod=24h&interval=1h&project={}",
+        init.org, init.project_id
+    );
+    let (status, body) = server.get(&init.token, &path).await?;
+    ensure!(status == 200, "sessions answered {status}: {body}");
+    let mut found = Outcomes::new();
+    let mut rate = Value::Null;
+    for group in body["groups"].as_array().context("groups")? {
+        let by = |key: &str| group["by"][key].as_str().unwrap_or_default().to_owned();
+        let total = group["totals"]["sum(session)"].as_u64().unwrap_or_default();
+        found.insert((by("release"), by("session.status"), String::new()), total);
+        rate = group["totals"]["crash_free_rate(session)"].clone();
+    }
+    Ok((found, rate))
+}
+
 #[tokio::test]
 async fn python_sdk_attachments_sessions_check_ins_and_client_reports() -> Result<()> {
     let server = TestServer::start_on(Backend::Embedded)?;
@@ -160,6 +181,13 @@ async fn python_sdk_attachments_sessions_check_ins_and_client_reports() -> Resul
         !found.keys().any(|(outcome, ..)| outcome == "invalid"),
         "nothing the SDK sent is invalid: {found:?}"
     );
+    // The session saw an error: one errored session, none crashed.
+    let (health, crash_free) = release_health(&server, &init).await?;
+    let key = |status: &str| ("items@2.0.0".to_owned(), status.to_owned(), String::new());
+    assert_eq!(health.get(&key("errored")), Some(&1), "{health:?}");
+    assert_eq!(health.get(&key("healthy")), Some(&0), "{health:?}");
+    assert_eq!(health.get(&key("crashed")), Some(&0), "{health:?}");
+    assert_eq!(crash_free, json!(1.0));
     Ok(())
 }
 
@@ -209,6 +237,14 @@ async fn node_sdk_feedback_is_linked_to_its_issue() -> Result<()> {
         ],
     )
     .await?;
+    // Node's session saw the error.
+    let (health, _) = release_health(&server, &init).await?;
+    let errored = (
+        "items@2.0.0".to_owned(),
+        "errored".to_owned(),
+        String::new(),
+    );
+    assert_eq!(health.get(&errored), Some(&1), "{health:?}");
     Ok(())
 }
 
