@@ -15,6 +15,7 @@ mod grouping;
 mod issue_events;
 mod issue_workflow;
 mod management;
+mod openapi;
 mod scrubbing;
 mod security;
 mod sentry_cli;
