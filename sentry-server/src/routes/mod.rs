@@ -8,6 +8,7 @@ pub mod issue_bulk;
 pub mod issue_list;
 pub mod issue_update;
 pub mod issues;
+pub mod json_body;
 pub mod model;
 pub mod nul_guard;
 pub mod openapi;

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::auth::ApiAuth;
 use crate::credentials::new_project_key;
 use crate::error::ApiError;
+use crate::routes::json_body;
 use crate::routes::projects::visible_project;
 use crate::state::AppState;
 
@@ -112,8 +113,7 @@ pub async fn create_key(
     let new: NewKey = if body.is_empty() {
         NewKey { name: None }
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
+        json_body::parse(&body)?
     };
     let label = new
         .name
