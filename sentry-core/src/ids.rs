@@ -44,6 +44,16 @@ macro_rules! uuid_id_methods {
             pub fn as_uuid(&self) -> &Uuid {
                 &self.0
             }
+
+            /// The nil id, all zeros.
+            pub fn nil() -> Self {
+                Self(::uuid::Uuid::nil())
+            }
+
+            /// Returns whether this is the nil id.
+            pub fn is_nil(&self) -> bool {
+                self.0.is_nil()
+            }
         }
 
         impl From<Uuid> for $name {
@@ -61,13 +71,6 @@ macro_rules! uuid_id_methods {
 pub struct EventId(Uuid);
 
 uuid_id_methods!(EventId);
-
-impl EventId {
-    /// Returns the nil id, which no event may use.
-    pub fn is_nil(&self) -> bool {
-        self.0.is_nil()
-    }
-}
 
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,6 +13,9 @@
 //! - [`grouping::group`]: assigns an event to an issue through its [`GroupingHash`].
 //! - [`security_report::convert`]: turns browsers' CSP, HPKP, Expect-CT and
 //!   Expect-Staple reports into events.
+//! - [`items`]: sessions, client reports, user feedback and check-ins
+//!   read from their envelope items.
+//! - [`minidump_upload`]: the form of a minidump upload as an event.
 //! - [`store`]: the contracts every storage backend implements.
 //!
 //! The crate does no I/O: the store and the server do.
@@ -26,6 +29,8 @@ mod meta;
 pub mod encoding;
 pub mod envelope;
 pub mod grouping;
+pub mod items;
+pub mod minidump_upload;
 pub mod normalize;
 pub mod protocol;
 pub mod scrub;

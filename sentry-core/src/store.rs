@@ -6,7 +6,11 @@
 //! [`EventStore`] (event payloads; DuckDB, SQLite or ClickHouse). Large
 //! content (attachments, debug files) goes to a [`BlobStore`] (files or
 //! Postgres), and the metadata backends keep [`AttachmentStore`] records
-//! pointing into it. Methods
+//! pointing into it, as well as what ingest counts beside events:
+//! [`OutcomeStore`] (what became of the items sent), [`QuotaStore`]
+//! (rate limit counters), [`RawItemStore`] (items kept as they came),
+//! [`SessionStore`]
+//! (release health) and [`UserReportStore`] (user feedback). Methods
 //! return futures so that async drivers implement them directly and
 //! synchronous ones wrap their calls in a blocking task. Lookups return
 //! `Ok(None)` for absence; an `Err` is always a failure of the backend.
@@ -46,9 +50,19 @@ use crate::tags::event_tags;
 
 mod attachments;
 mod blobs;
+mod outcomes;
+mod quotas;
+mod raw_items;
+mod sessions;
+mod user_reports;
 
 pub use attachments::*;
 pub use blobs::*;
+pub use outcomes::*;
+pub use quotas::*;
+pub use raw_items::*;
+pub use sessions::*;
+pub use user_reports::*;
 
 /// A failure of a storage backend.
 #[derive(Debug, thiserror::Error)]
@@ -695,8 +709,8 @@ pub trait MetadataStore: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Deletes issues with their hashes and user counts (not their
-    /// events); returns how many existed.
+    /// Deletes issues with their hashes, user counts and user reports
+    /// (not their events); returns how many existed.
     fn delete_issues(
         &self,
         ids: &[IssueId],
@@ -704,9 +718,10 @@ pub trait MetadataStore: Send + Sync {
 
     /// Deletes a project and what the metadata store holds of it: keys,
     /// settings, issues, team and release links, environments, monitors
-    /// and their check-ins, alert rules, attachment records; returns
-    /// whether it existed. Its events and blobs are the event and blob
-    /// stores' to delete.
+    /// and their check-ins, alert rules, attachment records, user reports,
+    /// session counts and raw items (not its outcome counts, which are the
+    /// organization's usage); returns whether it existed. Its events and
+    /// blobs are the event and blob stores' to delete.
     fn delete_project(
         &self,
         id: ProjectId,

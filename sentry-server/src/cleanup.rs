@@ -18,7 +18,8 @@ use std::time::Duration;
 use sentry_core::ProjectId;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore, StoreError,
+    AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore, OutcomeStore, QuotaStore,
+    RawItemStore, SessionStore, StoreError, UserReportStore,
 };
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 use serde::Serialize;
@@ -48,6 +49,13 @@ pub struct CleanupReport {
     pub trimmed_events: u64,
     /// How many attachment records were older than their project's retention.
     pub expired_attachments: u64,
+    /// How many pieces of user feedback were older than their project's retention.
+    pub expired_user_reports: u64,
+    /// How many items kept as they came were older than their project's retention.
+    pub expired_raw_items: u64,
+    /// How many rows of outcome and release health counts were older than
+    /// the default retention, and of rate limit counters older than two days.
+    pub expired_counts: u64,
     /// How many blobs were deleted because nothing referenced them.
     pub swept_blobs: u64,
 }
@@ -124,8 +132,23 @@ pub async fn cleanup(
             report.expired_attachments += metadata
                 .delete_attachments_before(project.id, cutoff)
                 .await?;
+            report.expired_user_reports += metadata
+                .delete_user_reports_before(project.id, cutoff)
+                .await?;
+            report.expired_raw_items +=
+                metadata.delete_raw_items_before(project.id, cutoff).await?;
         }
     }
+    let counts_cutoff = Retention {
+        days: DEFAULT_RETENTION_DAYS,
+        max_events: None,
+    }
+    .cutoff(now);
+    // Rate limit windows are a day at most.
+    let windows_cutoff = earlier(now, Duration::from_secs(2 * 86_400));
+    report.expired_counts = metadata.delete_outcomes_before(counts_cutoff).await?
+        + metadata.delete_sessions_before(counts_cutoff).await?
+        + metadata.delete_quota_windows_before(windows_cutoff).await?;
     events.compact().await?;
     let blob_cutoff = earlier(now, config.blob_grace_period);
     report.swept_blobs = sweep_blobs(metadata, blobs, blob_cutoff).await?;

@@ -11,6 +11,7 @@ use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, FromArgMatches as _, Parser, Subcommand, ValueEnum};
@@ -23,8 +24,10 @@ use sentry_core::protocol::Timestamp;
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
 use crate::config::{
-    CleanupConfig, Config, IngestLimits, Options, ServeConfig, ServeOptions, StoreConfig,
+    CleanupConfig, Config, IngestOptions, KeptItemType, LimitOptions, Options, ServeConfig,
+    ServeOptions, StoreConfig,
 };
+use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
 use crate::state::AppState;
 
@@ -87,6 +90,8 @@ impl StoreArgs {
             blobs_url: self.blobs_url,
             blob_grace_period: self.blob_grace_period,
             serve: ServeOptions::default(),
+            limits: LimitOptions::default(),
+            ingest: IngestOptions::default(),
         }
     }
 }
@@ -360,6 +365,9 @@ async fn open_stores(stores: &StoreConfig) -> anyhow::Result<Stores> {
     })
 }
 
+/// How often outcome counts are written to the store.
+const OUTCOME_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
 async fn serve(
     stores: &StoreConfig,
     config: &ServeConfig,
@@ -385,13 +393,28 @@ async fn serve(
         events,
         blobs,
         spool,
-        limits: IngestLimits::default(),
+        limits: config.limits,
+        memory: MemoryBudget::new(config.limits.max_request_memory),
+        store_items: Arc::new(
+            config
+                .store_items
+                .iter()
+                .map(KeptItemType::item_type)
+                .collect(),
+        ),
         grouping: Arc::default(),
         scrubbing: Arc::default(),
         origins: Arc::default(),
+        outcomes: Arc::default(),
+        rate_limits: Arc::default(),
         public_url: public_url.trim_end_matches('/').to_owned(),
     };
     let worker = tokio::spawn(crate::ingest::worker::run(state.clone(), spooled));
+    let outcomes = tokio::spawn(crate::outcomes::run_periodically(
+        Arc::clone(&state.outcomes),
+        state.metadata.clone(),
+        OUTCOME_FLUSH_INTERVAL,
+    ));
     tracing::info!(
         %address,
         metadata = %redact_password(&stores.metadata_url),
@@ -412,6 +435,8 @@ async fn serve(
         state.metadata.clone(),
         crate::ignore_expiry::EXPIRY_INTERVAL,
     ));
+    let state_outcomes = Arc::clone(&state.outcomes);
+    let metadata_for_outcomes = state.metadata.clone();
     let app = crate::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -420,6 +445,10 @@ async fn serve(
     // What the worker has not processed stays in the spool for the next start.
     worker.abort();
     ignore_expiry.abort();
+    outcomes.abort();
+    if let Err(error) = state_outcomes.flush(&metadata_for_outcomes).await {
+        tracing::warn!(%error, "cannot write the last outcome counts");
+    }
     if let Some(cleanup) = cleanup {
         cleanup.abort();
     }

@@ -22,6 +22,20 @@
 //! public_url = "https://sentry.example.com"  # default: http://BIND
 //! cleanup_interval = 3600                    # seconds; 0 turns cleanups off
 //! max_spool_backlog = 1073741824             # bytes spooled but not processed before 429s
+//!
+//! [limits]                                   # Relay's defaults; see docs/ingest.md
+//! max_envelope_size = 209715200              # bytes of a request body, decompressed
+//! max_event_size = 1048576                   # bytes of an event, transaction or feedback
+//! max_attachment_size = 209715200            # bytes of one attachment
+//! max_attachments_size = 209715200           # bytes of an envelope's attachments
+//! max_attachments_per_envelope = 30
+//! max_session_count = 100                    # session(s) items per envelope
+//! max_check_in_size = 102400                 # bytes of a check-in
+//! max_item_size = 52428800                   # bytes of any other item
+//! max_request_memory = 536870912             # bytes of request bodies held at once; 429 past it
+//!
+//! [ingest]
+//! store_items = ["transaction", "log"]       # kept as they came; default: none (dropped, counted)
 //! ```
 //!
 //! Every key is optional, and an unknown key is an error, so a misspelt
@@ -74,6 +88,63 @@ pub struct Options {
     /// The options of `serve`: the `[serve]` table of the file.
     #[serde(default)]
     pub serve: ServeOptions,
+    /// The limits of ingest: the `[limits]` table of the file.
+    #[serde(default)]
+    pub limits: LimitOptions,
+    /// What ingest keeps: the `[ingest]` table of the file.
+    #[serde(default)]
+    pub ingest: IngestOptions,
+}
+
+/// The item types this server does not process, which it stores as they
+/// came when configured to (and otherwise drops, counting them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptItemType {
+    /// `transaction`.
+    Transaction,
+    /// `log`.
+    Log,
+    /// `span`.
+    Span,
+    /// `trace_metric`.
+    TraceMetric,
+    /// `profile`.
+    Profile,
+    /// `profile_chunk`.
+    ProfileChunk,
+    /// `replay_event`.
+    ReplayEvent,
+    /// `replay_recording`.
+    ReplayRecording,
+    /// `replay_video`.
+    ReplayVideo,
+}
+
+impl KeptItemType {
+    /// Returns the item type it names.
+    pub fn item_type(&self) -> sentry_core::envelope::ItemType {
+        use sentry_core::envelope::ItemType;
+        match self {
+            KeptItemType::Transaction => ItemType::Transaction,
+            KeptItemType::Log => ItemType::Log,
+            KeptItemType::Span => ItemType::Span,
+            KeptItemType::TraceMetric => ItemType::TraceMetric,
+            KeptItemType::Profile => ItemType::Profile,
+            KeptItemType::ProfileChunk => ItemType::ProfileChunk,
+            KeptItemType::ReplayEvent => ItemType::ReplayEvent,
+            KeptItemType::ReplayRecording => ItemType::ReplayRecording,
+            KeptItemType::ReplayVideo => ItemType::ReplayVideo,
+        }
+    }
+}
+
+/// The `[ingest]` table of the file.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestOptions {
+    /// Item types to store as they came instead of dropping them.
+    pub store_items: Option<Vec<KeptItemType>>,
 }
 
 /// The options of `serve` one source gives, each of them optional.
@@ -161,6 +232,10 @@ impl Options {
                     .max_spool_backlog
                     .or(fallback.serve.max_spool_backlog),
             },
+            limits: self.limits.or(fallback.limits),
+            ingest: IngestOptions {
+                store_items: self.ingest.store_items.or(fallback.ingest.store_items),
+            },
         }
     }
 }
@@ -212,6 +287,8 @@ impl Config {
                         .max_spool_backlog
                         .unwrap_or(SpoolOptions::DEFAULT_MAX_BACKLOG),
                 },
+                limits: options.limits.resolve(),
+                store_items: options.ingest.store_items.unwrap_or_default(),
             },
             cleanup: CleanupConfig {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
@@ -300,24 +377,72 @@ pub struct ServeConfig {
     pub cleanup_interval: Option<Duration>,
     /// Where accepted requests wait for processing, and how many bytes may.
     pub spool: SpoolOptions,
+    /// The limits of ingest.
+    pub limits: IngestLimits,
+    /// Item types stored as they came instead of dropped.
+    pub store_items: Vec<KeptItemType>,
 }
 
-/// Size limits of ingest, in bytes. The defaults are Relay's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IngestLimits {
-    /// Largest request body, before and after decompression.
-    pub max_envelope_size: usize,
-    /// Largest event payload.
-    pub max_event_size: usize,
-}
-
-impl Default for IngestLimits {
-    fn default() -> Self {
-        Self {
-            max_envelope_size: 200 * 1024 * 1024,
-            max_event_size: 1024 * 1024,
+macro_rules! ingest_limits {
+    ($($(#[$doc:meta])* $name:ident: $default:expr,)*) => {
+        /// The limits of ingest: sizes in bytes, counts per envelope, and
+        /// the memory request bodies may hold. The sizes and counts are
+        /// Relay's defaults; an envelope over any of them is refused whole
+        /// with 413.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct IngestLimits {
+            $($(#[$doc])* pub $name: usize,)*
         }
-    }
+
+        impl Default for IngestLimits {
+            fn default() -> Self {
+                Self { $($name: $default,)* }
+            }
+        }
+
+        /// The `[limits]` table of the file: each key optional.
+        #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct LimitOptions {
+            $($(#[$doc])* pub $name: Option<usize>,)*
+        }
+
+        impl LimitOptions {
+            fn or(self, fallback: Self) -> Self {
+                Self { $($name: self.$name.or(fallback.$name),)* }
+            }
+
+            fn resolve(self) -> IngestLimits {
+                let defaults = IngestLimits::default();
+                IngestLimits { $($name: self.$name.unwrap_or(defaults.$name),)* }
+            }
+        }
+    };
+}
+
+const MIB: usize = 1024 * 1024;
+
+ingest_limits! {
+    /// Largest request body, before and after decompression.
+    max_envelope_size: 200 * MIB,
+    /// Largest event, transaction, user report or feedback payload.
+    max_event_size: MIB,
+    /// Largest attachment.
+    max_attachment_size: 200 * MIB,
+    /// Largest sum of the attachments of one envelope.
+    max_attachments_size: 200 * MIB,
+    /// Most attachments in one envelope.
+    max_attachments_per_envelope: 30,
+    /// Most `session` and `sessions` items in one envelope.
+    max_session_count: 100,
+    /// Largest check-in payload.
+    max_check_in_size: 100 * 1024,
+    /// Largest payload of any other item (client reports, logs, spans,
+    /// metrics, profiles, replays).
+    max_item_size: 50 * MIB,
+    /// Bytes of request bodies held in memory at once (raw and decoded),
+    /// past which ingest answers 429.
+    max_request_memory: 512 * MIB,
 }
 
 #[cfg(test)]
@@ -386,8 +511,12 @@ mod tests {
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
                     max_backlog: SpoolOptions::DEFAULT_MAX_BACKLOG,
                 },
+                limits: IngestLimits::default(),
+                store_items: Vec::new(),
             }
         );
+        assert_eq!(config.serve.limits.max_event_size, 1024 * 1024);
+        assert_eq!(config.serve.limits.max_attachments_per_envelope, 30);
     }
 
     #[test]
@@ -402,6 +531,13 @@ mod tests {
             public_url = "https://sentry.example.com"
             cleanup_interval = 60
             max_spool_backlog = 1000
+
+            [limits]
+            max_event_size = 2048
+            max_attachments_per_envelope = 2
+
+            [ingest]
+            store_items = ["log"]
             "#,
         )
         .unwrap();
@@ -425,6 +561,12 @@ mod tests {
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
                     max_backlog: 1000,
                 },
+                limits: IngestLimits {
+                    max_event_size: 2048,
+                    max_attachments_per_envelope: 2,
+                    ..IngestLimits::default()
+                },
+                store_items: vec![KeptItemType::Log],
             }
         );
     }

@@ -16,6 +16,8 @@ pub struct ApiError {
     body: serde_json::Value,
     /// Seconds the client should wait before retrying (`Retry-After`).
     retry_after: Option<u64>,
+    /// Sentry's `X-Sentry-Rate-Limits` header, for a rate limited request.
+    rate_limits: Option<String>,
 }
 
 impl ApiError {
@@ -25,6 +27,7 @@ impl ApiError {
             status,
             body: serde_json::json!({ "detail": detail.into() }),
             retry_after: None,
+            rate_limits: None,
         }
     }
 
@@ -35,6 +38,7 @@ impl ApiError {
             status,
             body,
             retry_after: None,
+            rate_limits: None,
         }
     }
 
@@ -84,6 +88,14 @@ impl ApiError {
         }
     }
 
+    /// Adds `X-Sentry-Rate-Limits`: `SECONDS:CATEGORIES:SCOPE:REASON`.
+    pub fn with_rate_limits(self, header: String) -> Self {
+        Self {
+            rate_limits: Some(header),
+            ..self
+        }
+    }
+
     /// 503: the server cannot take this now.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
@@ -119,6 +131,12 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        if let Some(value) = self
+            .rate_limits
+            .and_then(|header| axum::http::HeaderValue::from_str(&header).ok())
+        {
+            response.headers_mut().insert("x-sentry-rate-limits", value);
         }
         response
     }

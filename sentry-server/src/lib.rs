@@ -22,7 +22,9 @@
 //!    title and culprit ([`sentry_core::summary`]) and groups it
 //!    ([`sentry_core::grouping`]); the metadata store files it under the
 //!    issue of its grouping hash, and the event store keeps the batch's
-//!    payloads in one write. Items other than events are dropped for now.
+//!    payloads in one write. Attachments, sessions, user feedback,
+//!    check-ins and client reports are handled beside them
+//!    ([`ingest::items`]), and every item meets an outcome ([`outcomes`]).
 //! 6. People and tools read issues and events through Sentry's web API
 //!    under `/api/0/` ([`routes::issues`], [`routes::events`]), with a
 //!    bearer token.
@@ -40,6 +42,8 @@ pub mod ignore_expiry;
 pub mod ingest;
 pub mod init;
 pub mod logging;
+pub mod metrics;
+pub mod outcomes;
 pub mod project_cache;
 pub mod routes;
 pub mod search;

@@ -634,5 +634,10 @@ impl EventStore for AnyEventStore {
     }
 }
 
-// After the macros, which it uses.
+// After the macros, which they use.
 mod attachments;
+mod outcomes;
+mod quotas;
+mod raw_items;
+mod sessions;
+mod user_reports;

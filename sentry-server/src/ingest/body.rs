@@ -1,14 +1,16 @@
-//! Request bodies: read whole up to a limit, then decoded according to
-//! `Content-Encoding` (`gzip`, `deflate`, `br`, `zstd`, `identity`), with the
-//! decoded size capped too, so a compression bomb stops at the limit.
+//! Request bodies: read whole up to a limit, within the ingest memory
+//! budget ([`MemoryBudget`]), then decoded according to `Content-Encoding`
+//! (`gzip`, `deflate`, `br`, `zstd`, `identity`), with the decoded size
+//! capped too, so a compression bomb stops at the limit.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Limited};
 use sentry_core::encoding::{ContentEncoding, DecodeError};
 
 use crate::error::ApiError;
+use crate::ingest::memory::{MemoryBudget, Reservation};
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
@@ -17,28 +19,66 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Reads and decodes a request body.
+/// Reads and decodes a request body, reserving its bytes (raw and
+/// decoded) from the ingest memory budget as they arrive; the reservation
+/// is to be kept until the request is answered.
 ///
 /// # Errors
 ///
 /// 413 past `limit` (raw or decoded), 415 for an unknown encoding, 400 for
-/// a body that does not decode or a connection that breaks off.
-pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// a body that does not decode or a connection that breaks off, 429 when
+/// the memory budget is spent.
+pub async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    budget: &MemoryBudget,
+) -> Result<(Bytes, Reservation), ApiError> {
     let encoding = content_encoding(headers)?;
-    let raw = Limited::new(body, limit).collect().await.map_err(|error| {
-        if error.is::<http_body_util::LengthLimitError>() {
-            too_large(limit)
-        } else {
-            ApiError::bad_request("failed to read request body")
+    let mut reservation = budget.reservation();
+    let mut body = Limited::new(body, limit);
+    let mut raw = BytesMut::new();
+    // Past the budget the rest of the body is read and dropped, so that
+    // the client, still sending, gets the 429 rather than a broken
+    // connection.
+    let mut refused = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            if error.is::<http_body_util::LengthLimitError>() {
+                too_large(limit)
+            } else {
+                ApiError::bad_request("failed to read request body")
+            }
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        if refused.is_some() {
+            continue;
         }
-    })?;
-    let raw = raw.to_bytes();
-    match encoding {
-        ContentEncoding::Identity => Ok(raw),
+        match reservation.grow(chunk.len()) {
+            Ok(()) => raw.extend_from_slice(&chunk),
+            Err(error) => {
+                refused = Some(error);
+                raw = BytesMut::new();
+                reservation = budget.reservation();
+            }
+        }
+    }
+    if let Some(error) = refused {
+        return Err(error);
+    }
+    let raw = raw.freeze();
+    let decoded = match encoding {
+        ContentEncoding::Identity => raw,
         encoding => tokio::task::spawn_blocking(move || decode(encoding, &raw, limit))
             .await
-            .map_err(|_| ApiError::bad_request("failed to decode request body"))?,
+            .map_err(|_| ApiError::bad_request("failed to decode request body"))??,
+    };
+    if encoding != ContentEncoding::Identity {
+        reservation.grow(decoded.len())?;
     }
+    Ok((decoded, reservation))
 }
 
 fn content_encoding(headers: &HeaderMap) -> Result<ContentEncoding, ApiError> {

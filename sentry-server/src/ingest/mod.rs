@@ -10,15 +10,21 @@
 
 pub mod body;
 pub mod client;
+pub mod items;
+pub mod limits;
+pub mod memory;
 pub mod origins;
+pub mod rate_limits;
 pub mod scrubbing;
 pub mod worker;
 
 use axum::http::StatusCode;
 use bytes::Bytes;
 use sentry_core::envelope::ItemType;
+use sentry_core::items::data_category;
 use sentry_core::protocol::Timestamp;
-use sentry_core::{Envelope, EventId, ProjectId};
+use sentry_core::store::Outcome;
+use sentry_core::{Envelope, EventId, ProjectId, ProjectKey};
 use serde::Deserialize;
 
 use self::client::ClientIp;
@@ -34,24 +40,74 @@ const FULL_RETRY_AFTER_SECS: u64 = 60;
 ///
 /// # Errors
 ///
-/// 413 for an event over the size limit, 400 for one that is not JSON,
-/// 429 when the spool is full, 503 when it cannot be written.
+/// 413 for an envelope over a limit ([`limits`]), 400 for an event that
+/// is not JSON, 429 past a rate limit ([`rate_limits`]) or when the spool
+/// is full, 503 when it cannot be
+/// written. Each refusal counts the envelope's items as outcomes.
 pub async fn accept_envelope(
     state: &AppState,
     project_id: ProjectId,
+    key: &ProjectKey,
     envelope: &Envelope,
     body: Bytes,
     client_ip: ClientIp,
 ) -> Result<Option<EventId>, ApiError> {
+    let refuse = |outcome, reason| count_items(state, project_id, envelope, outcome, reason);
+    if let Err(exceeded) = limits::check(&state.limits, envelope) {
+        refuse(Outcome::Invalid, "too_large");
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            exceeded.to_string(),
+        ));
+    }
     let mut event_id = envelope.headers.event_id;
+    let mut events = 0;
     for item in &envelope.items {
         if item.headers.ty == ItemType::Event {
-            let head = event_head(state, &item.payload)?;
+            let head = event_head(state, &item.payload).inspect_err(|_| {
+                refuse(Outcome::Invalid, "invalid_json");
+            })?;
             event_id = event_id.or(head).or_else(|| Some(EventId::new_random()));
+            events += 1;
         }
     }
-    spool(state, Kind::Envelope, project_id, event_id, body, client_ip).await?;
+    if let Some((reason, answer)) = state
+        .rate_limits
+        .admit(&state.metadata, project_id, key, events)
+        .await?
+    {
+        refuse(Outcome::RateLimited, reason);
+        return Err(answer);
+    }
+    spool(state, Kind::Envelope, project_id, event_id, body, client_ip)
+        .await
+        .inspect_err(|error| {
+            let (outcome, reason) = spool_refusal(error);
+            refuse(outcome, reason);
+        })?;
     Ok(event_id)
+}
+
+/// Counts the items of a refused envelope: one per item (bytes for
+/// attachments, records for containers).
+fn count_items(
+    state: &AppState,
+    project_id: ProjectId,
+    envelope: &Envelope,
+    outcome: Outcome,
+    reason: &str,
+) {
+    for item in &envelope.items {
+        if let Some(category) = data_category(&item.headers.ty) {
+            let quantity = match item.headers.ty {
+                ItemType::Attachment => item.payload.len() as u64,
+                _ => item.headers.item_count.unwrap_or(1).max(1),
+            };
+            state
+                .outcomes
+                .record(project_id, category, outcome, reason, quantity);
+        }
+    }
 }
 
 /// Checks a bare event's JSON and spools it; returns its id (a new one
@@ -63,10 +119,35 @@ pub async fn accept_envelope(
 pub async fn accept_event(
     state: &AppState,
     project_id: ProjectId,
+    key: &ProjectKey,
     payload: Bytes,
     client_ip: ClientIp,
 ) -> Result<EventId, ApiError> {
-    let event_id = event_head(state, &payload)?.unwrap_or_else(EventId::new_random);
+    let refuse = |outcome, reason| {
+        state
+            .outcomes
+            .record(project_id, "error", outcome, reason, 1);
+    };
+    let event_id = match event_head(state, &payload) {
+        Ok(id) => id.unwrap_or_else(EventId::new_random),
+        Err(error) => {
+            let reason = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "too_large"
+            } else {
+                "invalid_json"
+            };
+            refuse(Outcome::Invalid, reason);
+            return Err(error);
+        }
+    };
+    if let Some((reason, answer)) = state
+        .rate_limits
+        .admit(&state.metadata, project_id, key, 1)
+        .await?
+    {
+        refuse(Outcome::RateLimited, reason);
+        return Err(answer);
+    }
     spool(
         state,
         Kind::Event,
@@ -75,8 +156,21 @@ pub async fn accept_event(
         payload,
         client_ip,
     )
-    .await?;
+    .await
+    .inspect_err(|error| {
+        let (outcome, reason) = spool_refusal(error);
+        refuse(outcome, reason);
+    })?;
     Ok(event_id)
+}
+
+/// The outcome of items the spool refused: a full spool is backpressure.
+fn spool_refusal(error: &ApiError) -> (Outcome, &'static str) {
+    if error.status() == StatusCode::TOO_MANY_REQUESTS {
+        (Outcome::RateLimited, "backpressure")
+    } else {
+        (Outcome::Invalid, "internal")
+    }
 }
 
 async fn spool(

@@ -102,12 +102,19 @@ pub async fn envelope(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let project_id = project_id(&project)?;
-    let body = body::read(&headers, body, state.limits.max_envelope_size).await?;
+    let (body, _reservation) = body::read(
+        &headers,
+        body,
+        state.limits.max_envelope_size,
+        &state.memory,
+    )
+    .await?;
     let envelope = Envelope::parse(body.clone())
         .map_err(|e| ApiError::bad_request(format!("invalid envelope: {e}")))?;
     let auth = client_auth(&headers, query.as_deref(), envelope.headers.dsn.as_deref())?;
     authorize(&state, project_id, &auth, &headers).await?;
-    let event_id = ingest::accept_envelope(&state, project_id, &envelope, body, client_ip).await?;
+    let event_id =
+        ingest::accept_envelope(&state, project_id, &auth.key, &envelope, body, client_ip).await?;
     Ok(Json(ingest_answer(event_id)))
 }
 
@@ -123,9 +130,15 @@ pub async fn store(
     let project_id = project_id(&project)?;
     let auth = client_auth(&headers, query.as_deref(), None)?;
     authorize(&state, project_id, &auth, &headers).await?;
-    let body = body::read(&headers, body, state.limits.max_envelope_size).await?;
+    let (body, _reservation) = body::read(
+        &headers,
+        body,
+        state.limits.max_envelope_size,
+        &state.memory,
+    )
+    .await?;
     let payload = legacy_decode(&body, state.limits.max_event_size)?.unwrap_or(body);
-    let event_id = ingest::accept_event(&state, project_id, payload, client_ip).await?;
+    let event_id = ingest::accept_event(&state, project_id, &auth.key, payload, client_ip).await?;
     Ok(Json(ingest_answer(Some(event_id))))
 }
 

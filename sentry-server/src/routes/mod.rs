@@ -1,6 +1,8 @@
 //! Every HTTP path the server answers, on one screen.
 
 pub mod api_tokens;
+pub mod attachments;
+pub mod cron;
 pub mod events;
 pub mod health;
 pub mod ingest;
@@ -9,7 +11,9 @@ pub mod issue_list;
 pub mod issue_update;
 pub mod issues;
 pub mod json_body;
+pub mod minidump;
 pub mod model;
+pub mod monitors;
 pub mod nul_guard;
 pub mod openapi;
 pub mod organizations;
@@ -19,16 +23,21 @@ pub mod projects;
 pub mod releases;
 pub mod security;
 pub mod slugs;
+pub mod stats;
 pub mod tags;
 pub mod teams;
+pub mod user_feedback;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
 
 /// Builds the application: ingest, the web API, and JSON 404s for the rest.
 pub fn app(state: AppState) -> Router {
+    // Before anything records, so that nothing recorded is lost.
+    crate::metrics::handle();
     // Ingest, as SDKs and sentry-cli send it; browser SDKs send it across
     // origins.
     let ingest = Router::new()
@@ -40,12 +49,29 @@ pub fn app(state: AppState) -> Router {
         .route("/api/{project_id}/security", post(security::report))
         .route("/api/{project_id}/csp-report/", post(security::report))
         .route("/api/{project_id}/csp-report", post(security::report))
+        .route(
+            "/api/{project_id}/minidump/",
+            post(minidump::upload).layer(DefaultBodyLimit::max(state.limits.max_envelope_size)),
+        )
+        .route(
+            "/api/{project_id}/minidump",
+            post(minidump::upload).layer(DefaultBodyLimit::max(state.limits.max_envelope_size)),
+        )
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{key}/",
+            get(cron::check_in).post(cron::check_in),
+        )
+        .route(
+            "/api/{project_id}/cron/{monitor_slug}/{key}",
+            get(cron::check_in).post(cron::check_in),
+        )
         .layer(ingest::cors());
     Router::new()
         .merge(ingest)
         .merge(web_api())
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(crate::metrics::render))
         .fallback(not_found)
         .with_state(state)
 }
@@ -144,6 +170,35 @@ fn web_api() -> Router<AppState> {
         .route(
             "/api/0/organizations/{org}/issues/{issue_id}/events/",
             get(events::issue_events),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}/attachments/",
+            get(attachments::list),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/events/{event_id}/attachments/{attachment_id}/",
+            get(attachments::get),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/user-feedback/",
+            get(user_feedback::project_feedback),
+        )
+        .route(
+            "/api/0/issues/{issue_id}/user-feedback/",
+            get(user_feedback::issue_feedback),
+        )
+        .route(
+            "/api/0/organizations/{org}/issues/{issue_id}/user-feedback/",
+            get(user_feedback::issue_feedback),
+        )
+        .route("/api/0/organizations/{org}/stats_v2/", get(stats::stats_v2))
+        .route(
+            "/api/0/organizations/{org}/monitors/",
+            get(monitors::org_monitors),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/monitors/{slug}/checkins/",
+            get(monitors::checkins),
         )
         .route("/api/0/issues/{issue_id}/tags/", get(tags::issue_tags))
         .route(

@@ -3,8 +3,9 @@
 //! settings `fingerprintingRules` and `groupingEnhancements`, the
 //! retention settings `retentionDays` and `maxEvents`, and the data
 //! scrubbing settings `dataScrubber`, `dataScrubberDefaults`,
-//! `sensitiveFields`, `safeFields` and `scrubIPAddresses`, and the
-//! browser origins ingest allows, `allowedDomains`.
+//! `sensitiveFields`, `safeFields` and `scrubIPAddresses`, the browser
+//! origins ingest allows, `allowedDomains`, and the project's rate limit,
+//! `rateLimit` (`{"window": seconds, "count": events}`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -23,6 +24,7 @@ use crate::cleanup::{MAX_EVENTS, MAX_RETENTION_DAYS, RETENTION_DAYS, Retention};
 use crate::error::ApiError;
 use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
 use crate::ingest::origins::{self, ALLOWED_DOMAINS};
+use crate::ingest::rate_limits::{RATE_LIMIT, RateLimit};
 use crate::ingest::scrubbing;
 use crate::routes::json_body;
 use crate::routes::model::project_summary_json;
@@ -58,6 +60,9 @@ pub async fn project_detail_json(
     let retention = Retention::of_project(&state.metadata, project.id).await?;
     let scrubbing = scrubbing::load(&state.metadata, project.id).await?;
     let origins = origins::allowed_origins(&state.metadata, project.id).await?;
+    let rate_limit = option(RATE_LIMIT)
+        .await?
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok());
     let summary = project_summary_json(project, &teams);
     let mut detail = json!({
         "id": project.id.to_string(),
@@ -74,6 +79,7 @@ pub async fn project_detail_json(
         "retentionDays": retention.days,
         "maxEvents": retention.max_events,
         "allowedDomains": origins.patterns(),
+        "rateLimit": rate_limit,
     });
     for (option, value) in scrubbing.options() {
         detail[option] = value;
@@ -108,6 +114,8 @@ pub struct ProjectChanges {
     max_events: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     allowed_domains: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Value>,
 }
 
 /// Reads a field that is there, `null` included (serde reads a `null`
@@ -186,6 +194,13 @@ pub async fn update_project(
     if let Some(value) = &update.allowed_domains {
         options.push((ALLOWED_DOMAINS, allowed_domains_update(value)?));
     }
+    if let Some(value) = &update.rate_limit {
+        let limit = match value {
+            Value::Null => None,
+            value => Some(RateLimit::parse(value).map_err(|e| invalid(RATE_LIMIT, e))?),
+        };
+        options.push((RATE_LIMIT, limit.map(|limit| json!(limit).to_string())));
+    }
     for (key, value) in [
         (FINGERPRINTING_RULES, &update.fingerprinting_rules),
         (GROUPING_ENHANCEMENTS, &update.grouping_enhancements),
@@ -221,6 +236,7 @@ pub async fn update_project(
     state.grouping.invalidate(project.id);
     state.scrubbing.invalidate(project.id);
     state.origins.invalidate(project.id);
+    state.rate_limits.invalidate(project.id);
     Ok(Json(project_detail_json(&state, &org, &project).await?))
 }
 

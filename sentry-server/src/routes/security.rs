@@ -15,7 +15,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, ORIGIN, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
-use sentry_core::security_report::{self, Outcome, ReportContext, SecurityReportError};
+use sentry_core::security_report::{
+    self, FilterReason, Outcome, ReportContext, SecurityReportError,
+};
 
 use crate::auth::{client_auth, form_pairs};
 use crate::error::ApiError;
@@ -47,7 +49,8 @@ pub async fn report(
     check_content_type(&headers)?;
     let auth = client_auth(&headers, query.as_deref(), None)?;
     authorize(&state, project_id, &auth, &headers).await?;
-    let body = body::read(&headers, body, state.limits.max_event_size).await?;
+    let (body, _reservation) =
+        body::read(&headers, body, state.limits.max_event_size, &state.memory).await?;
 
     let pairs = query.as_deref().map(form_pairs).unwrap_or_default();
     let param = |name: &str| {
@@ -68,10 +71,20 @@ pub async fn report(
         match outcome {
             Outcome::Event(event) => {
                 let payload = Bytes::from(event.to_string());
-                ingest::accept_event(&state, project_id, payload, client_ip).await?;
+                ingest::accept_event(&state, project_id, &auth.key, payload, client_ip).await?;
             }
             Outcome::Filtered(reason) => {
                 tracing::debug!(%project_id, ?reason, "security report filtered");
+                state.outcomes.record(
+                    project_id,
+                    "security",
+                    sentry_core::store::Outcome::Filtered,
+                    match reason {
+                        FilterReason::UnsupportedType => "unsupported_report",
+                        _ => "invalid_csp",
+                    },
+                    1,
+                );
             }
         }
     }

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-pub use reader::SpoolReader;
+pub use reader::{SpoolReader, Spooled};
 pub use record::{Kind, Submission};
 
 /// Where in the spool: a segment file and a byte offset in it.

@@ -62,12 +62,14 @@ impl SpoolReader {
     }
 
     /// Waits until something durable is unread, then reads up to `max`
-    /// submissions; returns none once the writer has stopped and all is read.
+    /// submissions, stopping early once their payloads reach `max_bytes`
+    /// (a larger submission is read alone); returns none once the writer
+    /// has stopped and all is read.
     ///
     /// # Errors
     ///
     /// When a segment cannot be read.
-    pub async fn next_batch(&mut self, max: usize) -> io::Result<Vec<Spooled>> {
+    pub async fn next_batch(&mut self, max: usize, max_bytes: usize) -> io::Result<Vec<Spooled>> {
         let durable = loop {
             let durable = *self.durable.borrow_and_update();
             if self.files()?.position < durable {
@@ -82,7 +84,7 @@ impl SpoolReader {
             files
                 .lock()
                 .map_err(|_| io::Error::other("the spool reader panicked"))?
-                .read(durable, max)
+                .read(durable, max, max_bytes)
         })
         .await
         .map_err(io::Error::other)?
@@ -115,17 +117,26 @@ impl SpoolReader {
 }
 
 impl Files {
-    /// Reads up to `max` submissions before `durable`.
-    fn read(&mut self, durable: Position, max: usize) -> io::Result<Vec<Spooled>> {
+    /// Reads up to `max` submissions, or `max_bytes` of payload, before `durable`.
+    fn read(
+        &mut self,
+        durable: Position,
+        max: usize,
+        max_bytes: usize,
+    ) -> io::Result<Vec<Spooled>> {
         let mut batch = Vec::new();
-        while batch.len() < max && self.position < durable {
+        let mut bytes = 0usize;
+        while batch.len() < max && bytes < max_bytes && self.position < durable {
             let sealed = self.position.segment < durable.segment;
             let end = if sealed { u64::MAX } else { durable.offset };
             match self.read_frame(end)? {
-                Some(submission) => batch.push(Spooled {
-                    submission,
-                    next: self.position,
-                }),
+                Some(submission) => {
+                    bytes = bytes.saturating_add(submission.payload.len());
+                    batch.push(Spooled {
+                        submission,
+                        next: self.position,
+                    });
+                }
                 // The end of a sealed segment, whole or torn.
                 None if sealed => self.next_segment(),
                 None => break,

@@ -27,7 +27,7 @@ fn submission(n: u64) -> Submission {
 
 /// Reads what is there (waiting for at least one), as project ids.
 async fn read(reader: &mut SpoolReader) -> (Vec<u64>, Option<Position>) {
-    let batch = reader.next_batch(100).await.unwrap();
+    let batch = reader.next_batch(100, usize::MAX).await.unwrap();
     let next = batch.last().map(|spooled| spooled.next);
     let ids = batch
         .into_iter()
@@ -162,4 +162,22 @@ async fn the_reader_ends_when_the_writer_stops() {
     drop(spool);
     assert_eq!(read(&mut reader).await.0, [1]);
     assert_eq!(read(&mut reader).await.0, Vec::<u64>::new());
+}
+
+#[tokio::test]
+async fn a_batch_stops_at_its_byte_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spool, mut reader) = Spool::open(&options(dir.path())).unwrap();
+    for n in 1..=3 {
+        spool.append(&submission(n)).await.unwrap();
+    }
+    let size = submission(1).payload.len();
+    let first = reader.next_batch(100, size + 1).await.unwrap();
+    assert_eq!(first.len(), 2, "the second submission passes the budget");
+    let second = reader.next_batch(100, 1).await.unwrap();
+    assert_eq!(
+        second.len(),
+        1,
+        "a submission over the budget is read alone"
+    );
 }

@@ -130,6 +130,11 @@ impl TestServer {
         Ok(())
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }

@@ -150,3 +150,129 @@ async fn a_full_spool_answers_429_and_recovers() -> Result<()> {
     assert!(!id.is_empty());
     Ok(())
 }
+
+/// The peak resident memory of a process, in bytes (`VmHWM`).
+fn peak_rss(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmHWM in /proc/{pid}/status"))?;
+    Ok(kib * 1024)
+}
+
+#[tokio::test]
+async fn a_flood_of_large_requests_keeps_memory_bounded() -> Result<()> {
+    const MIB: usize = 1024 * 1024;
+    const BUDGET: usize = 16 * MIB;
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("sentry.toml");
+    std::fs::write(
+        &config,
+        format!("[limits]\nmax_request_memory = {BUDGET}\n"),
+    )?;
+    let config = config.display().to_string();
+    // The spool's bound keeps what is taken within what processing can
+    // catch up with; the memory budget bounds what is held meanwhile.
+    let server = TestServer::start_with(
+        Backend::Embedded,
+        &["--config", &config, "--max-spool-backlog", "67108864"],
+    )?;
+    let init = server.init("flood")?;
+    let url = format!(
+        "{}/api/{}/envelope/?sentry_key={}",
+        server.url,
+        init.project_id,
+        init.key()
+    );
+    // An event with a 1 MiB attachment, each with its own event id.
+    let envelope = |n: u64| {
+        let event_id = format!("{n:032x}");
+        let event = json!({"event_id": event_id, "message": "flood"}).to_string();
+        let mut attachment = vec![(n % 251) as u8; MIB];
+        attachment[..8].copy_from_slice(&n.to_le_bytes());
+        let mut body = format!("{{\"event_id\":\"{event_id}\"}}\n").into_bytes();
+        body.extend_from_slice(
+            format!("{{\"type\":\"event\",\"length\":{}}}\n", event.len()).as_bytes(),
+        );
+        body.extend_from_slice(event.as_bytes());
+        body.extend_from_slice(
+            format!("\n{{\"type\":\"attachment\",\"length\":{MIB},\"filename\":\"blob.bin\"}}\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(&attachment);
+        body.push(b'\n');
+        body
+    };
+    let baseline = peak_rss(server.pid())?;
+    // 64 clients at once, each 1 MiB a request, for 5 seconds: four
+    // times the budget in flight all the time.
+    let bodies: Vec<Vec<Vec<u8>>> = (0..64u64)
+        .map(|client| {
+            (0..4)
+                .map(|k| envelope(1 + client * 1_000_000 + k))
+                .collect()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut clients = tokio::task::JoinSet::new();
+    for bodies in bodies {
+        let http = server.http.clone();
+        let url = url.clone();
+        clients.spawn(async move {
+            let (mut acked, mut refused, mut sent) = (0u64, 0u64, 0usize);
+            while std::time::Instant::now() < deadline {
+                let body = bodies[sent % bodies.len()].clone();
+                sent += 1;
+                let status = http.post(&url).body(body).send().await?.status().as_u16();
+                match status {
+                    200 => acked += 1,
+                    429 => refused += 1,
+                    other => anyhow::bail!("answered {other}"),
+                }
+            }
+            anyhow::Ok((acked, refused))
+        });
+    }
+    let (mut acked, mut refused) = (0, 0);
+    while let Some(result) = clients.join_next().await {
+        let (a, r) = result??;
+        acked += a;
+        refused += r;
+    }
+    let peak = peak_rss(server.pid())?;
+    eprintln!(
+        "flood: {acked} taken, {refused} refused; peak RSS {} MiB (at start {} MiB)",
+        peak / MIB as u64,
+        baseline / MIB as u64
+    );
+    assert!(refused > 0, "the budget refuses part of the flood");
+    assert!(acked > 0, "the budget takes part of the flood");
+    // The bodies held stay within the budget; the rest is the stores'
+    // working memory (DuckDB's buffer pool above all) and the batches.
+    let bound = baseline + 384 * MIB as u64;
+    assert!(
+        peak < bound,
+        "peak RSS {peak} bytes passes {bound} (at start {baseline})"
+    );
+    // Once it has caught up, the server takes events again, and it stored
+    // what it took.
+    server.settled().await?;
+    server
+        .send_event(&init, &json!({"message": "after the flood"}))
+        .await?;
+    let issues = server.all_issues(&init).await?;
+    let stored: u64 = issues
+        .iter()
+        .filter(|issue| issue["title"] == "flood")
+        .filter_map(|issue| issue["count"].as_str()?.parse::<u64>().ok())
+        .sum();
+    // Each client repeats its four event ids, so ids taken twice count once.
+    assert!(
+        stored > 0 && stored <= acked,
+        "{stored} stored of {acked} taken"
+    );
+    Ok(())
+}

@@ -19,9 +19,14 @@ mod issues;
 mod metadata;
 mod migrations;
 mod monitors;
+mod outcomes;
+mod quotas;
+mod raw_items;
 mod releases;
+mod sessions;
 mod sql;
 mod teams;
+mod user_reports;
 mod users;
 
 use std::time::Duration;

@@ -23,6 +23,9 @@ use super::unavailable;
 ///    (`ignore_until`, `ignore_until_times_seen`, `ignore_until_user_count`,
 ///    `resolved_in_release`); issues by first seen, events and users, for
 ///    sorting.
+/// 7: outcome counts per hour (`outcomes`), release health counts
+///    (`session_counts`), user feedback (`user_reports`), rate limit
+///    counters (`quota_windows`) and items kept as they came (`raw_items`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -255,6 +258,60 @@ CREATE INDEX issues_ignore_until ON issues(ignore_until) WHERE ignore_until IS N
 CREATE INDEX issues_project_first_seen ON issues(project_id, first_seen DESC, id DESC);
 CREATE INDEX issues_project_times_seen ON issues(project_id, times_seen DESC, id DESC);
 CREATE INDEX issues_project_user_count ON issues(project_id, user_count DESC, id DESC);
+"#,
+    r#"
+CREATE TABLE outcomes (
+    project_id INTEGER NOT NULL,
+    hour INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (project_id, hour, category, outcome, reason)
+) WITHOUT ROWID;
+CREATE INDEX outcomes_hour ON outcomes(hour);
+CREATE TABLE session_counts (
+    project_id INTEGER NOT NULL,
+    release TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (project_id, hour, release, environment, metric, subject)
+) WITHOUT ROWID;
+CREATE INDEX session_counts_hour ON session_counts(hour);
+CREATE TABLE user_reports (
+    project_id INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    event_id BLOB,
+    issue_id INTEGER,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    comments TEXT NOT NULL,
+    environment TEXT,
+    date_created INTEGER NOT NULL,
+    PRIMARY KEY (project_id, id)
+);
+CREATE INDEX user_reports_created ON user_reports(project_id, date_created, id);
+CREATE INDEX user_reports_issue ON user_reports(issue_id, date_created, id);
+CREATE INDEX user_reports_event ON user_reports(project_id, event_id);
+CREATE TABLE quota_windows (
+    quota TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (quota, window_start)
+);
+CREATE INDEX quota_windows_start ON quota_windows(window_start);
+CREATE TABLE raw_items (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    item_type TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE INDEX raw_items_project ON raw_items(project_id, item_type, received);
 "#,
 ];
 

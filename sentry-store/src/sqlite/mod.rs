@@ -13,8 +13,13 @@ mod issues;
 mod metadata;
 mod migrations;
 mod monitors;
+mod outcomes;
+mod quotas;
+mod raw_items;
 mod releases;
+mod sessions;
 mod teams;
+mod user_reports;
 mod users;
 
 use std::path::Path;

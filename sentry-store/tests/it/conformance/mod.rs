@@ -11,9 +11,14 @@ mod events;
 mod locations;
 mod metadata;
 mod monitors;
+mod outcomes;
+mod quotas;
+mod raw_items;
 mod releases;
+mod sessions;
 mod teams;
 mod triage;
+mod user_reports;
 mod users;
 
 use sentry_core::protocol::{Level, Timestamp};
@@ -138,6 +143,19 @@ macro_rules! suite {
                 monitors::checkins_open_and_close,
                 monitors::active_monitors_come_due,
                 monitors::deleting_a_monitor_deletes_its_checkins,
+                outcomes::outcome_counts_add_up_per_hour,
+                outcomes::old_outcome_counts_are_deleted,
+                raw_items::raw_items_are_kept_by_project_and_type,
+                quotas::quota_counters_add_up_per_window,
+                quotas::concurrent_consumers_each_see_a_distinct_total,
+                quotas::old_quota_windows_are_deleted,
+                sessions::session_subjects_count_once_and_aggregates_add_up,
+                sessions::session_totals_group_and_filter_by_release_and_environment,
+                sessions::old_session_counts_are_deleted,
+                user_reports::user_reports_are_listed_newest_first_in_pages,
+                user_reports::a_second_report_with_the_same_id_replaces_the_first,
+                user_reports::old_user_reports_are_deleted,
+                user_reports::reports_before_their_event_are_linked_to_its_issue,
                 alert_rules::alert_rules_are_kept,
                 alert_rules::a_rule_fires_once_per_interval,
                 alert_rules::one_of_concurrent_claims_wins,

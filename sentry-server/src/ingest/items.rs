@@ -1,0 +1,551 @@
+//! What the worker does with each item of a spooled request, gathered
+//! into a [`Batch`] that is stored in a few calls at its end.
+//!
+//! | item | becomes |
+//! | --- | --- |
+//! | `event` (and a bare `/store/` event) | an event filed under its issue |
+//! | `attachment` | a blob and an attachment record of the request's event |
+//! | `session`, `sessions` | release health counts |
+//! | `user_report`, `feedback` | user feedback, linked to its event's issue |
+//! | `check_in` | a check-in of a cron monitor, created from its config |
+//! | `client_report` | `client_discard` outcomes |
+//! | `transaction`, `log`, `span`, `trace_metric`, `profile`, `profile_chunk`, replays | kept as they came when `[ingest] store_items` names the type, else dropped, counted as `filtered` (`feature_disabled`) |
+//! | anything else | skipped |
+//!
+//! Every item that is counted in a data category meets one outcome:
+//! accepted once stored, or invalid, filtered or a duplicate (not counted).
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use sentry_core::envelope::{Item, ItemType};
+use sentry_core::grouping;
+use sentry_core::items::{self, ItemError, check_in, client_report, feedback, sessions};
+use sentry_core::normalize::{NormalizeConfig, normalize};
+use sentry_core::protocol::Timestamp;
+use sentry_core::store::{
+    Attachment, AttachmentId, AttachmentStore, BlobChecksum, BlobStore, CheckIn, CheckInStatus,
+    CheckInUpdate, EVENT_ATTACHMENT, EventStore, IssueEvent, MetadataStore, MonitorSettings,
+    MonitorStatus, Outcome, PutBlobError, RawItem, RawItemStore, SessionCount, SessionStore,
+    StoreErrorKind, StoredEvent, UserReport, UserReportStore,
+};
+use sentry_core::{CheckInId, Envelope, Event, EventId, IssueId, ProjectId};
+
+use super::client::{self, ClientIp};
+use super::worker::retry;
+use crate::spool::{Kind, Spooled, Submission};
+use crate::state::AppState;
+
+/// Bytes of an attachment handed to the blob store at a time.
+const BLOB_CHUNK: usize = 1024 * 1024;
+
+/// The items of a batch of requests, ready to store.
+#[derive(Default)]
+pub struct Batch {
+    events: Vec<StoredEvent>,
+    event_ids: HashSet<(ProjectId, EventId)>,
+    /// The issue of each event of the batch, for its feedback.
+    issues: HashMap<(ProjectId, EventId), IssueId>,
+    attachments: Vec<Attachment>,
+    reports: Vec<UserReport>,
+    sessions: Vec<SessionCount>,
+    /// Accepted session items, per project.
+    session_items: HashMap<ProjectId, u64>,
+    /// Items kept as they came, with their category and record count.
+    raw_items: Vec<(&'static str, u64, RawItem)>,
+}
+
+impl Batch {
+    /// Handles the items of one spooled request.
+    pub async fn add_request(&mut self, state: &AppState, spooled: &Spooled) {
+        let submission = &spooled.submission;
+        match submission.kind {
+            Kind::Event => {
+                let config = event_config(submission, None);
+                self.add_event(state, submission.project_id, &submission.payload, config)
+                    .await;
+            }
+            Kind::Envelope => match Envelope::parse(submission.payload.clone()) {
+                Ok(envelope) => {
+                    for (index, item) in envelope.items.iter().enumerate() {
+                        let request = Request {
+                            spooled,
+                            envelope: &envelope,
+                            index,
+                        };
+                        self.add_item(state, &request, item).await;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "dropping a spooled envelope that does not parse");
+                }
+            },
+        }
+    }
+
+    async fn add_item(&mut self, state: &AppState, request: &Request<'_>, item: &Item) {
+        let project_id = request.spooled.submission.project_id;
+        let received = request.spooled.submission.received;
+        let ty = &item.headers.ty;
+        let Some(category) = items::data_category(ty) else {
+            if *ty == ItemType::ClientReport {
+                match client_report::outcomes(project_id, &item.payload, received) {
+                    Ok(counts) => state.outcomes.add(counts),
+                    Err(error) => tracing::debug!(%error, "dropping a client report"),
+                }
+            }
+            return;
+        };
+        let invalid = |error: ItemError| {
+            tracing::debug!(%error, %project_id, "dropping an invalid item");
+            state
+                .outcomes
+                .record(project_id, category, Outcome::Invalid, error.reason(), 1);
+        };
+        match ty {
+            ItemType::Event => {
+                let config = event_config(&request.spooled.submission, Some(request.envelope));
+                self.add_event(state, project_id, &item.payload, config)
+                    .await;
+            }
+            ItemType::Attachment => self.add_attachment(state, request, item).await,
+            ItemType::Session | ItemType::Sessions => {
+                let counts = if *ty == ItemType::Session {
+                    sessions::from_update(project_id, &item.payload, received)
+                } else {
+                    sessions::from_aggregates(project_id, &item.payload, received)
+                };
+                match counts {
+                    Ok(counts) => {
+                        self.sessions.extend(counts);
+                        *self.session_items.entry(project_id).or_default() += 1;
+                    }
+                    Err(error) => invalid(error),
+                }
+            }
+            ItemType::UserReport | ItemType::Feedback => {
+                let report = if *ty == ItemType::UserReport {
+                    feedback::from_user_report(project_id, &item.payload, received)
+                } else {
+                    feedback::from_feedback(
+                        project_id,
+                        &item.payload,
+                        request.envelope.headers.event_id,
+                        received,
+                    )
+                };
+                match report {
+                    Ok(report) => self.reports.push(report),
+                    Err(error) => invalid(error),
+                }
+            }
+            ItemType::CheckIn => match check_in::read(&item.payload) {
+                Ok(report) => record_check_in(state, project_id, report, received).await,
+                Err(error) => invalid(error),
+            },
+            _ => {
+                let quantity = item.headers.item_count.unwrap_or(1).max(1);
+                if state.store_items.contains(ty) {
+                    self.raw_items.push((
+                        category,
+                        quantity,
+                        RawItem {
+                            project_id,
+                            item_type: ty.as_str().to_owned(),
+                            received,
+                            headers: serde_json::to_string(&item.headers).unwrap_or_default(),
+                            payload: item.payload.to_vec(),
+                        },
+                    ));
+                } else {
+                    state.outcomes.record(
+                        project_id,
+                        category,
+                        Outcome::Filtered,
+                        "feature_disabled",
+                        quantity,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Normalizes and groups an event and files it under its issue; adds
+    /// it to the batch unless its project already has its id.
+    async fn add_event(
+        &mut self,
+        state: &AppState,
+        project_id: ProjectId,
+        payload: &[u8],
+        config: NormalizeConfig,
+    ) {
+        let mut event = match serde_json::from_slice::<Event>(payload) {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!(%error, %project_id, "dropping an event that does not deserialize");
+                state
+                    .outcomes
+                    .record(project_id, "error", Outcome::Invalid, "invalid_json", 1);
+                return;
+            }
+        };
+        normalize(&mut event, &config);
+        let event_id = event.event_id.unwrap_or_else(EventId::new_random);
+        event.event_id = Some(event_id);
+        if !self.event_ids.insert((project_id, event_id)) {
+            return;
+        }
+        if retry("look up an event", || {
+            state.events.has_event(project_id, event_id)
+        })
+        .await
+        {
+            return;
+        }
+        let scrubber = retry("read the scrubbing settings", || {
+            state.scrubbing.for_project(&state.metadata, project_id)
+        })
+        .await;
+        scrubber.scrub(&mut event);
+        let grouping_config = retry("read the grouping config", || {
+            state.grouping.for_project(&state.metadata, project_id)
+        })
+        .await;
+        let grouping = grouping::prepare_and_group(&mut event, &grouping_config);
+        if let Some(main) = grouping.main_exception_id {
+            event
+                .other
+                .insert("main_exception_id".to_owned(), main.into());
+        }
+        let issue_event = IssueEvent::new(project_id, &event, &grouping, config.received);
+        // A project deleted after its events were spooled takes them along.
+        let filed_issue = retry("file an event", || async {
+            match state.metadata.record_issue_event(&issue_event).await {
+                Err(error) if error.kind() == StoreErrorKind::Conflict => Ok(None),
+                result => result.map(Some),
+            }
+        })
+        .await;
+        let Some(issue) = filed_issue else {
+            tracing::warn!(%event_id, %project_id, "dropping an event of a deleted project");
+            state
+                .outcomes
+                .record(project_id, "error", Outcome::Invalid, "project_id", 1);
+            return;
+        };
+        match StoredEvent::new(project_id, issue.id, &event, &grouping, config.received) {
+            Ok(stored) => {
+                self.issues.insert((project_id, event_id), issue.id);
+                self.events.push(stored);
+            }
+            Err(error) => {
+                tracing::warn!(%error, %event_id, "dropping an event that does not serialize");
+                state
+                    .outcomes
+                    .record(project_id, "error", Outcome::Invalid, "internal", 1);
+            }
+        }
+    }
+
+    /// Stores an attachment's content in the blob store and keeps its
+    /// record for the end of the batch.
+    async fn add_attachment(&mut self, state: &AppState, request: &Request<'_>, item: &Item) {
+        let submission = &request.spooled.submission;
+        let project_id = submission.project_id;
+        let size = item.payload.len() as u64;
+        let Some(event_id) = submission.event_id else {
+            state.outcomes.record(
+                project_id,
+                "attachment",
+                Outcome::Invalid,
+                "no_event_id",
+                size,
+            );
+            return;
+        };
+        let payload = item.payload.clone();
+        let stored = retry("store an attachment", || {
+            let chunks = chunks(&payload);
+            async move {
+                match state
+                    .blobs
+                    .put(futures_util::stream::iter(chunks), None)
+                    .await
+                {
+                    Ok(stored) => Ok(stored),
+                    Err(PutBlobError::Store(error)) => Err(error),
+                    Err(error) => Err(sentry_core::store::StoreError::new(
+                        StoreErrorKind::Unavailable,
+                        error,
+                    )),
+                }
+            }
+        })
+        .await;
+        let headers = &item.headers;
+        self.attachments.push(Attachment {
+            id: request.attachment_id(&stored.digest.checksum),
+            project_id,
+            event_id,
+            name: headers
+                .filename
+                .clone()
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "attachment".to_owned()),
+            content_type: headers.content_type.clone(),
+            attachment_type: headers
+                .attachment_type
+                .clone()
+                .unwrap_or_else(|| EVENT_ATTACHMENT.to_owned()),
+            size,
+            checksum: stored.digest.checksum,
+            date_created: submission.received,
+        });
+    }
+
+    /// Stores what the batch gathered and counts it as accepted.
+    pub async fn store(mut self, state: &AppState) {
+        if !self.events.is_empty() {
+            retry("store events", || state.events.insert_events(&self.events)).await;
+            for event in &self.events {
+                state
+                    .outcomes
+                    .record(event.project_id, "error", Outcome::Accepted, "", 1);
+            }
+            // Feedback that came before its event.
+            let links: Vec<_> = self
+                .events
+                .iter()
+                .map(|event| (event.project_id, event.event_id, event.issue_id))
+                .collect();
+            retry("link user feedback", || {
+                state.metadata.link_user_reports(&links)
+            })
+            .await;
+        }
+        for attachment in &self.attachments {
+            let inserted = retry("record an attachment", || async {
+                match state.metadata.insert_attachment(attachment).await {
+                    // Recorded before a crash, by the same request.
+                    Err(error) if error.kind() == StoreErrorKind::Conflict => Ok(false),
+                    other => other.map(|()| true),
+                }
+            })
+            .await;
+            if inserted {
+                state.outcomes.record(
+                    attachment.project_id,
+                    "attachment",
+                    Outcome::Accepted,
+                    "",
+                    attachment.size,
+                );
+            }
+        }
+        for report in &mut self.reports {
+            report.issue_id = match report.event_id {
+                Some(event_id) => issue_of(state, &self.issues, report.project_id, event_id).await,
+                None => None,
+            };
+            retry("store user feedback", || {
+                state.metadata.upsert_user_report(report)
+            })
+            .await;
+            state.outcomes.record(
+                report.project_id,
+                "user_report_v2",
+                Outcome::Accepted,
+                "",
+                1,
+            );
+        }
+        if !self.sessions.is_empty() {
+            retry("record sessions", || {
+                state.metadata.record_sessions(&self.sessions)
+            })
+            .await;
+        }
+        if !self.raw_items.is_empty() {
+            let items: Vec<RawItem> = self
+                .raw_items
+                .iter()
+                .map(|(.., item)| item.clone())
+                .collect();
+            retry("store raw items", || {
+                state.metadata.insert_raw_items(&items)
+            })
+            .await;
+            for (category, quantity, item) in &self.raw_items {
+                state
+                    .outcomes
+                    .record(item.project_id, category, Outcome::Accepted, "", *quantity);
+            }
+        }
+        for (project_id, quantity) in self.session_items {
+            state
+                .outcomes
+                .record(project_id, "session", Outcome::Accepted, "", quantity);
+        }
+    }
+}
+
+/// An item's place: its request and its index in the envelope.
+struct Request<'a> {
+    spooled: &'a Spooled,
+    envelope: &'a Envelope,
+    index: usize,
+}
+
+impl Request<'_> {
+    /// An attachment id that is the same each time this item is
+    /// processed: from the request's place in the spool, the item's index
+    /// and its content.
+    fn attachment_id(&self, checksum: &BlobChecksum) -> AttachmentId {
+        let mut seed = Vec::with_capacity(56);
+        seed.extend_from_slice(&self.spooled.next.segment.to_le_bytes());
+        seed.extend_from_slice(&self.spooled.next.offset.to_le_bytes());
+        seed.extend_from_slice(&(self.index as u64).to_le_bytes());
+        seed.extend_from_slice(checksum.as_bytes());
+        let digest = BlobChecksum::of(&seed);
+        let mut id = [0; 16];
+        id.copy_from_slice(&digest.as_bytes()[..16]);
+        AttachmentId::from_bytes(id)
+    }
+}
+
+/// How to normalize an event of a request.
+fn event_config(submission: &Submission, envelope: Option<&Envelope>) -> NormalizeConfig {
+    NormalizeConfig {
+        // The id the client was answered with.
+        envelope_event_id: submission.event_id,
+        ..client::normalize_config(
+            submission.received,
+            envelope.map(|envelope| &envelope.headers),
+            ClientIp(submission.client_ip),
+        )
+    }
+}
+
+/// An attachment's content in chunks, for the blob store's stream.
+fn chunks(payload: &Bytes) -> Vec<Result<Bytes, std::convert::Infallible>> {
+    (0..payload.len())
+        .step_by(BLOB_CHUNK)
+        .map(|start| Ok(payload.slice(start..(start + BLOB_CHUNK).min(payload.len()))))
+        .collect()
+}
+
+/// The issue of an event: from the batch, else from the event store.
+async fn issue_of(
+    state: &AppState,
+    batch: &HashMap<(ProjectId, EventId), IssueId>,
+    project_id: ProjectId,
+    event_id: EventId,
+) -> Option<IssueId> {
+    if let Some(issue_id) = batch.get(&(project_id, event_id)) {
+        return Some(*issue_id);
+    }
+    retry("look up an event", || {
+        state.events.event(project_id, event_id)
+    })
+    .await
+    .map(|event| event.issue_id)
+}
+
+/// Records a check-in: creates or updates its monitor from the
+/// check-in's config, then opens the check-in, or updates the one of the
+/// same run. A check-in of a monitor that does not exist and comes
+/// without a config is dropped.
+async fn record_check_in(
+    state: &AppState,
+    project_id: ProjectId,
+    report: check_in::CheckInReport,
+    received: Timestamp,
+) {
+    let monitor = match &report.monitor_config {
+        Some(config) => {
+            let settings = MonitorSettings {
+                name: report.monitor_slug.clone(),
+                config: config.clone(),
+                status: MonitorStatus::Active,
+            };
+            Some(
+                retry("create a monitor", || {
+                    state
+                        .metadata
+                        .upsert_monitor(project_id, &report.monitor_slug, &settings)
+                })
+                .await,
+            )
+        }
+        None => {
+            retry("find a monitor", || {
+                state
+                    .metadata
+                    .monitor_by_slug(project_id, &report.monitor_slug)
+            })
+            .await
+        }
+    };
+    let Some(monitor) = monitor else {
+        state.outcomes.record(
+            project_id,
+            "monitor",
+            Outcome::Invalid,
+            "monitor_not_found",
+            1,
+        );
+        return;
+    };
+    let update = CheckInUpdate {
+        status: report.status,
+        duration_ms: report.duration_ms,
+        date_updated: received,
+    };
+    let check_in_id = if report.check_in_id.is_nil() {
+        // The latest check-in if it is still open, else a new one.
+        let latest = retry("read check-ins", || {
+            state.metadata.monitor_checkins(monitor.id, 1)
+        })
+        .await;
+        latest
+            .first()
+            .filter(|checkin| checkin.status == CheckInStatus::InProgress)
+            .map_or_else(CheckInId::new_random, |checkin| checkin.id)
+    } else {
+        report.check_in_id
+    };
+    let updated = retry("update a check-in", || {
+        state
+            .metadata
+            .update_checkin(monitor.id, check_in_id, &update)
+    })
+    .await;
+    if updated.is_none() {
+        let checkin = CheckIn {
+            id: check_in_id,
+            monitor_id: monitor.id,
+            status: report.status,
+            duration_ms: report.duration_ms,
+            environment: report.environment.clone(),
+            date_created: received,
+            date_updated: received,
+        };
+        retry("record a check-in", || async {
+            match state.metadata.insert_checkin(&checkin).await {
+                // The same check-in, recorded before a crash.
+                Err(error) if error.kind() == StoreErrorKind::Conflict => Ok(()),
+                other => other,
+            }
+        })
+        .await;
+    }
+    retry("mark a monitor checked in", || {
+        state
+            .metadata
+            .update_monitor_checkins(monitor.id, Some(received), monitor.next_checkin_at)
+    })
+    .await;
+    state
+        .outcomes
+        .record(project_id, "monitor", Outcome::Accepted, "", 1);
+}
