@@ -30,6 +30,11 @@ fn path(name: &str) -> Value {
             json!({"type": "string"}),
             json!("9ec79c33ec9942ab8353589fcb2e04dc"),
         ),
+        "slug" => (json!({"type": "string"}), json!("nightly")),
+        "attachment_id" => (
+            json!({"type": "string"}),
+            json!("9ec79c33ec9942ab8353589fcb2e04dc"),
+        ),
         "pick" => (
             json!({"type": "string", "enum": ["latest", "oldest", "recommended"]}),
             json!("latest"),
@@ -46,11 +51,11 @@ fn query(name: &str) -> Value {
         "sort" => json!({"type": "string", "enum": ["date", "new", "freq", "user"]}),
         "statsPeriod" => json!({"type": "string", "enum": ["", "24h", "14d"]}),
         "full" => json!({"type": "boolean"}),
-        "id" | "project" => json!({"type": "array", "items": {"type": "string"}}),
+        "id" | "project" | "groupBy" => json!({"type": "array", "items": {"type": "string"}}),
         _ => json!({"type": "string"}),
     };
     let mut parameter = json!({"name": name, "in": "query", "required": false, "schema": schema});
-    if matches!(name, "id" | "project") {
+    if matches!(name, "id" | "project" | "groupBy") {
         parameter["style"] = json!("form");
         parameter["explode"] = json!(true);
     }
@@ -190,7 +195,13 @@ fn issue_paths() -> Vec<(String, Vec<Operation>)> {
             ],
         ));
     }
-    let reads: [(&str, &str, Value, &'static [&'static str]); 5] = [
+    let reads: [(&str, &str, Value, &'static [&'static str]); 6] = [
+        (
+            "user-feedback/",
+            "List an issue's user feedback",
+            json!({"type": "array", "items": {"type": "object"}}),
+            &["limit", "cursor"],
+        ),
         (
             "events/",
             "List an issue's events",
@@ -324,6 +335,12 @@ fn operations() -> Vec<(String, Vec<Operation>)> {
                 &["environment"],
             )),
         ]),
+        ("/api/0/projects/{org}/{project}/events/{event_id}/attachments/".to_owned(), vec![operation("get", "List an event's attachments", "event:read", 200, Some(json!({"type": "array", "items": {"type": "object"}})))]),
+        ("/api/0/projects/{org}/{project}/events/{event_id}/attachments/{attachment_id}/".to_owned(), vec![operation("get", "Retrieve an attachment, or its content with download=1", "event:read", 200, None).queries(&["download"])]),
+        ("/api/0/projects/{org}/{project}/user-feedback/".to_owned(), vec![operation("get", "List a project's user feedback", "project:read", 200, Some(json!({"type": "array", "items": {"type": "object"}}))).queries(LIST)]),
+        ("/api/0/organizations/{org}/stats_v2/".to_owned(), vec![operation("get", "Count outcomes", "org:read", 200, Some(json!({"type": "object"}))).queries(&["field", "groupBy", "interval", "statsPeriod", "start", "end"])]),
+        ("/api/0/organizations/{org}/monitors/".to_owned(), vec![operation("get", "List an organization's monitors", "org:read", 200, Some(json!({"type": "array", "items": {"type": "object"}})))]),
+        ("/api/0/projects/{org}/{project}/monitors/{slug}/checkins/".to_owned(), vec![operation("get", "List a monitor's check-ins", "project:read", 200, Some(json!({"type": "array", "items": {"type": "object"}})))]),
         ("/api/0/api-tokens/".to_owned(), vec![
             operation("get", "List the organization's API tokens", "org:admin", 200, Some(list_of("Token"))),
             operation("post", "Create an API token", "org:admin", 201, Some(schema_ref("Token"))).body(object(
