@@ -709,8 +709,8 @@ pub trait MetadataStore: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Deletes issues with their hashes and user counts (not their
-    /// events); returns how many existed.
+    /// Deletes issues with their hashes, user counts and user reports
+    /// (not their events); returns how many existed.
     fn delete_issues(
         &self,
         ids: &[IssueId],
@@ -718,9 +718,10 @@ pub trait MetadataStore: Send + Sync {
 
     /// Deletes a project and what the metadata store holds of it: keys,
     /// settings, issues, team and release links, environments, monitors
-    /// and their check-ins, alert rules, attachment records; returns
-    /// whether it existed. Its events and blobs are the event and blob
-    /// stores' to delete.
+    /// and their check-ins, alert rules, attachment records, user reports,
+    /// session counts and raw items (not its outcome counts, which are the
+    /// organization's usage); returns whether it existed. Its events and
+    /// blobs are the event and blob stores' to delete.
     fn delete_project(
         &self,
         id: ProjectId,

@@ -208,7 +208,8 @@ pub(crate) fn project(row: &dyn ReadRow) -> Result<Project, RowError> {
 }
 
 /// The statements that delete a project and everything of it, children
-/// first; `{project}` stands for the parameter holding the project id.
+/// first, but its outcome counts, which are the organization's usage;
+/// `{project}` stands for the parameter holding the project id.
 pub(crate) const PROJECT_DELETIONS: &[&str] = &[
     "DELETE FROM issue_users WHERE issue_id IN (SELECT id FROM issues WHERE project_id = {project})",
     "DELETE FROM issue_hashes WHERE project_id = {project}",
@@ -222,6 +223,9 @@ pub(crate) const PROJECT_DELETIONS: &[&str] = &[
     "DELETE FROM monitors WHERE project_id = {project}",
     "DELETE FROM alert_rules WHERE project_id = {project}",
     "DELETE FROM attachments WHERE project_id = {project}",
+    "DELETE FROM user_reports WHERE project_id = {project}",
+    "DELETE FROM session_counts WHERE project_id = {project}",
+    "DELETE FROM raw_items WHERE project_id = {project}",
     "DELETE FROM projects WHERE id = {project}",
 ];
 

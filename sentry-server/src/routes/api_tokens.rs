@@ -16,6 +16,7 @@ use crate::auth::ApiAuth;
 use crate::credentials::new_api_token;
 use crate::error::ApiError;
 use crate::init::ADMIN_SCOPES;
+use crate::routes::json_body;
 use crate::state::AppState;
 
 /// Longest token name.
@@ -67,8 +68,7 @@ pub async fn create_token(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     auth.require_scope("org:admin")?;
-    let new: NewToken = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let new: NewToken = json_body::parse(&body)?;
     if new.scopes.is_empty() {
         return Err(ApiError::bad_request(
             "scopes: at least one scope is required",

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::routes::json_body;
 use crate::state::AppState;
 
 /// The longest ignore, in minutes: a year.
@@ -77,8 +78,7 @@ impl StatusRequest {
     /// not fit the status, or release and commit resolutions, which the
     /// server does not support.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        let body: UpdateBody = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+        let body: UpdateBody = json_body::parse(body)?;
         let details = body.status_details;
         let legacy = body.legacy;
         if details.in_release.is_some() || details.in_commit.is_some() {

@@ -10,9 +10,12 @@ pub mod issue_bulk;
 pub mod issue_list;
 pub mod issue_update;
 pub mod issues;
+pub mod json_body;
 pub mod minidump;
 pub mod model;
 pub mod monitors;
+pub mod nul_guard;
+pub mod openapi;
 pub mod organizations;
 pub mod pagination;
 pub mod project_keys;
@@ -67,11 +70,20 @@ pub fn app(state: AppState) -> Router {
         .layer(ingest::cors());
     Router::new()
         .merge(ingest)
+        .merge(web_api())
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render))
-        // The web API.
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .with_state(state)
+}
+
+/// The web API, under `/api/0/`.
+fn web_api() -> Router<AppState> {
+    Router::new()
         .route("/api/0/", get(issues::api_root))
+        .route("/api/0/openapi.json", get(openapi::openapi))
         .route(
             "/api/0/organizations/",
             get(organizations::list_organizations),
@@ -229,11 +241,17 @@ pub fn app(state: AppState) -> Router {
             "/api/0/projects/{org}/{project}/events/{event_id}/grouping-info/",
             get(events::grouping_info),
         )
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-        .with_state(state)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(nul_guard::refuse_nul))
 }
 
 async fn not_found() -> crate::error::ApiError {
     crate::error::ApiError::not_found()
+}
+
+async fn method_not_allowed() -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+    )
 }

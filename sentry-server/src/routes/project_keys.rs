@@ -15,6 +15,7 @@ use crate::auth::ApiAuth;
 use crate::credentials::new_project_key;
 use crate::error::ApiError;
 use crate::ingest::rate_limits::{RateLimit, key_limits, set_key_limit};
+use crate::routes::json_body;
 use crate::routes::projects::visible_project;
 use crate::state::AppState;
 
@@ -122,8 +123,7 @@ pub async fn update_key(
         .await?
         .filter(|key| key.project_id == project.id)
         .ok_or_else(ApiError::not_found)?;
-    let fields: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let fields: Value = json_body::parse(&body)?;
     if let Some(value) = fields.get("rateLimit") {
         let limit = match value {
             Value::Null => None,
@@ -162,8 +162,7 @@ pub async fn create_key(
     let new: NewKey = if body.is_empty() {
         NewKey { name: None }
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
+        json_body::parse(&body)?
     };
     let label = new
         .name

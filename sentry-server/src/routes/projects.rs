@@ -26,6 +26,7 @@ use crate::grouping_configs::{FINGERPRINTING_RULES, GROUPING_ENHANCEMENTS};
 use crate::ingest::origins::{self, ALLOWED_DOMAINS};
 use crate::ingest::rate_limits::{RATE_LIMIT, RateLimit};
 use crate::ingest::scrubbing;
+use crate::routes::json_body;
 use crate::routes::model::project_summary_json;
 use crate::routes::slugs::check_slug;
 use crate::state::AppState;
@@ -143,8 +144,7 @@ pub async fn update_project(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_scope("project:write")?;
     let (org, project) = visible_project(&state, &auth, &org, &project).await?;
-    let fields: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let fields: Value = json_body::parse(&body)?;
     let update = ProjectChanges::deserialize(&fields)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     if let Some(rules) = &update.fingerprinting_rules {

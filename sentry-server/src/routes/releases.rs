@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{ApiAuth, form_pairs, param};
 use crate::error::ApiError;
+use crate::routes::json_body;
 use crate::routes::organizations::org_projects;
 use crate::routes::pagination::OffsetPage;
 use crate::routes::projects::visible_project;
@@ -54,11 +55,6 @@ fn parse_time(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, ApiE
             .ok_or_else(|| ApiError::bad_request(format!("{field}: not an ISO 8601 date and time")))
     })
     .transpose()
-}
-
-fn parse_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
 /// A project named in a release body, by slug or id.
@@ -254,7 +250,7 @@ pub async fn create_release(
 ) -> Result<Response, ApiError> {
     auth.require_any_scope(WRITE_SCOPES)?;
     let org = auth.organization(&state, &org).await?;
-    let new: NewRelease = parse_body(&body)?;
+    let new: NewRelease = json_body::parse(&body)?;
     if !valid_version(&new.version) {
         return Err(ApiError::bad_request(
             "version: Release with name containing slashes, line breaks or only `.`, `..`, \
@@ -346,7 +342,7 @@ pub async fn update_release(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_any_scope(WRITE_SCOPES)?;
     let (org, _) = visible_release(&state, &auth, &org, &version).await?;
-    let changes: ReleaseChanges = parse_body(&body)?;
+    let changes: ReleaseChanges = json_body::parse(&body)?;
     let date_released = parse_time("dateReleased", changes.date_released.as_deref())?;
     let projects = release_projects(&state, &org, &changes.projects).await?;
     if !projects.is_empty() {
@@ -420,7 +416,7 @@ pub async fn create_deploy(
 ) -> Result<Response, ApiError> {
     auth.require_any_scope(WRITE_SCOPES)?;
     let (_, release) = visible_release(&state, &auth, &org, &version).await?;
-    let new: NewDeployBody = parse_body(&body)?;
+    let new: NewDeployBody = json_body::parse(&body)?;
     let environment = new.environment.trim();
     if environment.is_empty()
         || environment.len() > 64

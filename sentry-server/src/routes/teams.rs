@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::auth::ApiAuth;
 use crate::error::ApiError;
+use crate::routes::json_body;
 use crate::routes::model::{project_summary_json, team_json};
 use crate::routes::projects::project_detail_json;
 use crate::routes::slugs::{check_slug, slug_from_name};
@@ -19,11 +20,6 @@ use crate::state::AppState;
 
 /// Longest team or project name.
 const MAX_NAME_LENGTH: usize = 64;
-
-fn parse_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
-}
 
 /// A name and slug from a body: the slug derived from the name when not
 /// given, the name the slug when not given.
@@ -107,7 +103,7 @@ pub async fn create_team(
 ) -> Result<Response, ApiError> {
     auth.require_any_scope(&["team:write", "org:write"])?;
     let org = auth.organization(&state, &org).await?;
-    let new: NewNamed = parse_body(&body)?;
+    let new: NewNamed = json_body::parse(&body)?;
     let (name, slug) = name_and_slug(new.name, new.slug)?;
     let team = state
         .metadata
@@ -156,7 +152,7 @@ pub async fn create_project(
 ) -> Result<Response, ApiError> {
     auth.require_any_scope(&["project:write", "project:admin"])?;
     let (org, team) = visible_team(&state, &auth, &org, &team).await?;
-    let new: NewNamed = parse_body(&body)?;
+    let new: NewNamed = json_body::parse(&body)?;
     let (name, slug) = name_and_slug(new.name, new.slug)?;
     let taken = || ApiError::conflict("A project with this slug already exists.");
     if state

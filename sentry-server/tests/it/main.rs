@@ -17,6 +17,7 @@ mod issue_workflow;
 mod items;
 mod management;
 mod minidump;
+mod openapi;
 mod scrubbing;
 mod security;
 mod sentry_cli;

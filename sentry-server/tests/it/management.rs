@@ -53,6 +53,12 @@ async fn teams_projects_and_keys_are_managed() -> Result<()> {
     )
     .await?;
     assert_eq!(status, 400);
+    let (status, answer) = call(&server, Method::PATCH, token, &teams, None).await?;
+    assert_eq!(status, 405);
+    assert!(answer["detail"].is_string(), "{answer}");
+    let nul = Some(json!({"name": "a\u{0}b"}));
+    let (status, answer) = call(&server, Method::POST, token, &teams, nul).await?;
+    assert_eq!(status, 400, "a NUL: {answer}");
 
     let team_projects = format!("/api/0/teams/{org}/backend-team/projects/");
     let new_project = json!({"name": "Payments API", "platform": "python"});

@@ -138,6 +138,24 @@ async fn sentry_cli_commands(backend: Backend) -> Result<()> {
             ("cli message two", "ignored"),
         ])
     );
+    // The list takes Sentry's search syntax.
+    let short_id_of = |title: &str| {
+        issues
+            .iter()
+            .find(|issue| issue["title"] == title)
+            .and_then(|issue| issue["shortId"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let resolved = cli.run(&["issues", "list", "--query", "is:resolved"])?;
+    assert!(
+        resolved.contains(&short_id_of("cli message one")),
+        "{resolved}"
+    );
+    assert!(
+        !resolved.contains(&short_id_of("cli message two")),
+        "{resolved}"
+    );
     cli.run(&["issues", "resolve", "-s", "unresolved"])?;
     assert_eq!(
         statuses(&server, &init).await?,

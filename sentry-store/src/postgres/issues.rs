@@ -210,13 +210,14 @@ pub(super) async fn unignore_expired<C: GenericClient>(
     sql::execute(client, UNIGNORE_EXPIRED, &[&now.as_unix_micros()]).await
 }
 
-/// Deletes issues, their hashes and users, in one transaction.
+/// Deletes issues, their hashes, users and user reports, in one transaction.
 pub(super) async fn delete(client: &mut Object, ids: &[IssueId]) -> Result<u64, PgError> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let transaction = client.transaction().await?;
     for statement in [
         "DELETE FROM issue_hashes WHERE issue_id = ANY($1)",
         "DELETE FROM issue_users WHERE issue_id = ANY($1)",
+        "DELETE FROM user_reports WHERE issue_id = ANY($1)",
     ] {
         sql::execute(&transaction, statement, &[&ids]).await?;
     }

@@ -117,12 +117,12 @@ pub(super) fn unignore_expired(connection: &Connection, now: Timestamp) -> Resul
     Ok(changed as u64)
 }
 
-/// Deletes issues, their hashes and their users.
+/// Deletes issues, their hashes, users and user reports.
 pub(super) fn delete(connection: &mut Connection, ids: &[IssueId]) -> Result<u64, StoreError> {
     let list: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let list = serde_json::to_string(&list).map_err(corrupt)?;
     let transaction = connection.transaction().map_err(unavailable)?;
-    for table in ["issue_hashes", "issue_users"] {
+    for table in ["issue_hashes", "issue_users", "user_reports"] {
         transaction
             .execute(
                 &format!("DELETE FROM {table} WHERE issue_id IN (SELECT value FROM json_each(?1))"),

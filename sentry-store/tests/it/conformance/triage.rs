@@ -163,8 +163,32 @@ pub async fn ignore_for_a_while_ends_by_event_or_by_time(stores: &Stores) {
 
 pub async fn deleted_issues_are_gone_and_their_hashes_free(stores: &Stores) {
     let (_, project_id) = project(stores).await;
+    use sentry_core::store::{UserReport, UserReportQuery, UserReportStore};
+
     let gone = record(stores, &issue_event(project_id, "d1", 1.0, None)).await;
     let kept = record(stores, &issue_event(project_id, "d2", 1.0, None)).await;
+    let report = |issue_id| UserReport {
+        id: sentry_core::EventId::new_random(),
+        project_id,
+        event_id: None,
+        issue_id: Some(issue_id),
+        name: String::new(),
+        email: String::new(),
+        comments: "broken".to_owned(),
+        environment: None,
+        date_created: seconds(1.0),
+    };
+    let kept_report = report(kept.id);
+    stores
+        .metadata
+        .upsert_user_report(&report(gone.id))
+        .await
+        .unwrap();
+    stores
+        .metadata
+        .upsert_user_report(&kept_report)
+        .await
+        .unwrap();
     let deleted = stores
         .metadata
         .delete_issues(&[gone.id, IssueId(i64::MAX)])
@@ -173,6 +197,21 @@ pub async fn deleted_issues_are_gone_and_their_hashes_free(stores: &Stores) {
     assert_eq!(deleted, 1);
     assert_eq!(stores.metadata.issue(gone.id).await.unwrap(), None);
     assert!(stores.metadata.issue(kept.id).await.unwrap().is_some());
+    let reports = stores
+        .metadata
+        .user_reports(&UserReportQuery {
+            project_id,
+            issue_id: None,
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        reports,
+        [kept_report],
+        "the deleted issue's reports go with it"
+    );
     // The hash now makes a new issue.
     let again = record(stores, &issue_event(project_id, "d1", 2.0, None)).await;
     assert_ne!(again.id, gone.id);
@@ -318,6 +357,7 @@ pub async fn projects_are_renamed_and_slugs_stay_unique(stores: &Stores) {
 pub async fn a_deleted_project_takes_its_records_along(stores: &Stores) {
     use sentry_core::store::{
         AlertRuleSettings, CheckIn, CheckInStatus, KeyRecord, MonitorSettings, MonitorStatus,
+        RawItem, RawItemStore, UserReport, UserReportQuery, UserReportStore,
     };
     use sentry_core::{CheckInId, ProjectKey};
 
@@ -396,8 +436,44 @@ pub async fn a_deleted_project_takes_its_records_along(stores: &Stores) {
         .await
         .unwrap();
 
+    let report = UserReport {
+        id: sentry_core::EventId::new_random(),
+        project_id,
+        event_id: None,
+        issue_id: Some(issue.id),
+        name: String::new(),
+        email: String::new(),
+        comments: "broken".to_owned(),
+        environment: None,
+        date_created: seconds(1.0),
+    };
+    metadata.upsert_user_report(&report).await.unwrap();
+    let raw = RawItem {
+        project_id,
+        item_type: "log".to_owned(),
+        received: seconds(1.0),
+        headers: "{}".to_owned(),
+        payload: b"x".to_vec(),
+    };
+    metadata.insert_raw_items(&[raw]).await.unwrap();
+
     assert!(metadata.delete_project(project_id).await.unwrap());
     assert_eq!(metadata.project(project_id).await.unwrap(), None);
+    let reports = metadata
+        .user_reports(&UserReportQuery {
+            project_id,
+            issue_id: None,
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(reports.is_empty(), "{reports:?}");
+    let items = metadata
+        .raw_items(project_id, "log", seconds(0.0), 10)
+        .await
+        .unwrap();
+    assert!(items.is_empty());
     assert_eq!(metadata.key(&key.public_key).await.unwrap(), None);
     assert_eq!(metadata.issue(issue.id).await.unwrap(), None);
     assert!(metadata.team_projects(team.id).await.unwrap().is_empty());
