@@ -282,7 +282,10 @@ fn operations() -> Vec<(String, Vec<Operation>)> {
             operation("get", "List a project's keys", "project:read", 200, Some(list_of("Key"))),
             operation("post", "Create a key", "project:write", 201, Some(schema_ref("Key"))).body(object(json!({"name": {"type": "string"}}), &[])),
         ]),
-        ("/api/0/projects/{org}/{project}/keys/{key_id}/".to_owned(), vec![operation("get", "Retrieve a key", "project:read", 200, Some(schema_ref("Key")))]),
+        ("/api/0/projects/{org}/{project}/keys/{key_id}/".to_owned(), vec![
+            operation("get", "Retrieve a key", "project:read", 200, Some(schema_ref("Key"))),
+            operation("put", "Set a key's rate limit", "project:write", 200, Some(schema_ref("Key"))).body(object(json!({"rateLimit": {"type": ["object", "null"], "properties": {"window": {"type": "integer"}, "count": {"type": "integer"}}}}), &[])),
+        ]),
         ("/api/0/projects/{org}/{project}/issues/".to_owned(), vec![
             operation("get", "List a project's issues", "event:read", 200, Some(list_of("Issue"))).queries(ISSUE_LIST),
             operation("put", "Update issues in bulk", "event:write", 200, Some(json!({"type": "object"}))).queries(BULK).body(schema_ref("IssueUpdate")),
@@ -339,6 +342,7 @@ fn operations() -> Vec<(String, Vec<Operation>)> {
         ("/api/0/projects/{org}/{project}/events/{event_id}/attachments/{attachment_id}/".to_owned(), vec![operation("get", "Retrieve an attachment, or its content with download=1", "event:read", 200, None).queries(&["download"])]),
         ("/api/0/projects/{org}/{project}/user-feedback/".to_owned(), vec![operation("get", "List a project's user feedback", "project:read", 200, Some(json!({"type": "array", "items": {"type": "object"}}))).queries(LIST)]),
         ("/api/0/organizations/{org}/stats_v2/".to_owned(), vec![operation("get", "Count outcomes", "org:read", 200, Some(json!({"type": "object"}))).queries(&["field", "groupBy", "interval", "statsPeriod", "start", "end"])]),
+        ("/api/0/organizations/{org}/sessions/".to_owned(), vec![operation("get", "Count sessions and users (release health)", "org:read", 200, Some(json!({"type": "object"}))).queries(&["field", "groupBy", "interval", "statsPeriod", "start", "end", "project", "environment", "query"])]),
         ("/api/0/organizations/{org}/monitors/".to_owned(), vec![operation("get", "List an organization's monitors", "org:read", 200, Some(json!({"type": "array", "items": {"type": "object"}})))]),
         ("/api/0/projects/{org}/{project}/monitors/{slug}/checkins/".to_owned(), vec![operation("get", "List a monitor's check-ins", "project:read", 200, Some(json!({"type": "array", "items": {"type": "object"}})))]),
         ("/api/0/api-tokens/".to_owned(), vec![
