@@ -29,7 +29,7 @@ use std::sync::Arc;
 use crate::grouping::platform::Family;
 
 use super::matchers::{FoldedPaths, MatchFrame};
-use super::pattern::{common_prefix_len, key, segments};
+use super::pattern::{Literal, common_prefix_len, key, segments};
 use super::rule::{FamilySet, Field, Rule};
 
 /// The families, in the order of [`RuleIndex::families`].
@@ -55,7 +55,7 @@ struct FamilyIndex {
     /// numbers: tried on every frame, or on every frame of their category.
     unanchored: Vec<u64>,
     /// Rules without an anchor but with a required literal.
-    literal: Vec<(u32, Field, String)>,
+    literal: Vec<(u32, Field, Literal)>,
     /// Anchored rules, by [`Field::slot`].
     fields: [KeyTable; 4],
 }
@@ -87,7 +87,8 @@ impl RuleIndex {
                         }
                     }
                     (None, Some((field, literal))) => {
-                        index.literal.push((number, field, literal.to_owned()));
+                        let literal = Literal::new(literal.to_owned());
+                        index.literal.push((number, field, literal));
                     }
                     (None, None) => set_bit(&mut index.unanchored, number as usize),
                 }
@@ -288,10 +289,10 @@ impl FrameTexts {
 
     /// Whether the function or module of some frame may contain
     /// `literal` (a match across two values is a harmless false alarm).
-    fn contain(&self, field: Field, literal: &str) -> bool {
+    fn contain(&self, field: Field, literal: &Literal) -> bool {
         match field {
-            Field::Function => self.functions.contains(literal),
-            Field::Module => self.modules.contains(literal),
+            Field::Function => literal.is_in(&self.functions),
+            Field::Module => literal.is_in(&self.modules),
             Field::Path | Field::Package => true,
         }
     }
