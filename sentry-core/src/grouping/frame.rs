@@ -594,7 +594,15 @@ mod tests {
 
     #[test]
     fn blank_lines_are_what_split_whitespace_finds_no_word_in() {
-        for line in ["", "   ", "\t\x0b\x0c\r\n", " \u{a0}\u{3000} ", " x", "\u{a0}x", "\u{1c}"] {
+        for line in [
+            "",
+            "   ",
+            "\t\x0b\x0c\r\n",
+            " \u{a0}\u{3000} ",
+            " x",
+            "\u{a0}x",
+            "\u{1c}",
+        ] {
             assert_eq!(
                 is_blank(line),
                 line.split_whitespace().next().is_none(),
