@@ -57,11 +57,12 @@ pub(super) fn is_url(abs_path: &str) -> bool {
 
 /// The platform a frame is grouped as: its own, else the event's.
 pub(super) fn frame_platform<'a>(frame: &'a Frame, event_platform: &'a str) -> &'a str {
-    frame
-        .platform
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .unwrap_or(event_platform)
+    own_platform(frame).unwrap_or(event_platform)
+}
+
+/// A frame's own platform, when it names one.
+fn own_platform(frame: &Frame) -> Option<&str> {
+    frame.platform.as_deref().filter(|p| !p.is_empty())
 }
 
 /// The platforms with frame rules of their own.
@@ -105,10 +106,7 @@ impl Platform {
 
     /// The platform a frame is grouped as: its own, else the event's.
     pub(super) fn of_frame(frame: &Frame, event: Platform) -> Self {
-        match frame.platform.as_deref().filter(|p| !p.is_empty()) {
-            Some(name) => Self::named(name),
-            None => event,
-        }
+        own_platform(frame).map_or(event, Self::named)
     }
 
     /// The platform's family.

@@ -22,13 +22,15 @@ use crate::grouping::glob::{Glob, GlobKind};
 #[derive(Debug, Clone)]
 pub(crate) struct Literal {
     text: String,
-    finder: Finder<'static>,
+    /// Boxed: a searcher is a few hundred bytes, and matchers are kept
+    /// small.
+    finder: Box<Finder<'static>>,
 }
 
 impl Literal {
     /// Builds the searcher of a literal.
     pub(crate) fn new(text: String) -> Self {
-        let finder = Finder::new(text.as_bytes()).into_owned();
+        let finder = Box::new(Finder::new(text.as_bytes()).into_owned());
         Self { text, finder }
     }
 
