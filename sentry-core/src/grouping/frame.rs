@@ -132,6 +132,7 @@ enum Leaf<'a> {
 }
 
 impl Leaf<'_> {
+    #[inline]
     fn write(&self, out: &mut String) {
         match self {
             Leaf::Text(text) => out.push_str(text),

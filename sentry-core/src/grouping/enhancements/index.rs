@@ -538,10 +538,14 @@ pub(crate) struct Candidates {
 impl Candidates {
     fn new(rule_count: usize, frame_count: usize) -> Self {
         let rule_words = rule_count.div_ceil(64);
+        // Zeroed here rather than by the allocator: small zeroed
+        // allocations take the allocator's slower path.
+        let mut words = Vec::with_capacity(2 * rule_words);
+        words.resize(2 * rule_words, 0);
         Self {
             frame_count,
             rule_words,
-            words: vec![0; 2 * rule_words],
+            words,
             pairs: Vec::with_capacity(frame_count * 4),
         }
     }
