@@ -538,10 +538,16 @@ pub(crate) struct Candidates {
 impl Candidates {
     fn new(rule_count: usize, frame_count: usize) -> Self {
         let rule_words = rule_count.div_ceil(64);
-        // Zeroed here rather than by the allocator: small zeroed
-        // allocations take the allocator's slower path.
-        let mut words = Vec::with_capacity(2 * rule_words);
-        words.resize(2 * rule_words, 0);
+        #[allow(
+            clippy::slow_vector_initialization,
+            reason = "`vec![0; n]` asks for zeroed memory, which glibc serves \
+                      without its thread cache: slower for a few words"
+        )]
+        let words = {
+            let mut words = Vec::with_capacity(2 * rule_words);
+            words.resize(2 * rule_words, 0);
+            words
+        };
         Self {
             frame_count,
             rule_words,
