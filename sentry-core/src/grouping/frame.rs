@@ -14,9 +14,6 @@ use super::component::{Hint, NodeId, Slot, Tree};
 use super::platform::Family;
 use crate::protocol::Frame;
 
-/// Platforms whose source lines take part in grouping.
-const CONTEXT_LINE_PLATFORMS: &[&str] = &["javascript", "node", "python", "php", "ruby"];
-
 /// Longest source line, in characters, that still counts.
 const MAX_CONTEXT_LINE: usize = 120;
 
@@ -60,27 +57,61 @@ pub(super) fn is_url(abs_path: &str) -> bool {
 
 /// The platform a frame is grouped as: its own, else the event's.
 pub(super) fn frame_platform<'a>(frame: &'a Frame, event_platform: &'a str) -> &'a str {
-    frame
-        .platform
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .unwrap_or(event_platform)
+    own_platform(frame).unwrap_or(event_platform)
 }
 
-/// What frame rules need of the platform a frame is grouped as.
-#[derive(Clone, Copy)]
-struct Platform<'a> {
-    name: &'a str,
+/// A frame's own platform, when it names one.
+fn own_platform(frame: &Frame) -> Option<&str> {
+    frame.platform.as_deref().filter(|p| !p.is_empty())
+}
+
+/// The platforms with frame rules of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PlatformName {
+    Java,
+    Ruby,
+    Php,
+    Csharp,
+    /// Any other.
+    Other,
+}
+
+/// What frame rules need of the platform a frame is grouped as, decided
+/// once per platform name rather than once per frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Platform {
+    name: PlatformName,
     family: Family,
+    /// Whether source lines take part in grouping (`javascript`, `node`,
+    /// `python`, `php`, `ruby`).
+    context_lines: bool,
 }
 
-impl<'a> Platform<'a> {
-    fn of(frame: &'a Frame, event_platform: &'a str) -> Self {
-        let name = frame_platform(frame, event_platform);
+impl Platform {
+    /// The platform of that name.
+    pub(super) fn named(name: &str) -> Self {
+        let platform_name = match name {
+            "java" => PlatformName::Java,
+            "ruby" => PlatformName::Ruby,
+            "php" => PlatformName::Php,
+            "csharp" => PlatformName::Csharp,
+            _ => PlatformName::Other,
+        };
         Self {
-            name,
+            name: platform_name,
             family: Family::of(name),
+            context_lines: matches!(name, "javascript" | "node" | "python" | "php" | "ruby"),
         }
+    }
+
+    /// The platform a frame is grouped as: its own, else the event's.
+    pub(super) fn of_frame(frame: &Frame, event: Platform) -> Self {
+        own_platform(frame).map_or(event, Self::named)
+    }
+
+    /// The platform's family.
+    pub(super) fn family(&self) -> Family {
+        self.family
     }
 }
 
@@ -101,6 +132,7 @@ enum Leaf<'a> {
 }
 
 impl Leaf<'_> {
+    #[inline]
     fn write(&self, out: &mut String) {
         match self {
             Leaf::Text(text) => out.push_str(text),
@@ -161,7 +193,7 @@ impl<'a> Part<'a> {
     }
 }
 
-fn module_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
+fn module_part<'a>(frame: &'a Frame, platform: Platform) -> Part<'a> {
     let Some(module) = frame.module.as_deref().filter(|m| !m.is_empty()) else {
         return Part::empty("module");
     };
@@ -175,7 +207,7 @@ fn module_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
         if bad {
             part.disable("ignored bad javascript module");
         }
-    } else if platform.name == "java" {
+    } else if platform.name == PlatformName::Java {
         if module.contains("$$Lambda$") {
             part.disable("ignored java lambda");
         }
@@ -201,13 +233,13 @@ fn module_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
 
 /// The text after the last `/` or `\`, or all of it.
 fn basename(path: &str) -> &str {
-    match path.bytes().rposition(|b| b == b'/' || b == b'\\') {
+    match memchr::memrchr2(b'/', b'\\', path.as_bytes()) {
         Some(separator) => path.get(separator + 1..).unwrap_or_default(),
         None => path,
     }
 }
 
-fn filename_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
+fn filename_part<'a>(frame: &'a Frame, platform: Platform) -> Part<'a> {
     let Some(filename) = frame.filename.as_deref().filter(|f| !f.is_empty()) else {
         return Part::empty("filename");
     };
@@ -228,7 +260,7 @@ fn filename_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
         None => basename.eq_ignore_ascii_case(name),
     };
     let not_useful = equals("<anonymous>") || equals("[native code]");
-    let javassist = if platform.name == "java" && !not_useful {
+    let javassist = if platform.name == PlatformName::Java && !not_useful {
         let lowercase = match lowered {
             Some(text) => text.to_owned(),
             None => basename.to_ascii_lowercase(),
@@ -252,6 +284,16 @@ fn filename_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Part<'a> {
 /// Whether an ASCII byte is whitespace for `str::split_whitespace`.
 fn is_ascii_space(byte: u8) -> bool {
     matches!(byte, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r' | b' ')
+}
+
+/// Whether a line has no words, as `split_whitespace` splits them.
+fn is_blank(line: &str) -> bool {
+    match line.bytes().find(|&byte| !is_ascii_space(byte)) {
+        None => true,
+        Some(byte) if byte.is_ascii() => false,
+        // Some non-ASCII characters are whitespace too.
+        Some(_) => line.trim_start().is_empty(),
+    }
 }
 
 /// Appends the words of `line` separated by single spaces, as
@@ -290,13 +332,15 @@ fn push_collapsed_whitespace(out: &mut String, line: &str) {
     }
 }
 
-fn context_line_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Option<Part<'a>> {
-    if !CONTEXT_LINE_PLATFORMS.contains(&platform.name) {
+fn context_line_part<'a>(frame: &'a Frame, platform: Platform) -> Option<Part<'a>> {
+    if !platform.context_lines {
         return None;
     }
     let raw = frame.context_line.as_deref()?;
     // Nothing is left of a line of whitespace.
-    raw.split_whitespace().next()?;
+    if is_blank(raw) {
+        return None;
+    }
     let mut part = Part::new("context-line", Leaf::Collapsed(raw));
     if raw.len() > MAX_CONTEXT_LINE && raw.chars().count() > MAX_CONTEXT_LINE {
         part.disable("discarded because line too long");
@@ -311,10 +355,10 @@ fn context_line_part<'a>(frame: &'a Frame, platform: Platform<'_>) -> Option<Par
 
 fn function_part<'a>(
     frame: &'a Frame,
-    platform: Platform<'_>,
+    platform: Platform,
     context_line_contributes: bool,
 ) -> Part<'a> {
-    let name = if platform.name == "csharp" {
+    let name = if platform.name == PlatformName::Csharp {
         frame.raw_function.as_deref().or(frame.function.as_deref())
     } else {
         frame.function.as_deref().or(frame.raw_function.as_deref())
@@ -324,7 +368,7 @@ fn function_part<'a>(
     };
     let mut part = Part::new("function", Leaf::Text(name));
     match (platform.name, platform.family) {
-        ("ruby", _) => {
+        (PlatformName::Ruby, _) => {
             if name.starts_with("block ") {
                 part.replace(Leaf::Text("block"), "ruby block");
             } else {
@@ -337,7 +381,7 @@ fn function_part<'a>(
                 }
             }
         }
-        ("php", _) => {
+        (PlatformName::Php, _) => {
             if name.starts_with("[Anonymous") || name.starts_with("class@anonymous\0") {
                 part.disable("ignored anonymous function");
             }
@@ -346,7 +390,7 @@ fn function_part<'a>(
                 part.replace(Leaf::Text(method), "anonymous class method");
             }
         }
-        ("java", _) if name.starts_with("lambda$") => {
+        (PlatformName::Java, _) if name.starts_with("lambda$") => {
             part.disable("ignored java lambda");
         }
         (_, Family::Native) if name == "<redacted>" || name == "<unknown>" => {
@@ -375,8 +419,8 @@ fn function_part<'a>(
 /// The child components are decided first, then written: the leaves that
 /// count first, in hashing order, so that they form one run of text that
 /// seals the frame (see [`Tree::seal_text`]), then the others.
-pub(super) fn frame_component(tree: &mut Tree, frame: &Frame, event_platform: &str) -> NodeId {
-    let platform = Platform::of(frame, event_platform);
+pub(super) fn frame_component(tree: &mut Tree, frame: &Frame, event_platform: Platform) -> NodeId {
+    let platform = Platform::of_frame(frame, event_platform);
     let module = module_part(frame, platform);
     let mut filename = filename_part(frame, platform);
     if module.contributes {
@@ -497,13 +541,13 @@ mod tests {
 
     fn values(json: &str, platform: &str) -> Vec<String> {
         let mut tree = Tree::default();
-        let component = frame_component(&mut tree, &frame(json), platform);
+        let component = frame_component(&mut tree, &frame(json), Platform::named(platform));
         tree.view(component).contributing_values()
     }
 
     fn contributes(json: &str, platform: &str) -> bool {
         let mut tree = Tree::default();
-        let component = frame_component(&mut tree, &frame(json), platform);
+        let component = frame_component(&mut tree, &frame(json), Platform::named(platform));
         tree.contributes(component)
     }
 
@@ -545,6 +589,25 @@ mod tests {
         let line = "x".repeat(121);
         let json = format!(r#"{{"function":"f","context_line":"{line}"}}"#);
         assert_eq!(values(&json, "python"), vec!["f"]);
+    }
+
+    #[test]
+    fn blank_lines_are_what_split_whitespace_finds_no_word_in() {
+        for line in [
+            "",
+            "   ",
+            "\t\x0b\x0c\r\n",
+            " \u{a0}\u{3000} ",
+            " x",
+            "\u{a0}x",
+            "\u{1c}",
+        ] {
+            assert_eq!(
+                is_blank(line),
+                line.split_whitespace().next().is_none(),
+                "{line:?}"
+            );
+        }
     }
 
     #[test]

@@ -148,31 +148,20 @@ impl GroupingHash {
 
     /// Hashes the leaves that count of a node of a tree being built.
     fn from_tree(algorithm: HashAlgorithm, tree: &Tree, node: NodeId) -> Self {
-        fn hash<D: Digest>(digest: D, tree: &Tree, node: NodeId) -> String {
-            let mut hasher = BufferedDigest::new(digest);
-            tree.visit_contributing_text(node, &mut |text: &str| hasher.update(text.as_bytes()));
-            hex(&hasher.finish().finalize())
-        }
-        Self(match algorithm {
-            HashAlgorithm::Sha256 => hash(Sha256::new(), tree, node),
-            HashAlgorithm::Md5 => hash(Md5::new(), tree, node),
-        })
+        Self::from_visitor(algorithm, |visit| tree.visit_contributing_text(node, visit))
     }
 
     /// Hashes whatever `feed` passes to its visitor, in order.
     fn from_visitor(algorithm: HashAlgorithm, feed: impl FnOnce(&mut dyn FnMut(&str))) -> Self {
-        match algorithm {
-            HashAlgorithm::Sha256 => {
-                let mut hasher = BufferedDigest::new(Sha256::new());
-                feed(&mut |value| hasher.update(value.as_bytes()));
-                Self(hex(&hasher.finish().finalize()))
-            }
-            HashAlgorithm::Md5 => {
-                let mut hasher = BufferedDigest::new(Md5::new());
-                feed(&mut |value| hasher.update(value.as_bytes()));
-                Self(hex(&hasher.finish().finalize()))
-            }
+        fn hash<D: Digest>(feed: impl FnOnce(&mut dyn FnMut(&str))) -> String {
+            let mut hasher = BufferedDigest::<D>::new();
+            feed(&mut |value| hasher.update(value.as_bytes()));
+            hex(&hasher.finalize())
         }
+        Self(match algorithm {
+            HashAlgorithm::Sha256 => hash::<Sha256>(feed),
+            HashAlgorithm::Md5 => hash::<Md5>(feed),
+        })
     }
 
     /// Wraps a stored hash.
@@ -195,9 +184,9 @@ struct BufferedDigest<D> {
 }
 
 impl<D: Digest> BufferedDigest<D> {
-    fn new(digest: D) -> Self {
+    fn new() -> Self {
         Self {
-            digest,
+            digest: D::new(),
             buffer: [0; 1024],
             len: 0,
         }
@@ -227,23 +216,22 @@ impl<D: Digest> BufferedDigest<D> {
         self.len = 0;
     }
 
-    fn finish(mut self) -> D {
+    /// The digest of everything fed, without moving the buffer.
+    fn finalize(&mut self) -> sha2::digest::Output<D> {
         self.flush();
-        self.digest
+        std::mem::replace(&mut self.digest, D::new()).finalize()
     }
 }
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits: Vec<u8> = bytes
-        .iter()
-        .flat_map(|byte| {
-            [
-                DIGITS[usize::from(byte >> 4)],
-                DIGITS[usize::from(byte & 0xf)],
-            ]
-        })
-        .collect();
+    let mut digits = Vec::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        digits.extend_from_slice(&[
+            DIGITS[usize::from(byte >> 4)],
+            DIGITS[usize::from(byte & 0xf)],
+        ]);
+    }
     // Hex digits are ASCII.
     String::from_utf8(digits).unwrap_or_default()
 }

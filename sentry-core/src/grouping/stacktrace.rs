@@ -4,7 +4,7 @@
 
 use super::component::{Hint, NodeId, Tree};
 use super::enhancements::{ExceptionData, FrameContribution, Hint as RuleHint, StackUpdates};
-use super::frame::{frame_component, frame_platform, is_recursion, is_url};
+use super::frame::{Platform, frame_component, is_recursion, is_url};
 use super::platform::Family;
 use super::stack_rules::StackRules;
 use super::variants::{StrategyVariants, Variant};
@@ -25,9 +25,10 @@ pub(super) fn stacktrace_variants(
 ) -> StrategyVariants {
     let frames = &stacktrace.frames;
     let mut system: Vec<NodeId> = Vec::with_capacity(frames.len());
+    let platform = Platform::named(event_platform);
     let mut previous: Option<&Frame> = None;
     for frame in frames {
-        let component = frame_component(tree, frame, event_platform);
+        let component = frame_component(tree, frame, platform);
         if previous.is_some_and(|previous| is_recursion(frame, previous)) {
             tree.disable(component, "ignored due to recursion");
         }
@@ -51,7 +52,7 @@ pub(super) fn stacktrace_variants(
             }
         }
         if let ([component], [frame]) = (components.as_slice(), frames.as_slice()) {
-            let family = Family::of(frame_platform(frame, event_platform));
+            let family = Platform::of_frame(frame, platform).family();
             let no_function = frame.function.as_deref().is_none_or(str::is_empty);
             if tree.contributes(*component)
                 && family == Family::Javascript

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use crate::grouping::platform::Family;
 
 use super::matchers::{FoldedPaths, MatchFrame};
-use super::pattern::{common_prefix_len, key, segments};
+use super::pattern::{Literal, common_prefix_len, key, segments};
 use super::rule::{FamilySet, Field, Rule};
 
 /// The families, in the order of [`RuleIndex::families`].
@@ -55,7 +55,7 @@ struct FamilyIndex {
     /// numbers: tried on every frame, or on every frame of their category.
     unanchored: Vec<u64>,
     /// Rules without an anchor but with a required literal.
-    literal: Vec<(u32, Field, String)>,
+    literal: Vec<(u32, Field, Literal)>,
     /// Anchored rules, by [`Field::slot`].
     fields: [KeyTable; 4],
 }
@@ -87,7 +87,8 @@ impl RuleIndex {
                         }
                     }
                     (None, Some((field, literal))) => {
-                        index.literal.push((number, field, literal.to_owned()));
+                        let literal = Literal::new(literal.to_owned());
+                        index.literal.push((number, field, literal));
                     }
                     (None, None) => set_bit(&mut index.unanchored, number as usize),
                 }
@@ -126,6 +127,7 @@ impl RuleIndex {
                 index.lookup(frame, &mut memos, |rule| candidates.insert(rule, number));
             }
         }
+        candidates.finish();
         // Built when first needed.
         let mut texts: Option<FrameTexts> = None;
         for (family, index) in FAMILIES.into_iter().zip(&self.families) {
@@ -288,10 +290,10 @@ impl FrameTexts {
 
     /// Whether the function or module of some frame may contain
     /// `literal` (a match across two values is a harmless false alarm).
-    fn contain(&self, field: Field, literal: &str) -> bool {
+    fn contain(&self, field: Field, literal: &Literal) -> bool {
         match field {
-            Field::Function => self.functions.contains(literal),
-            Field::Module => self.modules.contains(literal),
+            Field::Function => literal.is_in(&self.functions),
+            Field::Module => literal.is_in(&self.modules),
             Field::Path | Field::Package => true,
         }
     }
@@ -522,81 +524,95 @@ pub(crate) struct Candidates {
     frame_count: usize,
     /// Words per rule set.
     rule_words: usize,
-    /// Words per frame set.
-    frame_words: usize,
     /// In one allocation: a bit set over rule numbers of the rules to try
-    /// on every frame, one of the anchored rules with candidate frames,
-    /// then per rule `frame_words` words: its candidate frames.
+    /// on every frame, then one of the anchored rules with candidate
+    /// frames.
     words: Vec<u64>,
+    /// The candidate frames of the anchored rules, as (rule, frame) pairs,
+    /// sorted once all are found ([`Candidates::finish`]). A frame finds
+    /// a handful of rules, so pairs take less room and setting up than a
+    /// frame set per rule.
+    pairs: Vec<(usize, usize)>,
 }
 
 impl Candidates {
     fn new(rule_count: usize, frame_count: usize) -> Self {
-        let frame_words = frame_count.div_ceil(64);
         let rule_words = rule_count.div_ceil(64);
+        #[allow(
+            clippy::slow_vector_initialization,
+            reason = "`vec![0; n]` asks for zeroed memory, which glibc serves \
+                      without its thread cache: slower for a few words"
+        )]
+        let words = {
+            let mut words = Vec::with_capacity(2 * rule_words);
+            words.resize(2 * rule_words, 0);
+            words
+        };
         Self {
             frame_count,
             rule_words,
-            frame_words,
-            words: vec![0; 2 * rule_words + rule_count * frame_words],
+            words,
+            pairs: Vec::with_capacity(frame_count * 4),
         }
     }
 
-    /// The three parts of `words`.
-    fn parts(&self) -> (&[u64], &[u64], &[u64]) {
-        let (everywhere, rest) = self.words.split_at(self.rule_words.min(self.words.len()));
-        let (anchored, frames) = rest.split_at(self.rule_words.min(rest.len()));
-        (everywhere, anchored, frames)
+    /// The two parts of `words`.
+    fn parts(&self) -> (&[u64], &[u64]) {
+        self.words.split_at(self.rule_words.min(self.words.len()))
     }
 
-    fn parts_mut(&mut self) -> (&mut [u64], &mut [u64], &mut [u64]) {
+    fn parts_mut(&mut self) -> (&mut [u64], &mut [u64]) {
         let rule_words = self.rule_words.min(self.words.len());
-        let (everywhere, rest) = self.words.split_at_mut(rule_words);
-        let (anchored, frames) = rest.split_at_mut(self.rule_words.min(rest.len()));
-        (everywhere, anchored, frames)
+        self.words.split_at_mut(rule_words)
     }
 
     fn insert(&mut self, rule: u32, frame: usize) {
-        let rule = rule as usize;
-        let start = rule * self.frame_words;
-        let end = start + self.frame_words;
-        let (_, anchored, frames) = self.parts_mut();
-        set_bit(anchored, rule);
-        if let Some(words) = frames.get_mut(start..end) {
-            set_bit(words, frame);
-        }
+        let (_, anchored) = self.parts_mut();
+        set_bit(anchored, rule as usize);
+        self.pairs.push((rule as usize, frame));
+    }
+
+    /// Sorts the pairs by rule, then frame, once every frame is looked up.
+    fn finish(&mut self) {
+        self.pairs.sort_unstable();
+        self.pairs.dedup();
     }
 
     fn insert_everywhere(&mut self, rules: &[u64]) {
-        let (everywhere, _, _) = self.parts_mut();
+        let (everywhere, _) = self.parts_mut();
         for (word, rules) in everywhere.iter_mut().zip(rules) {
             *word |= rules;
         }
     }
 
     fn insert_everywhere_one(&mut self, rule: u32) {
-        let (everywhere, _, _) = self.parts_mut();
+        let (everywhere, _) = self.parts_mut();
         set_bit(everywhere, rule as usize);
     }
 
     /// The rules of a set (a bit set over rule numbers) that may match
     /// some frame, in rule order.
     pub(crate) fn rules_in<'a>(&'a self, set: &'a [u64]) -> impl Iterator<Item = usize> + 'a {
-        let (everywhere, anchored, _) = self.parts();
+        let (everywhere, anchored) = self.parts();
         let words = everywhere.iter().zip(anchored).zip(set);
         bits(words.map(|((everywhere, anchored), set)| (everywhere | anchored) & set))
     }
 
     /// The candidate frames of a rule, in frame order.
     pub(crate) fn frames(&self, rule: usize) -> impl Iterator<Item = usize> + '_ {
-        let (everywhere, _, frames) = self.parts();
+        let (everywhere, _) = self.parts();
         let everywhere = has_bit(everywhere, rule);
-        let start = rule * self.frame_words;
-        let words = match frames.get(start..start + self.frame_words) {
-            Some(words) if !everywhere => words,
-            _ => &[],
+        let pairs = if everywhere {
+            &[]
+        } else {
+            let start = self.pairs.partition_point(|&(other, _)| other < rule);
+            self.pairs.get(start..).unwrap_or_default()
         };
-        (0..if everywhere { self.frame_count } else { 0 }).chain(bits(words.iter().copied()))
+        let anchored = pairs
+            .iter()
+            .take_while(move |&&(other, _)| other == rule)
+            .map(|&(_, frame)| frame);
+        (0..if everywhere { self.frame_count } else { 0 }).chain(anchored)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::grouping::platform::Family;
 use crate::protocol::Frame;
 
 use super::ExceptionData;
-use super::pattern::{PathValue, fold_ascii, fold_into, folded_len};
+use super::pattern::{Literal, PathValue, fold_ascii, fold_into, folded_len};
 use super::rule::{FamilySet, Matcher, MatcherKey, Rule};
 
 /// Stand-in for missing function names and exception fields.
@@ -92,8 +92,8 @@ impl FoldedPaths {
 
     /// Whether some folded path or package may contain `literal` (it does,
     /// or some value is not ASCII and so not folded).
-    pub(crate) fn may_contain(&self, literal: &str) -> bool {
-        !self.all_ascii || self.text.contains(literal)
+    pub(crate) fn may_contain(&self, literal: &Literal) -> bool {
+        !self.all_ascii || literal.is_in(&self.text)
     }
 }
 

@@ -12,7 +12,43 @@
 //! - other path globs first check the folded value for the longest literal
 //!   the glob requires, and only then run the regex.
 
+use memchr::memmem::Finder;
+
 use crate::grouping::glob::{Glob, GlobKind};
+
+/// A literal that values are searched for, with its searcher built once:
+/// values are short, where setting up a substring search on each test
+/// costs more than the search itself.
+#[derive(Debug, Clone)]
+pub(crate) struct Literal {
+    text: String,
+    /// Boxed: a searcher is a few hundred bytes, and matchers are kept
+    /// small.
+    finder: Box<Finder<'static>>,
+}
+
+impl Literal {
+    /// Builds the searcher of a literal.
+    pub(crate) fn new(text: String) -> Self {
+        let finder = Box::new(Finder::new(text.as_bytes()).into_owned());
+        Self { text, finder }
+    }
+
+    /// The literal.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Where the literal first starts in `value`.
+    pub(crate) fn find(&self, value: &str) -> Option<usize> {
+        self.finder.find(value.as_bytes())
+    }
+
+    /// Whether `value` contains the literal.
+    pub(crate) fn is_in(&self, value: &str) -> bool {
+        self.find(value).is_some()
+    }
+}
 
 /// Whether `function`, `module`, `category` and the exception keys ignore
 /// letter case. Spec 12.2 says they compare it; ophio's glob translation
@@ -34,12 +70,12 @@ pub(crate) enum Sequence {
     /// `*lit`.
     Suffix(String),
     /// `*lit*`.
-    Contains(String),
+    Contains(Literal),
     /// Anything else: the first part starts the value, the last ends it,
     /// the middle ones (never empty) follow each other in between.
     General {
         first: String,
-        middle: Vec<String>,
+        middle: Vec<Literal>,
         last: String,
     },
 }
@@ -51,7 +87,7 @@ impl Sequence {
             Self::Exact(literal) => value == literal,
             Self::Prefix(literal) => value.starts_with(literal.as_str()),
             Self::Suffix(literal) => value.ends_with(literal.as_str()),
-            Self::Contains(literal) => value.contains(literal.as_str()),
+            Self::Contains(literal) => literal.is_in(value),
             Self::General {
                 first,
                 middle,
@@ -64,10 +100,10 @@ impl Sequence {
                     return false;
                 };
                 for part in middle {
-                    let Some(found) = rest.find(part.as_str()) else {
+                    let Some(found) = part.find(rest) else {
                         return false;
                     };
-                    rest = rest.get(found + part.len()..).unwrap_or_default();
+                    rest = rest.get(found + part.as_str().len()..).unwrap_or_default();
                 }
                 true
             }
@@ -130,10 +166,10 @@ impl Sequence {
         match (first.is_empty(), parts.len(), last.is_empty()) {
             (_, 0, true) => Self::Prefix(first),
             (true, 0, false) => Self::Suffix(last),
-            (true, 1, true) => Self::Contains(parts.pop().unwrap_or_default()),
+            (true, 1, true) => Self::Contains(Literal::new(parts.pop().unwrap_or_default())),
             _ => Self::General {
                 first,
-                middle: parts,
+                middle: parts.into_iter().map(Literal::new).collect(),
                 last,
             },
         }
@@ -142,17 +178,15 @@ impl Sequence {
     /// The longest literal part, which every matching value contains.
     fn required(&self) -> &str {
         match self {
-            Self::Exact(literal)
-            | Self::Prefix(literal)
-            | Self::Suffix(literal)
-            | Self::Contains(literal) => literal,
+            Self::Exact(literal) | Self::Prefix(literal) | Self::Suffix(literal) => literal,
+            Self::Contains(literal) => literal.as_str(),
             Self::General {
                 first,
                 middle,
                 last,
-            } => std::iter::once(first)
-                .chain(middle)
-                .chain(std::iter::once(last))
+            } => std::iter::once(first.as_str())
+                .chain(middle.iter().map(Literal::as_str))
+                .chain(std::iter::once(last.as_str()))
                 .fold(
                     "",
                     |best, part| if part.len() > best.len() { part } else { best },
@@ -291,7 +325,7 @@ pub(crate) struct PathPattern {
     glob: Glob,
     sequence: Option<Sequence>,
     /// ASCII-lowercased, `/`-separated; empty when there is none.
-    required: String,
+    required: Literal,
     anchor: Option<Anchor>,
 }
 
@@ -303,7 +337,7 @@ impl PathPattern {
         Some(Self {
             glob,
             sequence: Sequence::path(pattern),
-            required: required_literal(&runs),
+            required: Literal::new(required_literal(&runs)),
             anchor: path_anchor(&runs),
         })
     }
@@ -320,13 +354,13 @@ impl PathPattern {
             // with one in front.
             return sequence.is_match(plain) || (value.slash_added && sequence.is_match(folded));
         }
-        plain.contains(self.required.as_str()) && self.glob.is_match(value.raw)
+        self.required.is_in(plain) && self.glob.is_match(value.raw)
     }
 
     /// A literal every matching value contains once folded (possibly
     /// empty).
     pub(crate) fn required(&self) -> &str {
-        &self.required
+        self.required.as_str()
     }
 
     /// The key of a segment every matching value has (see [`segments`]).
