@@ -70,7 +70,7 @@ pub fn slugify(text: &str) -> Option<String> {
         }
         slug.push(c);
     }
-    let slug: String = slug.trim_end_matches('-').chars().take(MAX_SLUG).collect();
+    let slug: String = slug.chars().take(MAX_SLUG).collect();
     let slug = slug.trim_end_matches('-').to_owned();
     (!slug.is_empty()).then_some(slug)
 }

@@ -9,7 +9,7 @@ pub mod client_report;
 pub mod feedback;
 pub mod sessions;
 
-use crate::envelope::ItemType;
+use crate::envelope::{Item, ItemType};
 
 /// An item payload that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,15 @@ pub fn data_category(ty: &ItemType) -> Option<&'static str> {
         ItemType::Security => "security",
         ItemType::ClientReport | ItemType::FormData | ItemType::Unknown(_) => return None,
     })
+}
+
+/// How many of its data category an item counts for: bytes for an
+/// attachment, records for a container (`item_count`), else one.
+pub fn quantity(item: &Item) -> u64 {
+    match item.headers.ty {
+        ItemType::Attachment => item.payload.len() as u64,
+        _ => item.headers.item_count.unwrap_or(1).max(1),
+    }
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ impl Batch {
                 Err(error) => invalid(error),
             },
             _ => {
-                let quantity = item.headers.item_count.unwrap_or(1).max(1);
+                let quantity = items::quantity(item);
                 if state.store_items.contains(ty) {
                     self.raw_items.push((
                         category,
@@ -307,10 +307,15 @@ impl Batch {
     pub async fn store(mut self, state: &AppState) {
         if !self.events.is_empty() {
             retry("store events", || state.events.insert_events(&self.events)).await;
+            // One count per project, not per event: the batch may hold a thousand.
+            let mut accepted: HashMap<ProjectId, u64> = HashMap::new();
             for event in &self.events {
+                *accepted.entry(event.project_id).or_default() += 1;
+            }
+            for (project_id, quantity) in accepted {
                 state
                     .outcomes
-                    .record(event.project_id, "error", Outcome::Accepted, "", 1);
+                    .record(project_id, "error", Outcome::Accepted, "", quantity);
             }
             // Feedback that came before its event.
             let links: Vec<_> = self

@@ -21,7 +21,7 @@ pub mod worker;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use sentry_core::envelope::ItemType;
-use sentry_core::items::data_category;
+use sentry_core::items::{data_category, quantity};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::Outcome;
 use sentry_core::{Envelope, EventId, ProjectId, ProjectKey};
@@ -53,20 +53,22 @@ pub async fn accept_envelope(
     client_ip: ClientIp,
 ) -> Result<Option<EventId>, ApiError> {
     let refuse = |outcome, reason| count_items(state, project_id, envelope, outcome, reason);
+    let refused = |error: ApiError| {
+        let (outcome, reason) = refusal_outcome(&error);
+        refuse(outcome, reason);
+        error
+    };
     if let Err(exceeded) = limits::check(&state.limits, envelope) {
-        refuse(Outcome::Invalid, "too_large");
-        return Err(ApiError::new(
+        return Err(refused(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             exceeded.to_string(),
-        ));
+        )));
     }
     let mut event_id = envelope.headers.event_id;
     let mut events = 0;
     for item in &envelope.items {
         if item.headers.ty == ItemType::Event {
-            let head = event_head(state, &item.payload).inspect_err(|_| {
-                refuse(Outcome::Invalid, "invalid_json");
-            })?;
+            let head = event_head(state, &item.payload).map_err(refused)?;
             event_id = event_id.or(head).or_else(|| Some(EventId::new_random()));
             events += 1;
         }
@@ -81,10 +83,7 @@ pub async fn accept_envelope(
     }
     spool(state, Kind::Envelope, project_id, event_id, body, client_ip)
         .await
-        .inspect_err(|error| {
-            let (outcome, reason) = spool_refusal(error);
-            refuse(outcome, reason);
-        })?;
+        .map_err(refused)?;
     Ok(event_id)
 }
 
@@ -99,13 +98,9 @@ fn count_items(
 ) {
     for item in &envelope.items {
         if let Some(category) = data_category(&item.headers.ty) {
-            let quantity = match item.headers.ty {
-                ItemType::Attachment => item.payload.len() as u64,
-                _ => item.headers.item_count.unwrap_or(1).max(1),
-            };
             state
                 .outcomes
-                .record(project_id, category, outcome, reason, quantity);
+                .record(project_id, category, outcome, reason, quantity(item));
         }
     }
 }
@@ -128,18 +123,14 @@ pub async fn accept_event(
             .outcomes
             .record(project_id, "error", outcome, reason, 1);
     };
-    let event_id = match event_head(state, &payload) {
-        Ok(id) => id.unwrap_or_else(EventId::new_random),
-        Err(error) => {
-            let reason = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "too_large"
-            } else {
-                "invalid_json"
-            };
-            refuse(Outcome::Invalid, reason);
-            return Err(error);
-        }
+    let refused = |error: ApiError| {
+        let (outcome, reason) = refusal_outcome(&error);
+        refuse(outcome, reason);
+        error
     };
+    let event_id = event_head(state, &payload)
+        .map_err(refused)?
+        .unwrap_or_else(EventId::new_random);
     if let Some((reason, answer)) = state
         .rate_limits
         .admit(&state.metadata, project_id, key, 1)
@@ -157,19 +148,19 @@ pub async fn accept_event(
         client_ip,
     )
     .await
-    .inspect_err(|error| {
-        let (outcome, reason) = spool_refusal(error);
-        refuse(outcome, reason);
-    })?;
+    .map_err(refused)?;
     Ok(event_id)
 }
 
-/// The outcome of items the spool refused: a full spool is backpressure.
-fn spool_refusal(error: &ApiError) -> (Outcome, &'static str) {
-    if error.status() == StatusCode::TOO_MANY_REQUESTS {
-        (Outcome::RateLimited, "backpressure")
-    } else {
-        (Outcome::Invalid, "internal")
+/// The outcome of items a request was refused with an error: too large,
+/// not JSON, a full spool (backpressure), or a failure of the server.
+/// Rate limits give their own reason.
+pub(crate) fn refusal_outcome(error: &ApiError) -> (Outcome, &'static str) {
+    match error.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (Outcome::Invalid, "too_large"),
+        StatusCode::BAD_REQUEST => (Outcome::Invalid, "invalid_json"),
+        StatusCode::TOO_MANY_REQUESTS => (Outcome::RateLimited, "backpressure"),
+        _ => (Outcome::Invalid, "internal"),
     }
 }
 

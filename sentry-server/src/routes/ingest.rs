@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use bytes::Bytes;
 use sentry_core::encoding::{ContentEncoding, DecodeError};
-use sentry_core::store::{MetadataStore, Outcome};
+use sentry_core::store::MetadataStore;
 use sentry_core::{ClientAuth, Envelope, ProjectId};
 use serde_json::Value;
 use tower_http::cors::{Any, CorsLayer};
@@ -140,14 +140,10 @@ pub async fn store(
     let payload = match legacy_decode(&body, state.limits.max_event_size) {
         Ok(decoded) => decoded.unwrap_or(body),
         Err(error) => {
-            let reason = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "too_large"
-            } else {
-                "invalid_json"
-            };
+            let (outcome, reason) = ingest::refusal_outcome(&error);
             state
                 .outcomes
-                .record(project_id, "error", Outcome::Invalid, reason, 1);
+                .record(project_id, "error", outcome, reason, 1);
             return Err(error);
         }
     };

@@ -122,11 +122,13 @@ pub fn parse_event_cursor(text: &str) -> Result<Option<EventCursor>, ApiError> {
 
 /// The cursor of the page after an event.
 pub fn event_cursor_after(event: &StoredEvent) -> String {
-    format!(
-        "{}:{}:0",
-        event.timestamp.as_unix_micros(),
-        event.event_id.as_uuid().simple()
-    )
+    time_id_cursor(event.timestamp, event.event_id)
+}
+
+/// The cursor of the page after an entry ordered by time, then id, that
+/// [`parse_event_cursor`] reads back.
+pub fn time_id_cursor(time: Timestamp, id: EventId) -> String {
+    format!("{}:{}:0", time.as_unix_micros(), id.as_uuid().simple())
 }
 
 /// Builds the `Link` header: the request's parameters with `cursor`

@@ -61,6 +61,31 @@ fn key_json(
     }))
 }
 
+/// A key of a project by its id; 404 for a key the project does not have.
+async fn project_key(
+    state: &AppState,
+    project: &Project,
+    key_id: &str,
+) -> Result<KeyRecord, ApiError> {
+    let key_id: ProjectKey = key_id.parse().map_err(|_| ApiError::not_found())?;
+    state
+        .metadata
+        .key(&key_id)
+        .await?
+        .filter(|key| key.project_id == project.id)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// A key's detail, with its rate limit.
+async fn key_detail(state: &AppState, key: &KeyRecord) -> Result<Json<Value>, ApiError> {
+    let limits = key_limits(&state.metadata, key.project_id).await?;
+    Ok(Json(key_json(
+        state,
+        key,
+        limits.get(key.public_key.as_str()),
+    )?))
+}
+
 async fn keys_of(state: &AppState, project: &Project) -> Result<Vec<KeyRecord>, ApiError> {
     Ok(state.metadata.project_keys(project.id).await?)
 }
@@ -90,19 +115,8 @@ pub async fn get_key(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_scope("project:read")?;
     let (_, project) = visible_project(&state, &auth, &org, &project).await?;
-    let key_id: ProjectKey = key_id.parse().map_err(|_| ApiError::not_found())?;
-    let key = state
-        .metadata
-        .key(&key_id)
-        .await?
-        .filter(|key| key.project_id == project.id)
-        .ok_or_else(ApiError::not_found)?;
-    let limits = key_limits(&state.metadata, project.id).await?;
-    Ok(Json(key_json(
-        &state,
-        &key,
-        limits.get(key.public_key.as_str()),
-    )?))
+    let key = project_key(&state, &project, &key_id).await?;
+    key_detail(&state, &key).await
 }
 
 /// `PUT /api/0/projects/{org}/{project}/keys/{key_id}/`: sets the key's
@@ -116,13 +130,7 @@ pub async fn update_key(
 ) -> Result<Json<Value>, ApiError> {
     auth.require_scope("project:write")?;
     let (_, project) = visible_project(&state, &auth, &org, &project).await?;
-    let key_id: ProjectKey = key_id.parse().map_err(|_| ApiError::not_found())?;
-    let key = state
-        .metadata
-        .key(&key_id)
-        .await?
-        .filter(|key| key.project_id == project.id)
-        .ok_or_else(ApiError::not_found)?;
+    let key = project_key(&state, &project, &key_id).await?;
     let fields: Value = json_body::parse(&body)?;
     if let Some(value) = fields.get("rateLimit") {
         let limit = match value {
@@ -135,12 +143,7 @@ pub async fn update_key(
         set_key_limit(&state.metadata, project.id, &key.public_key, limit).await?;
         state.rate_limits.invalidate(project.id);
     }
-    let limits = key_limits(&state.metadata, project.id).await?;
-    Ok(Json(key_json(
-        &state,
-        &key,
-        limits.get(key.public_key.as_str()),
-    )?))
+    key_detail(&state, &key).await
 }
 
 /// The body of a new key.

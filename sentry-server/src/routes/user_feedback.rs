@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::auth::{ApiAuth, form_pairs};
 use crate::error::ApiError;
 use crate::routes::issues::{IssuePath, visible_issue};
-use crate::routes::pagination::{link_header, parse_event_cursor};
+use crate::routes::pagination::{link_header, parse_event_cursor, time_id_cursor};
 use crate::routes::projects::visible_project;
 use crate::state::AppState;
 
@@ -74,11 +74,7 @@ async fn page(
     let has_more = reports.len() > limit;
     reports.truncate(limit);
     let next = reports.last().map_or_else(String::new, |last| {
-        format!(
-            "{}:{}:0",
-            last.date_created.as_unix_micros(),
-            last.id.as_uuid().simple()
-        )
+        time_id_cursor(last.date_created, last.id)
     });
     let headers = link_header(&base, &params, ("", false), (&next, has_more));
     Ok((headers, Json(reports.iter().map(report_json).collect())))

@@ -87,6 +87,15 @@ pub struct TestServer {
     pub http: reqwest::Client,
 }
 
+/// Writes a configuration file into a new temp dir; returns the dir
+/// (removed when dropped) and the file's path, for `--config`.
+pub fn config_file(text: &str) -> Result<(tempfile::TempDir, String)> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sentry.toml");
+    std::fs::write(&path, text)?;
+    Ok((dir, path.display().to_string()))
+}
+
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_sentry-server")
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::common::{Backend, TestServer};
+use crate::common::{Backend, TestServer, config_file};
 
 /// Sends events to `/store/` until told to stop; records the ids answered 200.
 async fn send_until_stopped(
@@ -167,13 +167,7 @@ fn peak_rss(pid: u32) -> Result<u64> {
 async fn a_flood_of_large_requests_keeps_memory_bounded() -> Result<()> {
     const MIB: usize = 1024 * 1024;
     const BUDGET: usize = 16 * MIB;
-    let dir = tempfile::tempdir()?;
-    let config = dir.path().join("sentry.toml");
-    std::fs::write(
-        &config,
-        format!("[limits]\nmax_request_memory = {BUDGET}\n"),
-    )?;
-    let config = config.display().to_string();
+    let (_dir, config) = config_file(&format!("[limits]\nmax_request_memory = {BUDGET}\n"))?;
     // The spool's bound keeps what is taken within what processing can
     // catch up with; the memory budget bounds what is held meanwhile.
     let server = TestServer::start_with(

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Init, TestServer, clients_dir, issue_titled, scripts_dir};
+use crate::common::{
+    Backend, Init, TestServer, clients_dir, config_file, issue_titled, scripts_dir,
+};
 
 /// Outcome quantities by (outcome, category, reason).
 type Outcomes = BTreeMap<(String, String, String), u64>;
@@ -343,13 +345,9 @@ async fn every_item_type_meets_its_outcome() -> Result<()> {
 
 #[tokio::test]
 async fn envelopes_over_a_limit_are_refused_with_413() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let config = dir.path().join("sentry.toml");
-    std::fs::write(
-        &config,
+    let (_dir, config) = config_file(
         "[limits]\nmax_attachments_per_envelope = 2\nmax_attachment_size = 64\nmax_session_count = 1\n",
     )?;
-    let config = config.display().to_string();
     let server = TestServer::start_with(Backend::Embedded, &["--config", &config])?;
     let init = server.init("limits")?;
     let attachment = |size| {
@@ -615,10 +613,7 @@ async fn the_cron_endpoint_opens_and_closes_check_ins() -> Result<()> {
 async fn configured_item_types_are_kept_as_they_came() -> Result<()> {
     use sentry_core::store::RawItemStore;
 
-    let dir = tempfile::tempdir()?;
-    let config = dir.path().join("sentry.toml");
-    std::fs::write(&config, "[ingest]\nstore_items = [\"log\"]\n")?;
-    let config = config.display().to_string();
+    let (_dir, config) = config_file("[ingest]\nstore_items = [\"log\"]\n")?;
     let server = TestServer::start_with(Backend::Embedded, &["--config", &config])?;
     let init = server.init("kept")?;
     let logs =

@@ -103,16 +103,8 @@ impl AttachmentStore for PostgresStore {
         project_id: ProjectId,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        let Some(project_id) = project_key(project_id) else {
-            return Ok(0);
-        };
-        let client = self.client().await?;
-        Ok(sql::execute(
-            &client,
-            "DELETE FROM attachments WHERE project_id = $1 AND date_created < $2",
-            &[&project_id, &before.as_unix_micros()],
-        )
-        .await?)
+        self.delete_before("attachments", "date_created", Some(project_id), before)
+            .await
     }
 
     async fn referenced_blobs(

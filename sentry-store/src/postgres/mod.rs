@@ -32,6 +32,8 @@ mod users;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use sentry_core::ProjectId;
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::StoreError;
 use tokio_postgres::NoTls;
 
@@ -75,6 +77,41 @@ impl PostgresStore {
     /// Takes a connection from the pool.
     async fn client(&self) -> Result<Object, PgError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// Deletes the rows of a table whose time column is before `before`,
+    /// of one project when one is given; returns how many went.
+    async fn delete_before(
+        &self,
+        table: &'static str,
+        column: &'static str,
+        project_id: Option<ProjectId>,
+        before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let before = before.as_unix_micros();
+        let client = self.client().await?;
+        let deleted = match project_id {
+            Some(project_id) => {
+                let Some(project) = metadata::project_key(project_id) else {
+                    return Ok(0);
+                };
+                sql::execute(
+                    &client,
+                    &format!("DELETE FROM {table} WHERE project_id = $1 AND {column} < $2"),
+                    &[&project, &before],
+                )
+                .await?
+            }
+            None => {
+                sql::execute(
+                    &client,
+                    &format!("DELETE FROM {table} WHERE {column} < $1"),
+                    &[&before],
+                )
+                .await?
+            }
+        };
+        Ok(deleted)
     }
 }
 

@@ -81,12 +81,6 @@ impl OutcomeStore for PostgresStore {
     }
 
     async fn delete_outcomes_before(&self, before: Timestamp) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        Ok(sql::execute(
-            &client,
-            "DELETE FROM outcomes WHERE hour < $1",
-            &[&before.as_unix_micros()],
-        )
-        .await?)
+        self.delete_before("outcomes", "hour", None, before).await
     }
 }

@@ -32,12 +32,7 @@ impl QuotaStore for PostgresStore {
     }
 
     async fn delete_quota_windows_before(&self, before: Timestamp) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        Ok(sql::execute(
-            &client,
-            "DELETE FROM quota_windows WHERE window_start < $1",
-            &[&before.as_unix_micros()],
-        )
-        .await?)
+        self.delete_before("quota_windows", "window_start", None, before)
+            .await
     }
 }

@@ -77,15 +77,7 @@ impl RawItemStore for PostgresStore {
         project_id: ProjectId,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        let Some(project_id) = project_key(project_id) else {
-            return Ok(0);
-        };
-        let client = self.client().await?;
-        Ok(sql::execute(
-            &client,
-            "DELETE FROM raw_items WHERE project_id = $1 AND received < $2",
-            &[&project_id, &before.as_unix_micros()],
-        )
-        .await?)
+        self.delete_before("raw_items", "received", Some(project_id), before)
+            .await
     }
 }

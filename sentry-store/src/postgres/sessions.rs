@@ -111,12 +111,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn delete_sessions_before(&self, before: Timestamp) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        Ok(sql::execute(
-            &client,
-            "DELETE FROM session_counts WHERE hour < $1",
-            &[&before.as_unix_micros()],
-        )
-        .await?)
+        self.delete_before("session_counts", "hour", None, before)
+            .await
     }
 }

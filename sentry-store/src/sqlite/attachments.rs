@@ -115,16 +115,8 @@ impl AttachmentStore for SqliteStore {
         project_id: ProjectId,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        self.run(move |connection| {
-            let deleted = connection
-                .execute(
-                    "DELETE FROM attachments WHERE project_id = ?1 AND date_created < ?2",
-                    params![project_key(project_id), before.as_unix_micros()],
-                )
-                .map_err(unavailable)?;
-            Ok(deleted as u64)
-        })
-        .await
+        self.delete_before("attachments", "date_created", Some(project_id), before)
+            .await
     }
 
     async fn referenced_blobs(

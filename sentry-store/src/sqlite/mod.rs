@@ -26,6 +26,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, Params};
+use sentry_core::ProjectId;
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::{StoreError, StoreErrorKind};
 
 use crate::records::Reader;
@@ -106,6 +108,40 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?
+    }
+}
+
+impl SqliteStore {
+    /// Deletes the rows of a table whose time column is before `before`,
+    /// of one project when one is given; returns how many went.
+    async fn delete_before(
+        &self,
+        table: &'static str,
+        column: &'static str,
+        project_id: Option<ProjectId>,
+        before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let before = before.as_unix_micros();
+        self.run(move |connection| {
+            let deleted = match project_id {
+                Some(project_id) => {
+                    let Ok(project) = i64::try_from(project_id.0) else {
+                        return Ok(0);
+                    };
+                    connection.execute(
+                        &format!("DELETE FROM {table} WHERE project_id = ?1 AND {column} < ?2"),
+                        rusqlite::params![project, before],
+                    )
+                }
+                None => connection.execute(
+                    &format!("DELETE FROM {table} WHERE {column} < ?1"),
+                    [before],
+                ),
+            }
+            .map_err(unavailable)?;
+            Ok(deleted as u64)
+        })
+        .await
     }
 }
 

@@ -113,15 +113,6 @@ impl OutcomeStore for SqliteStore {
     }
 
     async fn delete_outcomes_before(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.run(move |connection| {
-            let deleted = connection
-                .execute(
-                    "DELETE FROM outcomes WHERE hour < ?1",
-                    params![before.as_unix_micros()],
-                )
-                .map_err(unavailable)?;
-            Ok(deleted as u64)
-        })
-        .await
+        self.delete_before("outcomes", "hour", None, before).await
     }
 }

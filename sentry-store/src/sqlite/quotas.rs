@@ -36,15 +36,7 @@ impl QuotaStore for SqliteStore {
     }
 
     async fn delete_quota_windows_before(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.run(move |connection| {
-            let deleted = connection
-                .execute(
-                    "DELETE FROM quota_windows WHERE window_start < ?1",
-                    params![before.as_unix_micros()],
-                )
-                .map_err(unavailable)?;
-            Ok(deleted as u64)
-        })
-        .await
+        self.delete_before("quota_windows", "window_start", None, before)
+            .await
     }
 }

@@ -105,18 +105,7 @@ impl RawItemStore for SqliteStore {
         project_id: ProjectId,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        self.run(move |connection| {
-            let Ok(project) = i64::try_from(project_id.0) else {
-                return Ok(0);
-            };
-            let deleted = connection
-                .execute(
-                    "DELETE FROM raw_items WHERE project_id = ?1 AND received < ?2",
-                    params![project, before.as_unix_micros()],
-                )
-                .map_err(unavailable)?;
-            Ok(deleted as u64)
-        })
-        .await
+        self.delete_before("raw_items", "received", Some(project_id), before)
+            .await
     }
 }

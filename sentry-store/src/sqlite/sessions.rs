@@ -156,15 +156,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete_sessions_before(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.run(move |connection| {
-            let deleted = connection
-                .execute(
-                    "DELETE FROM session_counts WHERE hour < ?1",
-                    params![before.as_unix_micros()],
-                )
-                .map_err(unavailable)?;
-            Ok(deleted as u64)
-        })
-        .await
+        self.delete_before("session_counts", "hour", None, before)
+            .await
     }
 }

@@ -140,18 +140,7 @@ impl UserReportStore for SqliteStore {
         project_id: ProjectId,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        self.run(move |connection| {
-            let Ok(project_id) = i64::try_from(project_id.0) else {
-                return Ok(0);
-            };
-            let deleted = connection
-                .execute(
-                    "DELETE FROM user_reports WHERE project_id = ?1 AND date_created < ?2",
-                    params![project_id, before.as_unix_micros()],
-                )
-                .map_err(unavailable)?;
-            Ok(deleted as u64)
-        })
-        .await
+        self.delete_before("user_reports", "date_created", Some(project_id), before)
+            .await
     }
 }
