@@ -1,7 +1,7 @@
 //! Storage benchmarks, per backend pair: insert throughput in batches of
 //! 1,000 events (durable when the call returns), then, at that size, the
-//! latency of the issue list, an issue's latest event and an issue's tag
-//! facets.
+//! latency of the issue list, an issue's latest event, an issue's tag
+//! facets, the first page of an issue's events and an issue search by tag.
 //!
 //! ```text
 //! cargo bench -p sentry-benches --bench stores                 # embedded, 1,000,000 events
@@ -21,6 +21,7 @@ use anyhow::{Context, Result};
 use sentry_core::protocol::{Level, Timestamp};
 use sentry_core::store::{
     EventFilter, EventPick, EventStore, IssueEvent, IssueQuery, MetadataStore, StoredEvent,
+    TagFilter,
 };
 use sentry_core::summary::EventMetadata;
 use sentry_core::{EventId, GroupingHash, IssueId, ProjectId};
@@ -209,6 +210,8 @@ async fn bench_pair(pair: &Pair, total_events: usize, total_issues: usize) -> Re
     let mut list = Vec::with_capacity(SAMPLES);
     let mut latest = Vec::with_capacity(SAMPLES);
     let mut facets = Vec::with_capacity(SAMPLES);
+    let mut listed = Vec::with_capacity(SAMPLES);
+    let mut searched = Vec::with_capacity(SAMPLES);
     for sample in 0..SAMPLES {
         let query = IssueQuery {
             project_ids: vec![project_id],
@@ -234,10 +237,37 @@ async fn bench_pair(pair: &Pair, total_events: usize, total_issues: usize) -> Re
             .await?;
         facets.push(started.elapsed());
         anyhow::ensure!(!found.is_empty(), "facets");
+
+        let started = Instant::now();
+        let page = pair
+            .events
+            .list_events(&EventFilter::issue(project_id, issue.id), None, 100)
+            .await?;
+        listed.push(started.elapsed());
+        anyhow::ensure!(!page.items.is_empty(), "event list");
+
+        // An issue search by tag: the issues with a matching event, counted.
+        let release = TagFilter {
+            key: "release".to_owned(),
+            value: Some(format!("app@1.{}.0", sample % 20)),
+            negated: false,
+        };
+        let started = Instant::now();
+        let matched = pair
+            .events
+            .count_by_issue(&EventFilter {
+                tags: vec![release],
+                ..EventFilter::projects([project_id])
+            })
+            .await?;
+        searched.push(started.elapsed());
+        anyhow::ensure!(!matched.is_empty(), "tag search");
     }
     let (list_p50, list_p99) = percentiles(list);
     let (latest_p50, latest_p99) = percentiles(latest);
     let (facets_p50, facets_p99) = percentiles(facets);
+    let (listed_p50, listed_p99) = percentiles(listed);
+    let (searched_p50, searched_p99) = percentiles(searched);
     Ok(vec![
         pair.name.to_owned(),
         format!("{total_events}"),
@@ -247,6 +277,8 @@ async fn bench_pair(pair: &Pair, total_events: usize, total_issues: usize) -> Re
         format!("{list_p50:.2} / {list_p99:.2}"),
         format!("{latest_p50:.2} / {latest_p99:.2}"),
         format!("{facets_p50:.2} / {facets_p99:.2}"),
+        format!("{listed_p50:.2} / {listed_p99:.2}"),
+        format!("{searched_p50:.2} / {searched_p99:.2}"),
     ])
 }
 
@@ -258,9 +290,10 @@ async fn main() -> Result<()> {
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "embedded".to_owned());
     println!(
         "| backend | events | issues | insert events/s | new issues/s | issue list p50 / p99 ms \
-         | latest event p50 / p99 ms | tag facets p50 / p99 ms |"
+         | latest event p50 / p99 ms | tag facets p50 / p99 ms | issue events p50 / p99 ms \
+         | tag search p50 / p99 ms |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for name in backends.split(',').map(str::trim) {
         let name: &'static str = match name {
             "embedded" => "embedded",

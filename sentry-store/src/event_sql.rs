@@ -3,10 +3,13 @@
 //! encoding of the columns both store the same way.
 //!
 //! Both backends have an `events` table (`project_id`, `event_id` as 16
-//! bytes, `issue_id`, `timestamp` in microseconds, `tags` as a JSON array of
-//! pairs, ...) and an `event_tags` table with one row per tag (`project_id`,
-//! `event_id`, `issue_id`, `timestamp`, `key`, `value`), so that every
-//! condition applies to either table under an alias.
+//! bytes, `issue_id`, `timestamp` in microseconds, the payload, ...); they
+//! differ in where the tags are, which [`TagLayout`] names: SQLite keeps
+//! them as a JSON array of pairs on the event and one `event_tags` row each
+//! (`project_id`, `event_id`, `issue_id`, `timestamp`, `key`, `value`) for
+//! its indexes; DuckDB keeps them as parallel `tag_keys` and `tag_values`
+//! lists on the event row, so that a batch is appended as one table's
+//! columns.
 
 use std::fmt::Write as _;
 
@@ -16,6 +19,48 @@ use sentry_core::store::{
     TagFacet, TagValueCount,
 };
 use sentry_core::{EventId, GroupingHash, IssueId, ProjectId};
+
+/// Where a backend keeps the tags that filters, counts and facets read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagLayout {
+    /// `events.tags` (JSON) and one `event_tags` row per tag (SQLite).
+    Rows,
+    /// `events.tag_keys` and `events.tag_values`, parallel lists in the
+    /// event's order (DuckDB).
+    Lists,
+}
+
+impl TagLayout {
+    /// The columns of an event, as [`EventColumns`] reads them, on the
+    /// alias `e`: eight, then the tags (one column or two).
+    pub(crate) fn event_columns(self) -> &'static str {
+        match self {
+            Self::Rows => {
+                "e.project_id, e.event_id, e.issue_id, e.timestamp, e.received, e.hash, \
+                 e.grouping_config, e.payload, e.tags"
+            }
+            Self::Lists => {
+                "e.project_id, e.event_id, e.issue_id, e.timestamp, e.received, e.hash, \
+                 e.grouping_config, e.payload, e.tag_keys, e.tag_values"
+            }
+        }
+    }
+
+    /// The tables that hold rows of an event, the event's own last.
+    pub(crate) fn tables(self) -> &'static [&'static str] {
+        match self {
+            Self::Rows => &["event_tags", "events"],
+            Self::Lists => &["events"],
+        }
+    }
+}
+
+/// The value of a tag on `events` aliased `alias` in the [`TagLayout::Lists`]
+/// layout (`NULL` without the tag), the key given as SQL text; a key is
+/// there once (see [`StoredEvent::tags`]), else the first counts.
+fn list_tag_value(alias: &str, key: &str) -> String {
+    format!("list_extract({alias}.tag_values, list_position({alias}.tag_keys, {key}))")
+}
 
 /// A bound parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +136,7 @@ pub(crate) fn decode_tags(json: &str) -> Result<Vec<(String, String)>, StoreErro
 }
 
 /// An event as the SQL backends store it: its columns, with the payload
-/// lz4-compressed (size prepended) and the tags as JSON.
+/// lz4-compressed (size prepended).
 pub(crate) struct EventRow {
     pub(crate) project_id: i64,
     pub(crate) event_id: [u8; 16],
@@ -101,7 +146,6 @@ pub(crate) struct EventRow {
     pub(crate) hash: String,
     pub(crate) grouping_config: String,
     pub(crate) payload: Vec<u8>,
-    pub(crate) tags_json: String,
     pub(crate) tags: Vec<(String, String)>,
 }
 
@@ -117,7 +161,6 @@ impl EventRow {
             hash: event.hash.as_str().to_owned(),
             grouping_config: event.grouping_config.clone(),
             payload: lz4_flex::compress_prepend_size(&event.payload),
-            tags_json: encode_tags(&event.tags),
             tags: event.tags.clone(),
         })
     }
@@ -133,7 +176,16 @@ pub(crate) struct EventColumns {
     pub(crate) hash: String,
     pub(crate) grouping_config: String,
     pub(crate) payload: Vec<u8>,
-    pub(crate) tags: String,
+    pub(crate) tags: Vec<(String, String)>,
+}
+
+/// The events of a batch, each once: the first copy of an id wins.
+pub(crate) fn distinct_events(events: &[StoredEvent]) -> Vec<&StoredEvent> {
+    let mut seen = std::collections::HashSet::new();
+    events
+        .iter()
+        .filter(|event| seen.insert((event.project_id, event.event_id)))
+        .collect()
 }
 
 /// Decodes an event stored as an [`EventRow`].
@@ -151,7 +203,7 @@ pub(crate) fn stored_event(columns: EventColumns) -> Result<StoredEvent, StoreEr
         received: timestamp_from_micros(columns.received)?,
         hash: GroupingHash::from_hex(columns.hash),
         grouping_config: columns.grouping_config,
-        tags: decode_tags(&columns.tags)?,
+        tags: columns.tags,
         payload: lz4_flex::decompress_size_prepended(&columns.payload).map_err(corrupt)?,
     })
 }
@@ -164,9 +216,13 @@ pub(crate) fn series_bucket(start: i64, events: i64) -> Result<SeriesBucket, Sto
     })
 }
 
-/// The conditions of a filter on a table aliased `alias` (either `events`
-/// or `event_tags`).
-pub(crate) fn conditions(filter: &EventFilter, alias: &str) -> Result<Sql, StoreError> {
+/// The conditions of a filter on a table aliased `alias`: `events`, or in
+/// the [`TagLayout::Rows`] layout also `event_tags`.
+pub(crate) fn conditions(
+    filter: &EventFilter,
+    alias: &str,
+    layout: TagLayout,
+) -> Result<Sql, StoreError> {
     let mut sql = Sql::default();
     if filter.project_ids.is_empty() {
         sql.push("1 = 0");
@@ -197,17 +253,37 @@ pub(crate) fn conditions(filter: &EventFilter, alias: &str) -> Result<Sql, Store
     }
     for tag in &filter.tags {
         let not = if tag.negated { "NOT " } else { "" };
-        let _ = write!(
-            sql.text,
-            " AND {not}EXISTS (SELECT 1 FROM event_tags f WHERE f.project_id = {alias}.project_id \
-             AND f.event_id = {alias}.event_id AND f.key = "
-        );
-        sql.bind(SqlValue::Text(tag.key.clone()));
-        if let Some(value) = &tag.value {
-            sql.push(" AND f.value = ");
-            sql.bind(SqlValue::Text(value.clone()));
+        match layout {
+            TagLayout::Rows => {
+                let _ = write!(
+                    sql.text,
+                    " AND {not}EXISTS (SELECT 1 FROM event_tags f WHERE f.project_id = \
+                     {alias}.project_id AND f.event_id = {alias}.event_id AND f.key = "
+                );
+                sql.bind(SqlValue::Text(tag.key.clone()));
+                if let Some(value) = &tag.value {
+                    sql.push(" AND f.value = ");
+                    sql.bind(SqlValue::Text(value.clone()));
+                }
+                sql.push(")");
+            }
+            TagLayout::Lists => match &tag.value {
+                Some(value) => {
+                    // An event without the tag compares as NULL: false, so
+                    // that the negation holds for it.
+                    let found = list_tag_value(alias, "?");
+                    let _ = write!(sql.text, " AND {not}coalesce({found} = ");
+                    sql.params.push(SqlValue::Text(tag.key.clone()));
+                    sql.bind(SqlValue::Text(value.clone()));
+                    sql.push(", false)");
+                }
+                None => {
+                    let _ = write!(sql.text, " AND {not}list_contains({alias}.tag_keys, ");
+                    sql.bind(SqlValue::Text(tag.key.clone()));
+                    sql.push(")");
+                }
+            },
         }
-        sql.push(")");
     }
     Ok(sql)
 }
@@ -216,14 +292,18 @@ pub(crate) fn conditions(filter: &EventFilter, alias: &str) -> Result<Sql, Store
 /// ORDER BY timestamp DESC, event_id DESC LIMIT ?`, asking one row more
 /// than `limit` to learn whether more follow.
 pub(crate) fn list_events(
-    columns: &str,
+    layout: TagLayout,
     filter: &EventFilter,
     after: Option<EventCursor>,
     limit: u64,
 ) -> Result<Sql, StoreError> {
     let mut sql = Sql::default();
-    let _ = write!(sql.text, "SELECT {columns} FROM events e WHERE ");
-    sql.extend(conditions(filter, "e")?);
+    let _ = write!(
+        sql.text,
+        "SELECT {} FROM events e WHERE ",
+        layout.event_columns()
+    );
+    sql.extend(conditions(filter, "e", layout)?);
     if let Some(cursor) = after {
         let micros = cursor.timestamp.as_unix_micros();
         sql.push(" AND (e.timestamp < ");
@@ -243,52 +323,93 @@ pub(crate) fn list_events(
 
 /// One row: the number of events, the oldest and newest timestamps
 /// (`NULL` when none), and the number of distinct `user` tag values.
-pub(crate) fn count_events(filter: &EventFilter) -> Result<Sql, StoreError> {
+pub(crate) fn count_events(filter: &EventFilter, layout: TagLayout) -> Result<Sql, StoreError> {
     let mut sql = Sql::default();
-    sql.push("SELECT ");
-    for aggregate in ["count(*)", "min(e.timestamp)", "max(e.timestamp)"] {
-        let _ = write!(sql.text, "(SELECT {aggregate} FROM events e WHERE ");
-        sql.extend(conditions(filter, "e")?);
-        sql.push("), ");
+    match layout {
+        TagLayout::Rows => {
+            sql.push("SELECT ");
+            for aggregate in ["count(*)", "min(e.timestamp)", "max(e.timestamp)"] {
+                let _ = write!(sql.text, "(SELECT {aggregate} FROM events e WHERE ");
+                sql.extend(conditions(filter, "e", layout)?);
+                sql.push("), ");
+            }
+            sql.push("(SELECT count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ");
+            sql.extend(conditions(filter, "t", layout)?);
+            sql.push(")");
+        }
+        TagLayout::Lists => {
+            let _ = write!(
+                sql.text,
+                "SELECT count(*), min(e.timestamp), max(e.timestamp), count(DISTINCT {}) \
+                 FROM events e WHERE ",
+                list_tag_value("e", "'user'")
+            );
+            sql.extend(conditions(filter, "e", layout)?);
+        }
     }
-    sql.push("(SELECT count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ");
-    sql.extend(conditions(filter, "t")?);
-    sql.push(")");
     Ok(sql)
 }
 
 /// `head`, the conditions of a filter on `alias`, then `tail`.
-fn filtered(head: &str, filter: &EventFilter, alias: &str, tail: &str) -> Result<Sql, StoreError> {
+fn filtered(
+    head: &str,
+    filter: &EventFilter,
+    alias: &str,
+    layout: TagLayout,
+    tail: &str,
+) -> Result<Sql, StoreError> {
     let mut sql = Sql::default();
     sql.push(head);
-    sql.extend(conditions(filter, alias)?);
+    sql.extend(conditions(filter, alias, layout)?);
     sql.push(tail);
     Ok(sql)
 }
 
 /// Rows of issue id, event count, oldest and newest timestamp.
-pub(crate) fn count_by_issue(filter: &EventFilter) -> Result<Sql, StoreError> {
+pub(crate) fn count_by_issue(filter: &EventFilter, layout: TagLayout) -> Result<Sql, StoreError> {
     filtered(
         "SELECT e.issue_id, count(*), min(e.timestamp), max(e.timestamp) FROM events e WHERE ",
         filter,
         "e",
+        layout,
         " GROUP BY e.issue_id",
     )
 }
 
 /// Rows of issue id and distinct `user` tag values.
-pub(crate) fn users_by_issue(filter: &EventFilter) -> Result<Sql, StoreError> {
-    filtered(
-        "SELECT t.issue_id, count(DISTINCT t.value) FROM event_tags t WHERE t.key = 'user' AND ",
-        filter,
-        "t",
-        " GROUP BY t.issue_id",
-    )
+pub(crate) fn users_by_issue(filter: &EventFilter, layout: TagLayout) -> Result<Sql, StoreError> {
+    match layout {
+        TagLayout::Rows => filtered(
+            "SELECT t.issue_id, count(DISTINCT t.value) FROM event_tags t \
+             WHERE t.key = 'user' AND ",
+            filter,
+            "t",
+            layout,
+            " GROUP BY t.issue_id",
+        ),
+        TagLayout::Lists => {
+            let user = list_tag_value("e", "'user'");
+            filtered(
+                &format!(
+                    "SELECT e.issue_id, count(DISTINCT {user}) FROM events e \
+                     WHERE {user} IS NOT NULL AND "
+                ),
+                filter,
+                "e",
+                layout,
+                " GROUP BY e.issue_id",
+            )
+        }
+    }
 }
 
 /// Rows of bucket start (microseconds, rounded down, also before 1970)
 /// and event count, oldest first.
-pub(crate) fn event_series(filter: &EventFilter, interval_seconds: u64) -> Result<Sql, StoreError> {
+pub(crate) fn event_series(
+    filter: &EventFilter,
+    layout: TagLayout,
+    interval_seconds: u64,
+) -> Result<Sql, StoreError> {
     // Longer intervals than about 285,000 years put everything in one bucket anyway.
     let seconds = i64::try_from(interval_seconds.clamp(1, 9_000_000_000_000)).unwrap_or(1);
     let micros = seconds * 1_000_000;
@@ -299,6 +420,7 @@ pub(crate) fn event_series(filter: &EventFilter, interval_seconds: u64) -> Resul
         ),
         filter,
         "e",
+        layout,
         " GROUP BY bucket ORDER BY bucket",
     )
 }
@@ -308,6 +430,7 @@ pub(crate) fn event_series(filter: &EventFilter, interval_seconds: u64) -> Resul
 /// of each key.
 pub(crate) fn tag_facets(
     filter: &EventFilter,
+    layout: TagLayout,
     keys: &[String],
     top: u64,
 ) -> Result<Sql, StoreError> {
@@ -319,10 +442,23 @@ pub(crate) fn tag_facets(
          count(*) OVER (PARTITION BY key) AS distinct_values, \
          row_number() OVER (PARTITION BY key ORDER BY n DESC, value ASC) AS rank \
          FROM (SELECT t.key AS key, t.value AS value, count(*) AS n, \
-         min(t.timestamp) AS first_seen, max(t.timestamp) AS last_seen \
-         FROM event_tags t WHERE ",
+         min(t.timestamp) AS first_seen, max(t.timestamp) AS last_seen FROM ",
     );
-    sql.extend(conditions(filter, "t")?);
+    match layout {
+        TagLayout::Rows => {
+            sql.push("event_tags t WHERE ");
+            sql.extend(conditions(filter, "t", layout)?);
+        }
+        TagLayout::Lists => {
+            // Several lists unnested in one select are read in parallel.
+            sql.push(
+                "(SELECT unnest(e.tag_keys) AS key, unnest(e.tag_values) AS value, \
+                 e.timestamp AS timestamp FROM events e WHERE ",
+            );
+            sql.extend(conditions(filter, "e", layout)?);
+            sql.push(") t WHERE true");
+        }
+    }
     if !keys.is_empty() {
         sql.push(" AND t.key IN ");
         sql.bind_list(keys.iter().map(|key| SqlValue::Text(key.clone())));
@@ -337,15 +473,16 @@ pub(crate) fn tag_facets(
 pub(crate) const TRIM_CUTOFF: &str = "SELECT timestamp, event_id FROM events WHERE project_id = ? \
      ORDER BY timestamp DESC, event_id DESC LIMIT 1 OFFSET ?";
 
-/// Deletes from `table` (`events` or `event_tags`) a project's rows at or
-/// before a cutoff of timestamp and event id.
+/// Deletes from `table` (one of [`TagLayout::tables`]) a project's rows at
+/// or before a cutoff of timestamp and event id.
 pub(crate) fn delete_through(table: &str) -> String {
     format!(
         "DELETE FROM {table} WHERE project_id = ? AND (timestamp < ? OR (timestamp = ? AND event_id <= ?))"
     )
 }
 
-/// Deletes from `table` (`events` or `event_tags`) a project's rows older than a time.
+/// Deletes from `table` (one of [`TagLayout::tables`]) a project's rows
+/// older than a time.
 pub(crate) fn delete_before(table: &str) -> String {
     format!("DELETE FROM {table} WHERE project_id = ? AND timestamp < ?")
 }
@@ -425,7 +562,7 @@ mod tests {
                 negated: true,
             }],
         };
-        let sql = conditions(&filter, "e").unwrap();
+        let sql = conditions(&filter, "e", TagLayout::Rows).unwrap();
         assert_eq!(
             sql.text,
             "+e.project_id IN (?, ?) AND e.issue_id IN (?) AND e.timestamp >= ? AND NOT EXISTS \
@@ -437,9 +574,36 @@ mod tests {
     }
 
     #[test]
+    fn list_conditions_bind_key_then_value() {
+        let filter = EventFilter {
+            tags: vec![TagFilter {
+                key: "k".to_owned(),
+                value: Some("v".to_owned()),
+                negated: true,
+            }],
+            ..EventFilter::projects([ProjectId(1)])
+        };
+        let sql = conditions(&filter, "e", TagLayout::Lists).unwrap();
+        assert_eq!(
+            sql.text,
+            "e.project_id IN (?) AND NOT coalesce(list_extract(e.tag_values, \
+             list_position(e.tag_keys, ?)) = ?, false)"
+        );
+        assert_eq!(
+            sql.params[1..],
+            [
+                SqlValue::Text("k".to_owned()),
+                SqlValue::Text("v".to_owned())
+            ]
+        );
+    }
+
+    #[test]
     fn no_project_matches_nothing() {
         assert_eq!(
-            conditions(&EventFilter::default(), "e").unwrap().text,
+            conditions(&EventFilter::default(), "e", TagLayout::Lists)
+                .unwrap()
+                .text,
             "1 = 0"
         );
     }

@@ -3,23 +3,35 @@
 //! crate, since the two crates have the same names and signatures but no
 //! common traits. The SQL comes from [`crate::event_sql`].
 //!
-//! A backend provides, beside the macro call: `unavailable` and `corrupt`
-//! error mappers in scope, `ToSql` for [`crate::event_sql::SqlValue`],
-//! methods that run a closure with a connection on the blocking pool for
-//! reads and for writes (named in the macro call; they may be one),
-//! `insert_rows` (its bulk path) and `compact_files`.
+//! A backend provides, beside the macro call: an `unavailable` error
+//! mapper in scope, `ToSql` for [`crate::event_sql::SqlValue`], methods
+//! that run a closure with a connection on the blocking pool for reads and
+//! for writes (named in the macro call; they may be one), a function that
+//! reads the tags of an event row from its ninth column on (named in the
+//! macro call, for the backend's [`crate::event_sql::TagLayout`]),
+//! `insert_rows` (its bulk path, given the batch's distinct events) and
+//! `compact_files`.
 
 /// Implements `EventStore` for `$store` on the driver crate `$driver`,
 /// whose "no row is `None`" extension trait is `$optional`, reading through
-/// the method `$read` and writing through `$write`.
+/// the method `$read` and writing through `$write`, with tags in the
+/// layout `$layout`, read from a row by `$tags`.
 macro_rules! sql_event_store {
-    ($store:ty, $driver:ident, $optional:path, read: $read:ident, write: $write:ident) => {
+    (
+        $store:ty,
+        $driver:ident,
+        $optional:path,
+        read: $read:ident,
+        write: $write:ident,
+        tags: $layout:expr,
+        read_tags: $tags:path
+    ) => {
         use $optional as _;
 
-        const EVENT_COLUMNS: &str = "e.project_id, e.event_id, e.issue_id, e.timestamp, \
-             e.received, e.hash, e.grouping_config, e.payload, e.tags";
+        /// Where the backend keeps tags.
+        const LAYOUT: $crate::event_sql::TagLayout = $layout;
 
-        /// Reads a row of [`EVENT_COLUMNS`].
+        /// Reads a row of [`TagLayout::event_columns`](crate::event_sql::TagLayout::event_columns).
         fn event_row(
             row: &$driver::Row<'_>,
         ) -> $driver::Result<Result<sentry_core::store::StoredEvent, sentry_core::store::StoreError>>
@@ -33,7 +45,10 @@ macro_rules! sql_event_store {
                 hash: row.get(5)?,
                 grouping_config: row.get(6)?,
                 payload: row.get(7)?,
-                tags: row.get(8)?,
+                tags: match $tags(row)? {
+                    Ok(tags) => tags,
+                    Err(error) => return Ok(Err(error)),
+                },
             }))
         }
 
@@ -61,14 +76,8 @@ macro_rules! sql_event_store {
                 &self,
                 events: &[sentry_core::store::StoredEvent],
             ) -> Result<u64, sentry_core::store::StoreError> {
-                let mut seen = std::collections::HashSet::new();
-                let mut rows = Vec::with_capacity(events.len());
-                for event in events {
-                    if seen.insert((event.project_id, event.event_id)) {
-                        rows.push($crate::event_sql::EventRow::new(event)?);
-                    }
-                }
-                self.insert_rows(rows).await
+                self.insert_rows($crate::event_sql::distinct_events(events))
+                    .await
             }
 
             async fn has_event(
@@ -102,8 +111,9 @@ macro_rules! sql_event_store {
                     connection
                         .query_row(
                             &format!(
-                                "SELECT {EVENT_COLUMNS} FROM events e \
-                                 WHERE e.project_id = ? AND e.event_id = ?"
+                                "SELECT {} FROM events e \
+                                 WHERE e.project_id = ? AND e.event_id = ?",
+                                LAYOUT.event_columns()
                             ),
                             $driver::params![project_id, &event_id.as_bytes()[..]],
                             event_row,
@@ -133,9 +143,10 @@ macro_rules! sql_event_store {
                     // events whose timestamps lie beyond it.
                     for condition in [format!("AND e.timestamp {bound} ?"), String::new()] {
                         let sql = format!(
-                            "SELECT {EVENT_COLUMNS} FROM events e \
+                            "SELECT {} FROM events e \
                              WHERE e.project_id = ? AND e.issue_id = ? {condition} \
-                             ORDER BY e.timestamp {order}, e.event_id {order} LIMIT 1"
+                             ORDER BY e.timestamp {order}, e.event_id {order} LIMIT 1",
+                            LAYOUT.event_columns()
                         );
                         let mut params = vec![project_id, issue_id];
                         if !condition.is_empty() {
@@ -164,7 +175,7 @@ macro_rules! sql_event_store {
                 sentry_core::store::Page<sentry_core::store::StoredEvent>,
                 sentry_core::store::StoreError,
             > {
-                let sql = $crate::event_sql::list_events(EVENT_COLUMNS, filter, after, limit)?;
+                let sql = $crate::event_sql::list_events(LAYOUT, filter, after, limit)?;
                 self.$read(move |connection| {
                     let mut items = query_rows(connection, &sql, event_row)?;
                     let has_more = items.len() as u64 > limit;
@@ -178,7 +189,7 @@ macro_rules! sql_event_store {
                 &self,
                 filter: &sentry_core::store::EventFilter,
             ) -> Result<sentry_core::store::EventCounts, sentry_core::store::StoreError> {
-                let sql = $crate::event_sql::count_events(filter)?;
+                let sql = $crate::event_sql::count_events(filter, LAYOUT)?;
                 self.$read(move |connection| {
                     let rows = query_rows(connection, &sql, |row| {
                         Ok($crate::event_sql::event_counts(
@@ -197,8 +208,8 @@ macro_rules! sql_event_store {
                 &self,
                 filter: &sentry_core::store::EventFilter,
             ) -> Result<Vec<sentry_core::store::IssueCounts>, sentry_core::store::StoreError> {
-                let events = $crate::event_sql::count_by_issue(filter)?;
-                let users = $crate::event_sql::users_by_issue(filter)?;
+                let events = $crate::event_sql::count_by_issue(filter, LAYOUT)?;
+                let users = $crate::event_sql::users_by_issue(filter, LAYOUT)?;
                 self.$read(move |connection| {
                     let users = query_rows(connection, &users, |row| {
                         Ok(Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
@@ -229,7 +240,7 @@ macro_rules! sql_event_store {
                 filter: &sentry_core::store::EventFilter,
                 interval_seconds: u64,
             ) -> Result<Vec<sentry_core::store::SeriesBucket>, sentry_core::store::StoreError> {
-                let sql = $crate::event_sql::event_series(filter, interval_seconds)?;
+                let sql = $crate::event_sql::event_series(filter, LAYOUT, interval_seconds)?;
                 self.$read(move |connection| {
                     query_rows(connection, &sql, |row| {
                         Ok($crate::event_sql::series_bucket(row.get(0)?, row.get(1)?))
@@ -244,7 +255,7 @@ macro_rules! sql_event_store {
                 keys: &[String],
                 top: u64,
             ) -> Result<Vec<sentry_core::store::TagFacet>, sentry_core::store::StoreError> {
-                let sql = $crate::event_sql::tag_facets(filter, keys, top)?;
+                let sql = $crate::event_sql::tag_facets(filter, LAYOUT, keys, top)?;
                 self.$read(move |connection| {
                     let rows = query_rows(connection, &sql, |row| {
                         Ok(Ok($crate::event_sql::FacetRow {
@@ -272,12 +283,12 @@ macro_rules! sql_event_store {
                 self.$write(move |connection| {
                     let transaction = connection.transaction().map_err(unavailable)?;
                     let bind = $driver::params![project_id, before];
-                    transaction
-                        .execute(&$crate::event_sql::delete_before("event_tags"), bind)
-                        .map_err(unavailable)?;
-                    let deleted = transaction
-                        .execute(&$crate::event_sql::delete_before("events"), bind)
-                        .map_err(unavailable)?;
+                    let mut deleted = 0;
+                    for table in LAYOUT.tables() {
+                        deleted = transaction
+                            .execute(&$crate::event_sql::delete_before(table), bind)
+                            .map_err(unavailable)?;
+                    }
                     transaction.commit().map_err(unavailable)?;
                     Ok(deleted as u64)
                 })
@@ -305,12 +316,12 @@ macro_rules! sql_event_store {
                         return Ok(0);
                     };
                     let bind = $driver::params![project_id, timestamp, timestamp, event_id];
-                    transaction
-                        .execute(&$crate::event_sql::delete_through("event_tags"), bind)
-                        .map_err(unavailable)?;
-                    let deleted = transaction
-                        .execute(&$crate::event_sql::delete_through("events"), bind)
-                        .map_err(unavailable)?;
+                    let mut deleted = 0;
+                    for table in LAYOUT.tables() {
+                        deleted = transaction
+                            .execute(&$crate::event_sql::delete_through(table), bind)
+                            .map_err(unavailable)?;
+                    }
                     transaction.commit().map_err(unavailable)?;
                     Ok(deleted as u64)
                 })

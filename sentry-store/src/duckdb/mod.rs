@@ -4,12 +4,15 @@
 //! The duckdb crate is synchronous, so calls run on tokio's blocking pool.
 //! Writes go through one connection and reads through another to the same
 //! database, so a large batch being appended does not hold up the API.
-//! Batches are appended with DuckDB's Appender inside a transaction.
+//! Batches are appended with DuckDB's Appender inside a transaction, as
+//! Arrow record batches (whole columns).
 //! DuckDB is compiled in (`bundled`) with no extensions, and nothing is
 //! downloaded at run time.
 
+mod batch;
 mod events;
 mod migrations;
+mod tag_lists;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -18,6 +21,13 @@ use duckdb::Connection;
 use sentry_core::store::{StoreError, StoreErrorKind};
 
 use crate::location::DuckdbOptions;
+
+/// Settings of each connection: a page of events (up to 100 and one more
+/// to learn whether more follow) is found by its sort columns first and
+/// only its rows are read whole (late materialization; by default only up
+/// to 50 rows), instead of reading the payload and tags of every event of
+/// the issue.
+const SESSION_SETTINGS: &str = "SET late_materialization_max_rows = 256";
 
 /// A DuckDB database holding events.
 #[derive(Clone)]
@@ -79,6 +89,11 @@ impl DuckdbStore {
     fn from_connection(mut writer: Connection) -> Result<Self, StoreError> {
         migrations::migrate(&mut writer)?;
         let reader = writer.try_clone().map_err(unavailable)?;
+        for connection in [&writer, &reader] {
+            connection
+                .execute_batch(SESSION_SETTINGS)
+                .map_err(unavailable)?;
+        }
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),

@@ -5,10 +5,10 @@
 
 use rusqlite::params;
 use rusqlite::types::ToSqlOutput;
-use sentry_core::store::StoreError;
+use sentry_core::store::{StoreError, StoredEvent};
 
 use super::{SqliteStore, unavailable};
-use crate::event_sql::{EventRow, SqlValue};
+use crate::event_sql::{EventRow, SqlValue, TagLayout, decode_tags, encode_tags};
 use crate::sql_event_store::sql_event_store;
 
 impl rusqlite::ToSql for SqlValue {
@@ -26,8 +26,17 @@ sql_event_store!(
     rusqlite,
     rusqlite::OptionalExtension,
     read: run,
-    write: run
+    write: run,
+    tags: TagLayout::Rows,
+    read_tags: read_tags
 );
+
+/// Reads the tags of an event row: JSON in its ninth column.
+fn read_tags(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<Vec<(String, String)>, StoreError>> {
+    Ok(decode_tags(&row.get::<_, String>(8)?))
+}
 
 /// The value of `PRAGMA auto_vacuum` for incremental vacuuming.
 const INCREMENTAL_VACUUM: i64 = 2;
@@ -35,7 +44,11 @@ const INCREMENTAL_VACUUM: i64 = 2;
 impl SqliteStore {
     /// Inserts events (distinct within the batch) and their tags in one
     /// transaction; returns how many were not stored yet.
-    async fn insert_rows(&self, rows: Vec<EventRow>) -> Result<u64, StoreError> {
+    async fn insert_rows(&self, events: Vec<&StoredEvent>) -> Result<u64, StoreError> {
+        let rows = events
+            .into_iter()
+            .map(EventRow::new)
+            .collect::<Result<Vec<_>, _>>()?;
         self.run(move |connection| {
             let transaction = connection.transaction().map_err(unavailable)?;
             let mut inserted = 0;
@@ -66,7 +79,7 @@ impl SqliteStore {
                             row.hash,
                             row.grouping_config,
                             row.payload,
-                            row.tags_json,
+                            encode_tags(&row.tags),
                         ])
                         .map_err(unavailable)?;
                     if new == 0 {
