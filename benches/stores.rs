@@ -157,7 +157,7 @@ async fn bench_pair(pair: &Pair, total_events: usize, total_issues: usize) -> Re
         let timestamp =
             Timestamp::from_unix_seconds(1_700_000_000.0 + index as f64).context("timestamp")?;
         let event = issue_event(index, timestamp);
-        issues.push(pair.metadata.record_issue_event(&event).await?.id);
+        issues.push(pair.metadata.record_issue_event(&event).await?.issue.id);
         last_seen.push(timestamp);
     }
     let issue_rate = total_issues as f64 / started.elapsed().as_secs_f64();
@@ -203,7 +203,8 @@ async fn bench_pair(pair: &Pair, total_events: usize, total_issues: usize) -> Re
         filed.push(
             pair.metadata
                 .record_issue_event(&issue_event(index, seen))
-                .await?,
+                .await?
+                .issue,
         );
     }
 

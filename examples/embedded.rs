@@ -40,7 +40,8 @@ async fn main() -> anyhow::Result<()> {
     let grouping = prepare_and_group(&mut event, &config);
     let issue = metadata
         .record_issue_event(&IssueEvent::new(project.id, &event, &grouping, received))
-        .await?;
+        .await?
+        .issue;
     let stored = StoredEvent::new(project.id, issue.id, &event, &grouping, received)?;
     events.insert_events(&[stored]).await?;
     println!("{}", grouping.explain());

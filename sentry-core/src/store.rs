@@ -36,7 +36,8 @@ pub use self::monitors::{
 pub use self::releases::{Deploy, NewDeploy, Release, ReleaseQuery, ReleaseUpdate};
 pub use self::teams::Team;
 pub use self::triage::{
-    IssueStatusChange, IssueSubstatus, StatusDetails, ignore_expired, status_after_event,
+    FiledEvent, IssueChange, IssueStatusChange, IssueSubstatus, StatusDetails, ignore_expired,
+    status_after_event,
 };
 pub use self::users::{NewUser, OrgMember, OrgMembership, OrgRole, User, WebSession, email_key};
 use crate::grouping::{Grouping, GroupingHash};
@@ -664,11 +665,11 @@ pub trait MetadataStore: Send + Sync {
     /// Files an event under the issue of the first of its hashes that names
     /// one, creating the issue if none does, attaches the event's other
     /// hashes to it, and updates its counters; returns the issue after the
-    /// update.
+    /// update and what the event did to it (created, reopened or counted).
     fn record_issue_event(
         &self,
         event: &IssueEvent,
-    ) -> impl Future<Output = Result<Issue, StoreError>> + Send;
+    ) -> impl Future<Output = Result<FiledEvent, StoreError>> + Send;
 
     /// Returns an issue by id.
     fn issue(&self, id: IssueId) -> impl Future<Output = Result<Option<Issue>, StoreError>> + Send;

@@ -23,9 +23,11 @@ use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
+use crate::alerts::Alerts;
+use crate::alerts::delivery::Deliverer;
 use crate::config::{
-    CleanupConfig, Config, IngestOptions, KeptItemType, LimitOptions, Options, ServeConfig,
-    ServeOptions, StoreConfig,
+    AlertOptions, CleanupConfig, Config, IngestOptions, KeptItemType, LimitOptions, Options,
+    ServeConfig, ServeOptions, StoreConfig,
 };
 use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
@@ -92,6 +94,7 @@ impl StoreArgs {
             serve: ServeOptions::default(),
             limits: LimitOptions::default(),
             ingest: IngestOptions::default(),
+            alerts: AlertOptions::default(),
         }
     }
 }
@@ -168,6 +171,11 @@ pub struct ServeArgs {
     /// answers 429 with Retry-After (default: 1 GiB).
     #[arg(long, env = "SENTRY_MAX_SPOOL_BACKLOG", value_name = "BYTES")]
     pub max_spool_backlog: Option<u64>,
+    /// The SMTP server alert emails go through, as `smtp://HOST:PORT`,
+    /// `smtp://HOST:PORT?tls=required` or `smtps://USER:PASSWORD@HOST:PORT`
+    /// (default: none, no email).
+    #[arg(long, env = "SENTRY_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -229,6 +237,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut command_line = cli.stores.options();
     if let Command::Serve(args) = &command {
         command_line.serve = args.options();
+        command_line.alerts.smtp_url = args.smtp_url.clone();
     }
     let config = Config::resolve(command_line, file);
     let stores = config.stores;
@@ -388,6 +397,14 @@ async fn serve(
     } = open_stores(stores).await?;
     let (spool, spooled) = Spool::open(&config.spool)
         .with_context(|| format!("opening the spool in {}", config.spool.dir.display()))?;
+    let public_url = public_url.trim_end_matches('/').to_owned();
+    let deliverer = Deliverer::new(&config.alerts).context("preparing alert delivery")?;
+    let (alerts, alert_engine) = Alerts::start(
+        metadata.clone(),
+        events.clone(),
+        Arc::new(deliverer),
+        public_url.clone(),
+    );
     let state = AppState {
         metadata,
         events,
@@ -407,7 +424,8 @@ async fn serve(
         origins: Arc::default(),
         outcomes: Arc::default(),
         rate_limits: Arc::default(),
-        public_url: public_url.trim_end_matches('/').to_owned(),
+        alerts,
+        public_url,
     };
     let worker = tokio::spawn(crate::ingest::worker::run(state.clone(), spooled));
     let outcomes = tokio::spawn(crate::outcomes::run_periodically(
@@ -444,6 +462,7 @@ async fn serve(
         .context("serving");
     // What the worker has not processed stays in the spool for the next start.
     worker.abort();
+    alert_engine.abort();
     ignore_expiry.abort();
     outcomes.abort();
     if let Err(error) = state_outcomes.flush(&metadata_for_outcomes).await {

@@ -36,6 +36,13 @@
 //!
 //! [ingest]
 //! store_items = ["transaction", "log"]       # kept as they came; default: none (dropped, counted)
+//!
+//! [alerts]                                   # see docs/alerts.md
+//! smtp_url = "smtp://mail.example.com:587?tls=required"  # default: none (no email); also SENTRY_SMTP_URL
+//! email_from = "sentry@example.com"          # default: sentry@localhost
+//! delivery_attempts = 5                      # tries of each message
+//! retry_delay = 2                            # seconds before the first retry; doubles after each
+//! delivery_timeout = 10                      # seconds one try may take
 //! ```
 //!
 //! Every key is optional, and an unknown key is an error, so a misspelt
@@ -51,6 +58,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::alerts::delivery::DeliveryConfig;
 use crate::spool::SpoolOptions;
 
 /// The data directory when none is given.
@@ -94,6 +102,52 @@ pub struct Options {
     /// What ingest keeps: the `[ingest]` table of the file.
     #[serde(default)]
     pub ingest: IngestOptions,
+    /// How alerts are sent: the `[alerts]` table of the file.
+    #[serde(default)]
+    pub alerts: AlertOptions,
+}
+
+/// The `[alerts]` table of the file.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertOptions {
+    /// The SMTP server alert emails go through.
+    pub smtp_url: Option<String>,
+    /// The sender of alert emails.
+    pub email_from: Option<String>,
+    /// How many times an alert message is tried.
+    pub delivery_attempts: Option<u32>,
+    /// Seconds before the first retry of an alert message.
+    pub retry_delay: Option<u64>,
+    /// Seconds one try may take.
+    pub delivery_timeout: Option<u64>,
+}
+
+impl AlertOptions {
+    fn or(self, fallback: Self) -> Self {
+        Self {
+            smtp_url: self.smtp_url.or(fallback.smtp_url),
+            email_from: self.email_from.or(fallback.email_from),
+            delivery_attempts: self.delivery_attempts.or(fallback.delivery_attempts),
+            retry_delay: self.retry_delay.or(fallback.retry_delay),
+            delivery_timeout: self.delivery_timeout.or(fallback.delivery_timeout),
+        }
+    }
+
+    fn resolve(self) -> DeliveryConfig {
+        let default = DeliveryConfig::default();
+        DeliveryConfig {
+            smtp_url: self.smtp_url.filter(|url| !url.is_empty()),
+            email_from: self.email_from.unwrap_or(default.email_from),
+            attempts: self.delivery_attempts.unwrap_or(default.attempts).max(1),
+            retry_delay: self
+                .retry_delay
+                .map_or(default.retry_delay, Duration::from_secs),
+            timeout: self
+                .delivery_timeout
+                .map_or(default.timeout, Duration::from_secs),
+        }
+    }
 }
 
 /// The item types this server does not process, which it stores as they
@@ -236,6 +290,7 @@ impl Options {
             ingest: IngestOptions {
                 store_items: self.ingest.store_items.or(fallback.ingest.store_items),
             },
+            alerts: self.alerts.or(fallback.alerts),
         }
     }
 }
@@ -289,6 +344,7 @@ impl Config {
                 },
                 limits: options.limits.resolve(),
                 store_items: options.ingest.store_items.unwrap_or_default(),
+                alerts: options.alerts.resolve(),
             },
             cleanup: CleanupConfig {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
@@ -381,6 +437,8 @@ pub struct ServeConfig {
     pub limits: IngestLimits,
     /// Item types stored as they came instead of dropped.
     pub store_items: Vec<KeptItemType>,
+    /// How alert messages are sent.
+    pub alerts: DeliveryConfig,
 }
 
 macro_rules! ingest_limits {
@@ -513,6 +571,7 @@ mod tests {
                 },
                 limits: IngestLimits::default(),
                 store_items: Vec::new(),
+                alerts: DeliveryConfig::default(),
             }
         );
         assert_eq!(config.serve.limits.max_event_size, 1024 * 1024);
@@ -538,6 +597,13 @@ mod tests {
 
             [ingest]
             store_items = ["log"]
+
+            [alerts]
+            smtp_url = "smtp://mail.test:25"
+            email_from = "alerts@example.com"
+            delivery_attempts = 3
+            retry_delay = 1
+            delivery_timeout = 4
             "#,
         )
         .unwrap();
@@ -567,6 +633,13 @@ mod tests {
                     ..IngestLimits::default()
                 },
                 store_items: vec![KeptItemType::Log],
+                alerts: DeliveryConfig {
+                    smtp_url: Some("smtp://mail.test:25".to_owned()),
+                    email_from: "alerts@example.com".to_owned(),
+                    attempts: 3,
+                    retry_delay: Duration::from_secs(1),
+                    timeout: Duration::from_secs(4),
+                },
             }
         );
     }

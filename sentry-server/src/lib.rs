@@ -31,6 +31,7 @@
 //!
 //! Errors become JSON `{"detail": ...}` answers in one place, [`error`].
 
+pub mod alerts;
 pub mod auth;
 pub mod cleanup;
 pub mod cli;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sentry_core::envelope::ItemType;
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
+use crate::alerts::Alerts;
 use crate::config::IngestLimits;
 use crate::grouping_configs::GroupingConfigs;
 use crate::ingest::memory::MemoryBudget;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub outcomes: Arc<Outcomes>,
     /// Each project's and key's rate limits.
     pub rate_limits: Arc<RateLimiter>,
+    /// Where stored events are signalled for alert rules.
+    pub alerts: Alerts,
     /// The URL clients reach this server at, without a trailing slash; used
     /// in DSNs, permalinks and pagination links.
     pub public_url: String,

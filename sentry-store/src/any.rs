@@ -6,11 +6,11 @@ use std::time::Duration;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment,
-    EventCounts, EventCursor, EventFilter, EventPick, EventStore, Issue, IssueCounts, IssueEvent,
-    IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings, NewDeploy,
-    NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project, ProjectUpdate,
-    Release, ReleaseQuery, ReleaseUpdate, SeriesBucket, StoreError, StoreErrorKind, StoredEvent,
-    TagFacet, Team, User, WebSession,
+    EventCounts, EventCursor, EventFilter, EventPick, EventStore, FiledEvent, Issue, IssueCounts,
+    IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings,
+    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project,
+    ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, SeriesBucket, StoreError, StoreErrorKind,
+    StoredEvent, TagFacet, Team, User, WebSession,
 };
 use sentry_core::{
     CheckInId, EventId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId,
@@ -213,7 +213,7 @@ impl MetadataStore for AnyMetadataStore {
         dispatch!(self, s => s.org_tokens(org_id))
     }
 
-    async fn record_issue_event(&self, event: &IssueEvent) -> Result<Issue, StoreError> {
+    async fn record_issue_event(&self, event: &IssueEvent) -> Result<FiledEvent, StoreError> {
         dispatch!(self, s => s.record_issue_event(event))
     }
 

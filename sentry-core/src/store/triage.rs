@@ -66,6 +66,44 @@ pub struct StatusDetails {
     pub resolved_in_release: Option<String>,
 }
 
+/// What filing an event did to its issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueChange {
+    /// The event created the issue.
+    Created,
+    /// The event reopened a resolved or ignored issue, for this reason
+    /// ([`IssueSubstatus::Regressed`] or [`IssueSubstatus::Escalating`]).
+    Reopened(IssueSubstatus),
+    /// The event was counted on an issue that keeps its status.
+    Counted,
+}
+
+/// An event filed under its issue: the issue after the update, and what
+/// the event did to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiledEvent {
+    /// The issue, with the event counted.
+    pub issue: Issue,
+    /// What the event did to it.
+    pub change: IssueChange,
+}
+
+impl FiledEvent {
+    /// Describes the filing of an event: `created` when the event made the
+    /// issue, else the status change it caused, if any.
+    pub fn new(issue: Issue, created: bool, status_change: Option<&IssueStatusChange>) -> Self {
+        let change = if created {
+            IssueChange::Created
+        } else {
+            match status_change.and_then(|change| change.substatus) {
+                Some(substatus) => IssueChange::Reopened(substatus),
+                None => IssueChange::Counted,
+            }
+        };
+        Self { issue, change }
+    }
+}
+
 /// A change of an issue's status, with its reason and end conditions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssueStatusChange {

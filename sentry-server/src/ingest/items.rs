@@ -33,6 +33,7 @@ use sentry_core::{CheckInId, Envelope, Event, EventId, IssueId, ProjectId};
 
 use super::client::{self, ClientIp};
 use super::worker::retry;
+use crate::alerts::IssueSignal;
 use crate::spool::{Kind, Spooled, Submission};
 use crate::state::AppState;
 
@@ -53,6 +54,8 @@ pub struct Batch {
     session_items: HashMap<ProjectId, u64>,
     /// Items kept as they came, with their category and record count.
     raw_items: Vec<(&'static str, u64, RawItem)>,
+    /// What each event did to its issue, for the alert rules.
+    signals: Vec<IssueSignal>,
 }
 
 impl Batch {
@@ -226,17 +229,24 @@ impl Batch {
             }
         })
         .await;
-        let Some(issue) = filed_issue else {
+        let Some(filed) = filed_issue else {
             tracing::warn!(%event_id, %project_id, "dropping an event of a deleted project");
             state
                 .outcomes
                 .record(project_id, "error", Outcome::Invalid, "project_id", 1);
             return;
         };
-        match StoredEvent::new(project_id, issue.id, &event, &grouping, config.received) {
+        let issue_id = filed.issue.id;
+        match StoredEvent::new(project_id, issue_id, &event, &grouping, config.received) {
             Ok(stored) => {
-                self.issues.insert((project_id, event_id), issue.id);
+                self.issues.insert((project_id, event_id), issue_id);
                 self.events.push(stored);
+                self.signals.push(IssueSignal {
+                    issue: filed.issue,
+                    change: filed.change,
+                    event_id,
+                    environment: event.environment.clone(),
+                });
             }
             Err(error) => {
                 tracing::warn!(%error, %event_id, "dropping an event that does not serialize");
@@ -327,6 +337,9 @@ impl Batch {
                 state.metadata.link_user_reports(&links)
             })
             .await;
+            // Only once the events are stored, so that a message's link
+            // finds them.
+            state.alerts.submit(std::mem::take(&mut self.signals));
         }
         for attachment in &self.attachments {
             let inserted = retry("record an attachment", || async {

@@ -1,5 +1,6 @@
 //! Every HTTP path the server answers, on one screen.
 
+pub mod alert_rules;
 pub mod api_tokens;
 pub mod attachments;
 pub mod cron;
@@ -113,6 +114,16 @@ fn web_api() -> Router<AppState> {
         .route(
             "/api/0/projects/{org}/{project}/keys/{key_id}/",
             get(project_keys::get_key).put(project_keys::update_key),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/rules/",
+            get(alert_rules::list_rules).post(alert_rules::create_rule),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/rules/{rule_id}/",
+            get(alert_rules::get_rule)
+                .put(alert_rules::update_rule)
+                .delete(alert_rules::delete_rule),
         )
         .route(
             "/api/0/api-tokens/",

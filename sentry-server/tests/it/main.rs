@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests may unwrap")]
 
+mod alerts;
 mod api;
 mod bad_input;
 mod cleanup;

@@ -14,8 +14,8 @@
 use deadpool_postgres::{GenericClient, Object, Transaction};
 use sentry_core::protocol::{Level, Timestamp};
 use sentry_core::store::{
-    Issue, IssueEvent, IssueQuery, IssueSort, IssueStatus, IssueStatusChange, IssueSubstatus, Page,
-    StatusDetails, status_after_event,
+    FiledEvent, Issue, IssueEvent, IssueQuery, IssueSort, IssueStatus, IssueStatusChange,
+    IssueSubstatus, Page, StatusDetails, status_after_event,
 };
 use sentry_core::{IssueId, ProjectId};
 use tokio_postgres::{IsolationLevel, Row};
@@ -314,7 +314,7 @@ impl<'a> Filing<'a> {
 
 /// Files an event under its issue, creating the issue if needed, in one
 /// transaction; runs it again after a serialization failure or deadlock.
-pub(super) async fn record(client: &mut Object, event: &IssueEvent) -> Result<Issue, PgError> {
+pub(super) async fn record(client: &mut Object, event: &IssueEvent) -> Result<FiledEvent, PgError> {
     let filing = Filing::new(event)?;
     let mut attempt = 1;
     loop {
@@ -328,13 +328,13 @@ pub(super) async fn record(client: &mut Object, event: &IssueEvent) -> Result<Is
     }
 }
 
-async fn record_once(client: &mut Object, filing: &Filing<'_>) -> Result<Issue, PgError> {
+async fn record_once(client: &mut Object, filing: &Filing<'_>) -> Result<FiledEvent, PgError> {
     let mut transaction = client
         .build_transaction()
         .isolation_level(IsolationLevel::ReadCommitted)
         .start()
         .await?;
-    let issue_id = file(&mut transaction, filing).await?;
+    let (issue_id, created) = file(&mut transaction, filing).await?;
     if let Some(user) = &filing.event.user {
         sql::execute(&transaction, ADD_USER, &[&issue_id, user]).await?;
     }
@@ -342,26 +342,30 @@ async fn record_once(client: &mut Object, filing: &Filing<'_>) -> Result<Issue, 
         .await?
         .ok_or(PgError::Vanished("issue"))?;
     let event = filing.event;
-    if let Some(change) = status_after_event(&issue, event.received, event.release.as_deref()) {
-        issue = set_status(&transaction, issue_id, &change)
+    let change = status_after_event(&issue, event.received, event.release.as_deref());
+    if let Some(change) = &change {
+        issue = set_status(&transaction, issue_id, change)
             .await?
             .ok_or(PgError::Vanished("issue"))?;
     }
     transaction.commit().await?;
-    Ok(issue)
+    Ok(FiledEvent::new(issue, created, change.as_ref()))
 }
 
 /// Counts the event on the issue its hashes name, or on a new issue;
-/// returns the issue's id.
-async fn file(transaction: &mut Transaction<'_>, filing: &Filing<'_>) -> Result<i64, PgError> {
+/// returns the issue's id and whether it is new.
+async fn file(
+    transaction: &mut Transaction<'_>,
+    filing: &Filing<'_>,
+) -> Result<(i64, bool), PgError> {
     for _ in 0..CLAIM_ATTEMPTS {
         if let Some(issue_id) = find(transaction, filing).await? {
             update(transaction, issue_id, filing).await?;
-            return Ok(issue_id);
+            return Ok((issue_id, false));
         }
         if let Some(issue_id) = claim(transaction, filing).await? {
             insert(transaction, issue_id, filing).await?;
-            return Ok(issue_id);
+            return Ok((issue_id, true));
         }
     }
     Err(PgError::Contended(CLAIM_ATTEMPTS))

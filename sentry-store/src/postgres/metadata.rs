@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment, Issue,
-    IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings,
-    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project,
-    ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, Team, User, WebSession,
+    AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment,
+    FiledEvent, Issue, IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore,
+    Monitor, MonitorSettings, NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization,
+    Page, Project, ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, Team, User,
+    WebSession,
 };
 use sentry_core::{
     CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
@@ -238,7 +239,7 @@ impl MetadataStore for PostgresStore {
         Ok(rows(&found, token_row)?)
     }
 
-    async fn record_issue_event(&self, event: &IssueEvent) -> Result<Issue, StoreError> {
+    async fn record_issue_event(&self, event: &IssueEvent) -> Result<FiledEvent, StoreError> {
         let mut client = self.client().await?;
         Ok(issues::record(&mut client, event).await?)
     }

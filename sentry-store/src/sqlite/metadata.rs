@@ -6,11 +6,11 @@ use std::time::Duration;
 use rusqlite::{OptionalExtension, Row, params};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment, Issue,
-    IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore, Monitor, MonitorSettings,
-    NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization, Page, Project,
-    ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, StoreErrorKind, Team, User,
-    WebSession, status_after_event,
+    AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment,
+    FiledEvent, Issue, IssueEvent, IssueQuery, IssueStatusChange, KeyRecord, MetadataStore,
+    Monitor, MonitorSettings, NewDeploy, NewUser, OrgMember, OrgMembership, OrgRole, Organization,
+    Page, Project, ProjectUpdate, Release, ReleaseQuery, ReleaseUpdate, StoreError, StoreErrorKind,
+    Team, User, WebSession, status_after_event,
 };
 use sentry_core::{
     CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
@@ -237,7 +237,7 @@ impl MetadataStore for SqliteStore {
         .await
     }
 
-    async fn record_issue_event(&self, event: &IssueEvent) -> Result<Issue, StoreError> {
+    async fn record_issue_event(&self, event: &IssueEvent) -> Result<FiledEvent, StoreError> {
         let event = event.clone();
         self.run(move |connection| {
             let metadata = serde_json::to_string(&event.metadata).map_err(corrupt)?;
@@ -331,13 +331,14 @@ impl MetadataStore for SqliteStore {
             }
             let mut issue = issues::select(&transaction, issue_id)?
                 .ok_or_else(|| corrupt("issue vanished during update"))?;
-            if let Some(change) = status_after_event(&issue, event.received, event.release.as_deref()) {
-                issues::set_status(&transaction, issue_id, &change)?;
+            let change = status_after_event(&issue, event.received, event.release.as_deref());
+            if let Some(change) = &change {
+                issues::set_status(&transaction, issue_id, change)?;
                 issue = issues::select(&transaction, issue_id)?
                     .ok_or_else(|| corrupt("issue vanished during update"))?;
             }
             transaction.commit().map_err(unavailable)?;
-            Ok(issue)
+            Ok(FiledEvent::new(issue, existing.is_none(), change.as_ref()))
         })
         .await
     }

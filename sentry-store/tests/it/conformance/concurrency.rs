@@ -34,12 +34,12 @@ async fn concurrent_recording_is_exact(handles: &[AnyMetadataStore]) {
                     let seconds = (task * EVENTS + index) as f64;
                     let user = format!("id:{task}");
                     let event = issue_event(project_id, "contended", seconds, Some(&user));
-                    ids.push(metadata.record_issue_event(&event).await.unwrap().id);
+                    ids.push(metadata.record_issue_event(&event).await.unwrap().issue.id);
                 }
                 for round in 0..NEW_ISSUES {
                     let hash = format!("new-{round}");
                     let event = issue_event(project_id, &hash, round as f64, None);
-                    ids.push(metadata.record_issue_event(&event).await.unwrap().id);
+                    ids.push(metadata.record_issue_event(&event).await.unwrap().issue.id);
                 }
                 ids
             })

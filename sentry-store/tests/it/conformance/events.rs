@@ -16,7 +16,8 @@ async fn project_and_issue(stores: &Stores) -> (ProjectId, IssueId) {
         .metadata
         .record_issue_event(&issue_event(project_id, "e", 1.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     (project_id, issue.id)
 }
 
@@ -196,6 +197,7 @@ pub async fn filters_events_by_issue_time_and_tags(stores: &Stores) {
         .record_issue_event(&issue_event(project_id, "other", 1.0, None))
         .await
         .unwrap()
+        .issue
         .id;
     let a = stored_event(
         project_id,
@@ -338,6 +340,7 @@ pub async fn counts_events_users_and_issues(stores: &Stores) {
         .record_issue_event(&issue_event(project_id, "other", 1.0, None))
         .await
         .unwrap()
+        .issue
         .id;
     let events = [
         stored_event(project_id, first_issue, 10.0, &[("user", "id:1")]),

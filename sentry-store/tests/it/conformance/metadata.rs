@@ -42,12 +42,14 @@ pub async fn same_hash_joins_existing_issue(stores: &Stores) {
         .metadata
         .record_issue_event(&issue_event(project_id, "a", 100.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     let second = stores
         .metadata
         .record_issue_event(&issue_event(project_id, "a", 50.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     assert_eq!(first.id, second.id);
     assert_eq!(second.times_seen, 2);
     assert_eq!(second.first_seen.as_unix_seconds(), 50.0);
@@ -60,20 +62,31 @@ pub async fn same_hash_joins_existing_issue(stores: &Stores) {
         title: "Newer title".to_owned(),
         ..issue_event(project_id, "a", 200.0, None)
     };
-    let third = stores.metadata.record_issue_event(&newer).await.unwrap();
+    let third = stores
+        .metadata
+        .record_issue_event(&newer)
+        .await
+        .unwrap()
+        .issue;
     assert_eq!(third.title, "Newer title", "title follows the latest event");
     let other = stores
         .metadata
         .record_issue_event(&issue_event(project_id, "b", 10.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     assert_ne!(other.id, first.id);
     assert_eq!(other.short_number, first.short_number + 1);
     let older = IssueEvent {
         title: "Older title".to_owned(),
         ..issue_event(project_id, "a", 1.0, None)
     };
-    let fourth = stores.metadata.record_issue_event(&older).await.unwrap();
+    let fourth = stores
+        .metadata
+        .record_issue_event(&older)
+        .await
+        .unwrap()
+        .issue;
     assert_eq!(
         fourth.title, "Newer title",
         "an older event does not change the title"
@@ -109,12 +122,14 @@ pub async fn projects_never_share_issues(stores: &Stores) {
         .metadata
         .record_issue_event(&issue_event(a, "same", 1.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     let in_b = stores
         .metadata
         .record_issue_event(&issue_event(b, "same", 1.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     assert_ne!(in_a.id, in_b.id);
     assert_eq!(in_b.times_seen, 1);
 }
@@ -156,12 +171,14 @@ pub async fn filters_by_status_and_text(stores: &Stores) {
         .metadata
         .record_issue_event(&issue_event(project_id, "needle_1", 1.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     let resolved = stores
         .metadata
         .record_issue_event(&issue_event(project_id, "hay", 2.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     stores
         .metadata
         .set_issue_status(resolved.id, &IssueStatusChange::to(IssueStatus::Resolved))
@@ -210,7 +227,8 @@ pub async fn new_event_reopens_resolved_issue(stores: &Stores) {
         .metadata
         .record_issue_event(&issue_event(project_id, "r", 1.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     let resolved = stores
         .metadata
         .set_issue_status(issue.id, &IssueStatusChange::to(IssueStatus::Resolved))
@@ -222,7 +240,8 @@ pub async fn new_event_reopens_resolved_issue(stores: &Stores) {
         .metadata
         .record_issue_event(&issue_event(project_id, "r", 2.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     assert_eq!(again.status, IssueStatus::Unresolved);
     assert_eq!(
         stores
@@ -281,13 +300,23 @@ pub async fn secondary_hashes_find_the_issue(stores: &Stores) {
         hashes: vec![hash("app-1"), hash("system")],
         ..issue_event(project_id, "ignored", 1.0, None)
     };
-    let issue = stores.metadata.record_issue_event(&first).await.unwrap();
+    let issue = stores
+        .metadata
+        .record_issue_event(&first)
+        .await
+        .unwrap()
+        .issue;
     // A later event whose primary hash is new but whose system hash is known joins it.
     let second = IssueEvent {
         hashes: vec![hash("app-2"), hash("system")],
         ..issue_event(project_id, "ignored", 2.0, None)
     };
-    let joined = stores.metadata.record_issue_event(&second).await.unwrap();
+    let joined = stores
+        .metadata
+        .record_issue_event(&second)
+        .await
+        .unwrap()
+        .issue;
     assert_eq!(joined.id, issue.id);
     assert_eq!(joined.times_seen, 2);
     // And its new hash now names the issue too.
@@ -296,7 +325,13 @@ pub async fn secondary_hashes_find_the_issue(stores: &Stores) {
         ..issue_event(project_id, "ignored", 3.0, None)
     };
     assert_eq!(
-        stores.metadata.record_issue_event(&third).await.unwrap().id,
+        stores
+            .metadata
+            .record_issue_event(&third)
+            .await
+            .unwrap()
+            .issue
+            .id,
         issue.id
     );
 }
@@ -351,7 +386,15 @@ pub async fn restricts_the_list_to_given_issues(stores: &Stores) {
     let mut ids = Vec::new();
     for (index, hash) in ["a", "b", "c"].into_iter().enumerate() {
         let event = issue_event(project_id, hash, index as f64, None);
-        ids.push(stores.metadata.record_issue_event(&event).await.unwrap().id);
+        ids.push(
+            stores
+                .metadata
+                .record_issue_event(&event)
+                .await
+                .unwrap()
+                .issue
+                .id,
+        );
     }
     let list = |only: Option<Vec<IssueId>>| IssueQuery {
         project_ids: vec![project_id],
@@ -380,7 +423,8 @@ pub async fn restricts_the_list_to_given_issues(stores: &Stores) {
         .metadata
         .record_issue_event(&issue_event(other_project, "a", 1.0, None))
         .await
-        .unwrap();
+        .unwrap()
+        .issue;
     let crossed = stores
         .metadata
         .list_issues(&list(Some(vec![other.id])))

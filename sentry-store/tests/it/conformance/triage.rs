@@ -4,8 +4,8 @@
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    CountRange, IssueEvent, IssueQuery, IssueSort, IssueStatus, IssueStatusChange, IssueSubstatus,
-    MetadataStore, ProjectUpdate, StatusDetails, StoreErrorKind, TimeRange,
+    CountRange, IssueChange, IssueEvent, IssueQuery, IssueSort, IssueStatus, IssueStatusChange,
+    IssueSubstatus, MetadataStore, ProjectUpdate, StatusDetails, StoreErrorKind, TimeRange,
 };
 use sentry_core::{IssueId, ProjectId};
 
@@ -20,21 +20,53 @@ fn ignored(details: StatusDetails) -> IssueStatusChange {
 }
 
 async fn record(stores: &Stores, event: &IssueEvent) -> sentry_core::store::Issue {
-    stores.metadata.record_issue_event(event).await.unwrap()
+    stores
+        .metadata
+        .record_issue_event(event)
+        .await
+        .unwrap()
+        .issue
 }
 
 pub async fn a_resolved_issue_regresses_on_a_new_event(stores: &Stores) {
     let (_, project_id) = project(stores).await;
-    let issue = record(stores, &issue_event(project_id, "r", 1.0, None)).await;
+    let file = |seconds| issue_event(project_id, "r", seconds, None);
+    let first = stores
+        .metadata
+        .record_issue_event(&file(1.0))
+        .await
+        .unwrap();
+    assert_eq!(first.change, IssueChange::Created);
+    let issue = first.issue;
     stores
         .metadata
         .set_issue_status(issue.id, &IssueStatusChange::to(IssueStatus::Resolved))
         .await
         .unwrap();
-    let again = record(stores, &issue_event(project_id, "r", 2.0, None)).await;
+    let regressed = stores
+        .metadata
+        .record_issue_event(&file(2.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        regressed.change,
+        IssueChange::Reopened(IssueSubstatus::Regressed),
+        "the event that reopens the issue says so"
+    );
+    let again = regressed.issue;
     assert_eq!(again.status, IssueStatus::Unresolved);
     assert_eq!(again.substatus, Some(IssueSubstatus::Regressed));
     assert_eq!(stores.metadata.issue(issue.id).await.unwrap(), Some(again));
+    let later = stores
+        .metadata
+        .record_issue_event(&file(3.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        later.change,
+        IssueChange::Counted,
+        "only the first event reopens"
+    );
 }
 
 pub async fn resolved_in_next_release_keeps_events_of_the_current_one(stores: &Stores) {
