@@ -1040,6 +1040,13 @@ pub trait MetadataStore: Send + Sync {
         limit: u64,
     ) -> impl Future<Output = Result<Vec<CheckIn>, StoreError>> + Send;
 
+    /// Returns the check-ins still in progress of every active monitor,
+    /// oldest first; at most `limit`.
+    fn checkins_in_progress(
+        &self,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<CheckIn>, StoreError>> + Send;
+
     // Alert rules.
 
     /// Creates an alert rule of a project (now), never fired.

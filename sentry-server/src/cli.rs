@@ -39,7 +39,8 @@ use crate::state::AppState;
 pub struct Cli {
     /// TOML configuration file: `data_dir`, `metadata_url`, `events_url`,
     /// `blobs_url`, `blob_grace_period` and a `[serve]` table with `bind`,
-    /// `public_url`, `cleanup_interval`, `max_spool_backlog`. The command line and the
+    /// `public_url`, `cleanup_interval`, `monitor_check_interval`, `max_spool_backlog`,
+    /// and `[limits]`, `[ingest]` and `[alerts]` tables. The command line and the
     /// environment beat it.
     #[arg(long, global = true, env = "SENTRY_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -167,6 +168,10 @@ pub struct ServeArgs {
     /// off (then run `sentry-server cleanup` from cron).
     #[arg(long, env = "SENTRY_CLEANUP_INTERVAL")]
     pub cleanup_interval: Option<u64>,
+    /// Seconds between checks for missed and timed-out cron check-ins
+    /// (default: 10); 0 turns them off.
+    #[arg(long, env = "SENTRY_MONITOR_CHECK_INTERVAL")]
+    pub monitor_check_interval: Option<u64>,
     /// Bytes of accepted requests waiting for processing past which ingest
     /// answers 429 with Retry-After (default: 1 GiB).
     #[arg(long, env = "SENTRY_MAX_SPOOL_BACKLOG", value_name = "BYTES")]
@@ -193,6 +198,7 @@ impl ServeArgs {
             bind: self.bind,
             public_url: self.public_url.clone(),
             cleanup_interval: self.cleanup_interval,
+            monitor_check_interval: self.monitor_check_interval,
             max_spool_backlog: self.max_spool_backlog,
         }
     }
@@ -449,6 +455,12 @@ async fn serve(
             cleanup_config,
         ))
     });
+    let monitor_checks = config.monitor_check_interval.map(|interval| {
+        tokio::spawn(crate::monitors::watch::run_periodically(
+            state.clone(),
+            interval,
+        ))
+    });
     let ignore_expiry = tokio::spawn(crate::ignore_expiry::run_periodically(
         state.metadata.clone(),
         crate::ignore_expiry::EXPIRY_INTERVAL,
@@ -470,6 +482,9 @@ async fn serve(
     }
     if let Some(cleanup) = cleanup {
         cleanup.abort();
+    }
+    if let Some(monitor_checks) = monitor_checks {
+        monitor_checks.abort();
     }
     served?;
     tracing::info!("stopped");

@@ -21,6 +21,7 @@
 //! bind = "0.0.0.0:9000"                      # default: 127.0.0.1:9000
 //! public_url = "https://sentry.example.com"  # default: http://BIND
 //! cleanup_interval = 3600                    # seconds; 0 turns cleanups off
+//! monitor_check_interval = 10               # seconds between checks for missed cron check-ins; 0: none
 //! max_spool_backlog = 1073741824             # bytes spooled but not processed before 429s
 //!
 //! [limits]                                   # Relay's defaults; see docs/ingest.md
@@ -69,6 +70,9 @@ pub const DEFAULT_BIND: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::
 
 /// Seconds between retention cleanups when none is given.
 pub const DEFAULT_CLEANUP_INTERVAL_SECS: u64 = 3600;
+
+/// Seconds between checks of cron monitors when none is given.
+pub const DEFAULT_MONITOR_CHECK_INTERVAL_SECS: u64 = 10;
 
 /// The spool's folder in the data directory.
 pub const SPOOL_DIR: &str = "spool";
@@ -211,6 +215,8 @@ pub struct ServeOptions {
     pub public_url: Option<String>,
     /// Seconds between retention cleanups; 0 turns them off.
     pub cleanup_interval: Option<u64>,
+    /// Seconds between checks of cron monitors; 0 turns them off.
+    pub monitor_check_interval: Option<u64>,
     /// Bytes spooled but not yet processed past which ingest answers 429.
     pub max_spool_backlog: Option<u64>,
 }
@@ -281,6 +287,10 @@ impl Options {
                     .serve
                     .cleanup_interval
                     .or(fallback.serve.cleanup_interval),
+                monitor_check_interval: self
+                    .serve
+                    .monitor_check_interval
+                    .or(fallback.serve.monitor_check_interval),
                 max_spool_backlog: self
                     .serve
                     .max_spool_backlog
@@ -334,6 +344,11 @@ impl Config {
                 public_url: options.serve.public_url,
                 cleanup_interval: (cleanup_interval > 0)
                     .then(|| Duration::from_secs(cleanup_interval)),
+                monitor_check_interval: match options.serve.monitor_check_interval {
+                    None => Some(Duration::from_secs(DEFAULT_MONITOR_CHECK_INTERVAL_SECS)),
+                    Some(0) => None,
+                    Some(seconds) => Some(Duration::from_secs(seconds)),
+                },
                 spool: SpoolOptions {
                     dir: data_dir.join(SPOOL_DIR),
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
@@ -431,6 +446,8 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Time between retention cleanups; `None` when they are turned off.
     pub cleanup_interval: Option<Duration>,
+    /// Time between checks of cron monitors; `None` when they are turned off.
+    pub monitor_check_interval: Option<Duration>,
     /// Where accepted requests wait for processing, and how many bytes may.
     pub spool: SpoolOptions,
     /// The limits of ingest.
@@ -564,6 +581,7 @@ mod tests {
                 bind: address("127.0.0.1:9000"),
                 public_url: None,
                 cleanup_interval: Some(Duration::from_secs(3600)),
+                monitor_check_interval: Some(Duration::from_secs(10)),
                 spool: SpoolOptions {
                     dir: PathBuf::from("data/spool"),
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
@@ -589,6 +607,7 @@ mod tests {
             bind = "0.0.0.0:80"
             public_url = "https://sentry.example.com"
             cleanup_interval = 60
+            monitor_check_interval = 0
             max_spool_backlog = 1000
 
             [limits]
@@ -622,6 +641,7 @@ mod tests {
                 bind: address("0.0.0.0:80"),
                 public_url: Some("https://sentry.example.com".to_owned()),
                 cleanup_interval: Some(Duration::from_secs(60)),
+                monitor_check_interval: None,
                 spool: SpoolOptions {
                     dir: PathBuf::from("/srv/sentry/spool"),
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,

@@ -44,6 +44,7 @@ pub mod ingest;
 pub mod init;
 pub mod logging;
 pub mod metrics;
+pub mod monitors;
 pub mod outcomes;
 pub mod project_cache;
 pub mod routes;

@@ -511,6 +511,10 @@ impl MetadataStore for AnyMetadataStore {
         dispatch!(self, s => s.monitor_checkins(monitor_id, limit))
     }
 
+    async fn checkins_in_progress(&self, limit: u64) -> Result<Vec<CheckIn>, StoreError> {
+        dispatch!(self, s => s.checkins_in_progress(limit))
+    }
+
     async fn create_alert_rule(
         &self,
         project_id: ProjectId,

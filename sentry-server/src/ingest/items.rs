@@ -34,6 +34,8 @@ use sentry_core::{CheckInId, Envelope, Event, EventId, IssueId, ProjectId};
 use super::client::{self, ClientIp};
 use super::worker::retry;
 use crate::alerts::IssueSignal;
+use crate::monitors::failure::{self, Failure};
+use crate::monitors::schedule::MonitorConfig;
 use crate::spool::{Kind, Spooled, Submission};
 use crate::state::AppState;
 
@@ -557,12 +559,29 @@ async fn record_check_in(
         })
         .await;
     }
+    // The next check-in is due by the schedule, from this one.
+    let next_checkin_at = match MonitorConfig::from_json(&monitor.config) {
+        Ok(config) => config.next_after(received),
+        Err(error) => {
+            tracing::debug!(monitor = %monitor.slug, %error, "a monitor without a usable schedule");
+            None
+        }
+    };
     retry("mark a monitor checked in", || {
         state
             .metadata
-            .update_monitor_checkins(monitor.id, Some(received), monitor.next_checkin_at)
+            .update_monitor_checkins(monitor.id, Some(received), next_checkin_at)
     })
     .await;
+    if report.status == CheckInStatus::Error {
+        failure::raise(
+            state,
+            &monitor,
+            Failure::Error(check_in_id),
+            report.environment.as_deref(),
+        )
+        .await;
+    }
     state
         .outcomes
         .record(project_id, "monitor", Outcome::Accepted, "", 1);

@@ -152,6 +152,29 @@ pub async fn accept_event(
     Ok(event_id)
 }
 
+/// Spools an event the server makes itself (a cron monitor's failure),
+/// past rate limits, to be processed like any other.
+///
+/// # Errors
+///
+/// When the spool refuses it: full, or failing.
+pub(crate) async fn spool_server_event(
+    state: &AppState,
+    project_id: ProjectId,
+    event_id: EventId,
+    payload: Bytes,
+) -> Result<(), ApiError> {
+    spool(
+        state,
+        Kind::Event,
+        project_id,
+        Some(event_id),
+        payload,
+        ClientIp::default(),
+    )
+    .await
+}
+
 /// The outcome of items a request was refused with an error: too large,
 /// not JSON, a full spool (backpressure), or a failure of the server.
 /// Rate limits give their own reason.

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Backend, Init, TestServer, clients_dir, config_file, scripts_dir};
 
-const FIRST_SEEN: &str = "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition";
+pub const FIRST_SEEN: &str = "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition";
 const REGRESSION: &str = "sentry.rules.conditions.regression_event.RegressionEventCondition";
 const EVENT_FREQUENCY: &str = "sentry.rules.conditions.event_frequency.EventFrequencyCondition";
 const NOTIFY_SERVICE: &str = "sentry.rules.actions.notify_event_service.NotifyEventServiceAction";
@@ -26,11 +26,11 @@ const NOTIFY_EMAIL: &str = "sentry.mail.actions.NotifyEmailAction";
 /// Requests a local HTTP receiver got, by path: each with whether it was
 /// answered with success.
 #[derive(Default)]
-struct Received {
+pub struct Received {
     requests: BTreeMap<String, Vec<(Value, bool)>>,
 }
 
-type Shared = Arc<Mutex<Received>>;
+pub type Shared = Arc<Mutex<Received>>;
 
 /// Answers 200, except on paths starting with `fail-twice`, which answer
 /// 500 to their first two requests.
@@ -51,7 +51,7 @@ async fn receive(
 }
 
 /// Starts the receiver; returns its base URL and what it receives.
-async fn receiver() -> Result<(String, Shared)> {
+pub async fn receiver() -> Result<(String, Shared)> {
     let shared = Shared::default();
     let app = axum::Router::new()
         .route("/{path}", axum::routing::post(receive))
@@ -63,7 +63,7 @@ async fn receiver() -> Result<(String, Shared)> {
 }
 
 /// The bodies a path received, with whether each was answered with success.
-fn received(shared: &Shared, path: &str) -> Vec<(Value, bool)> {
+pub fn received(shared: &Shared, path: &str) -> Vec<(Value, bool)> {
     shared
         .lock()
         .unwrap()
@@ -74,10 +74,19 @@ fn received(shared: &Shared, path: &str) -> Vec<(Value, bool)> {
 }
 
 /// Polls until `check` holds, for up to 30 s.
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) -> Result<()> {
+async fn eventually(what: &str, check: impl FnMut() -> bool) -> Result<()> {
+    eventually_within(what, Duration::from_secs(30), check).await
+}
+
+/// Polls until `check` holds, for up to `limit`.
+pub async fn eventually_within(
+    what: &str,
+    limit: Duration,
+    mut check: impl FnMut() -> bool,
+) -> Result<()> {
     let started = Instant::now();
     while !check() {
-        if started.elapsed() > Duration::from_secs(30) {
+        if started.elapsed() > limit {
             bail!("timed out waiting for {what}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -156,11 +165,11 @@ fn send_events(init: &Init, mode: &str, count: usize) -> Result<()> {
     Ok(())
 }
 
-fn webhook(url: String) -> Value {
+pub fn webhook(url: String) -> Value {
     json!({"id": NOTIFY_SERVICE, "service": "webhooks", "url": url})
 }
 
-async fn create_rule(server: &TestServer, init: &Init, body: Value) -> Result<Value> {
+pub async fn create_rule(server: &TestServer, init: &Init, body: Value) -> Result<Value> {
     let path = format!("/api/0/projects/{}/{}/rules/", init.org, init.project);
     let (status, rule) = server
         .call(Method::POST, &init.token, &path, Some(body))

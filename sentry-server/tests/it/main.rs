@@ -18,6 +18,7 @@ mod issue_workflow;
 mod items;
 mod management;
 mod minidump;
+mod monitors;
 mod openapi;
 mod scrubbing;
 mod security;

@@ -653,6 +653,11 @@ impl MetadataStore for PostgresStore {
         Ok(monitors::checkins(&client, monitor_id, limit).await?)
     }
 
+    async fn checkins_in_progress(&self, limit: u64) -> Result<Vec<CheckIn>, StoreError> {
+        let client = self.client().await?;
+        Ok(monitors::checkins_in_progress(&client, limit).await?)
+    }
+
     async fn create_alert_rule(
         &self,
         project_id: ProjectId,

@@ -166,3 +166,16 @@ pub(super) async fn checkins<C: GenericClient>(
     let params: sql::Params<'_> = &[&monitor_id.0, &signed(limit)];
     sql::read_all(client, &sql, params, records::checkin).await
 }
+
+pub(super) async fn checkins_in_progress<C: GenericClient>(
+    client: &C,
+    limit: u64,
+) -> Result<Vec<CheckIn>, PgError> {
+    let sql = format!(
+        "SELECT {CHECKIN_COLUMNS} FROM monitor_checkins WHERE status = 'in_progress' \
+         AND monitor_id IN (SELECT id FROM monitors WHERE status = 'active') \
+         ORDER BY date_created, id LIMIT $1"
+    );
+    let params: sql::Params<'_> = &[&signed(limit)];
+    sql::read_all(client, &sql, params, records::checkin).await
+}

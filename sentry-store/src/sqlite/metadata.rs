@@ -729,6 +729,11 @@ impl MetadataStore for SqliteStore {
             .await
     }
 
+    async fn checkins_in_progress(&self, limit: u64) -> Result<Vec<CheckIn>, StoreError> {
+        self.run(move |c| monitors::checkins_in_progress(c, limit))
+            .await
+    }
+
     async fn create_alert_rule(
         &self,
         project_id: ProjectId,

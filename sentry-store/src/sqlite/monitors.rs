@@ -163,3 +163,15 @@ pub(super) fn checkins(
         records::checkin,
     )
 }
+
+pub(super) fn checkins_in_progress(
+    connection: &Connection,
+    limit: u64,
+) -> Result<Vec<CheckIn>, StoreError> {
+    let sql = format!(
+        "SELECT {CHECKIN_COLUMNS} FROM monitor_checkins WHERE status = 'in_progress' \
+         AND monitor_id IN (SELECT id FROM monitors WHERE status = 'active') \
+         ORDER BY date_created, id LIMIT ?1"
+    );
+    query_all(connection, &sql, params![signed(limit)], records::checkin)
+}

@@ -142,6 +142,7 @@ macro_rules! suite {
                 monitors::monitors_are_upserted_by_slug,
                 monitors::checkins_open_and_close,
                 monitors::active_monitors_come_due,
+                monitors::runs_in_progress_are_listed_for_active_monitors,
                 monitors::deleting_a_monitor_deletes_its_checkins,
                 outcomes::outcome_counts_add_up_per_hour,
                 outcomes::old_outcome_counts_are_deleted,

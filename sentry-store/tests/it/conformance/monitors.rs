@@ -253,6 +253,44 @@ pub async fn active_monitors_come_due(stores: &Stores) {
     assert!(!due.contains(&unscheduled.id), "nothing expected");
 }
 
+pub async fn runs_in_progress_are_listed_for_active_monitors(stores: &Stores) {
+    let metadata = &stores.metadata;
+    let (_, project_id) = project(stores).await;
+    let job = monitor(stores, project_id, "running").await;
+    let paused = metadata
+        .upsert_monitor(
+            project_id,
+            "paused-running",
+            &settings("paused-running", MonitorStatus::Disabled),
+        )
+        .await
+        .unwrap();
+    let running = checkin(job.id, CheckInStatus::InProgress, 20.0);
+    let older = checkin(job.id, CheckInStatus::InProgress, 10.0);
+    for checkin in [
+        &running,
+        &older,
+        &checkin(job.id, CheckInStatus::Ok, 5.0),
+        &checkin(paused.id, CheckInStatus::InProgress, 5.0),
+    ] {
+        metadata.insert_checkin(checkin).await.unwrap();
+    }
+    // Other tests' monitors share the database: look at this test's only.
+    let ours: Vec<CheckIn> = metadata
+        .checkins_in_progress(10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|checkin| checkin.monitor_id == job.id || checkin.monitor_id == paused.id)
+        .collect();
+    assert_eq!(
+        ours,
+        [older, running],
+        "in progress, of active monitors, oldest first"
+    );
+    assert_eq!(metadata.checkins_in_progress(1).await.unwrap().len(), 1);
+}
+
 pub async fn deleting_a_monitor_deletes_its_checkins(stores: &Stores) {
     let metadata = &stores.metadata;
     let (_, project_id) = project(stores).await;
