@@ -31,6 +31,7 @@ fn path(name: &str) -> Value {
             json!("9ec79c33ec9942ab8353589fcb2e04dc"),
         ),
         "slug" => (json!({"type": "string"}), json!("nightly")),
+        "rule_id" => (json!({"type": "string", "pattern": "^[0-9]+$"}), json!("1")),
         "attachment_id" => (
             json!({"type": "string"}),
             json!("9ec79c33ec9942ab8353589fcb2e04dc"),
@@ -286,6 +287,15 @@ fn operations() -> Vec<(String, Vec<Operation>)> {
             operation("get", "Retrieve a key", "project:read", 200, Some(schema_ref("Key"))),
             operation("put", "Set a key's rate limit", "project:write", 200, Some(schema_ref("Key"))).body(object(json!({"rateLimit": {"type": ["object", "null"], "properties": {"window": {"type": "integer"}, "count": {"type": "integer"}}}}), &[])),
         ]),
+        ("/api/0/projects/{org}/{project}/rules/".to_owned(), vec![
+            operation("get", "List a project's alert rules", "project:read", 200, Some(list_of("Rule"))),
+            operation("post", "Create an alert rule", "project:write", 201, Some(schema_ref("Rule"))).body(schema_ref("RuleBody")),
+        ]),
+        ("/api/0/projects/{org}/{project}/rules/{rule_id}/".to_owned(), vec![
+            operation("get", "Retrieve an alert rule", "project:read", 200, Some(schema_ref("Rule"))),
+            operation("put", "Replace an alert rule", "project:write", 200, Some(schema_ref("Rule"))).body(schema_ref("RuleBody")),
+            operation("delete", "Delete an alert rule", "project:write", 202, None),
+        ]),
         ("/api/0/projects/{org}/{project}/issues/".to_owned(), vec![
             operation("get", "List a project's issues", "event:read", 200, Some(list_of("Issue"))).queries(ISSUE_LIST),
             operation("put", "Update issues in bulk", "event:write", 200, Some(json!({"type": "object"}))).queries(BULK).body(schema_ref("IssueUpdate")),
@@ -367,6 +377,21 @@ fn schemas() -> Value {
         "Team": object(json!({"id": id, "slug": text, "name": text}), &["id", "slug", "name"]),
         "Project": object(json!({"id": id, "slug": text, "name": text, "platform": {"type": "string", "nullable": true}}), &["id", "slug", "name"]),
         "Key": object(json!({"id": id, "name": text, "public": text, "isActive": {"type": "boolean"}, "dsn": {"type": "object"}}), &["id", "public", "dsn"]),
+        "Rule": object(json!({
+            "id": id, "name": text, "actionMatch": text, "conditions": {"type": "array", "items": {"type": "object"}},
+            "actions": {"type": "array", "items": {"type": "object"}}, "frequency": {"type": "integer"},
+            "environment": {"type": "string", "nullable": true}, "status": {"type": "string", "enum": ["active", "disabled"]},
+            "dateCreated": time, "lastTriggered": {"type": "string", "format": "date-time", "nullable": true},
+        }), &["id", "name", "conditions", "actions", "frequency", "status"]),
+        "RuleBody": object(json!({
+            "name": text,
+            "actionMatch": {"type": "string", "enum": ["any", "all"]},
+            "conditions": {"type": "array", "items": object(json!({"id": text, "value": {"type": "integer"}, "interval": text}), &["id"])},
+            "actions": {"type": "array", "items": object(json!({"id": text, "service": text, "url": text, "targetType": text, "targetIdentifier": text}), &["id"])},
+            "frequency": {"type": "integer", "minimum": 0, "maximum": 43200},
+            "environment": {"type": "string", "nullable": true},
+            "status": {"type": "string", "enum": ["active", "disabled"]},
+        }), &["name", "conditions", "actions"]),
         "Token": object(json!({"name": text, "scopes": {"type": "array", "items": text}, "token": text}), &["scopes"]),
         "Issue": object(json!({
             "id": id, "shortId": text, "title": text, "culprit": text, "level": text,

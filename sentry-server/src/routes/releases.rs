@@ -25,6 +25,7 @@ use crate::routes::json_body;
 use crate::routes::organizations::org_projects;
 use crate::routes::pagination::OffsetPage;
 use crate::routes::projects::visible_project;
+use crate::routes::sessions::release_health;
 use crate::state::AppState;
 
 /// Page size of release listings, as in Sentry.
@@ -108,9 +109,16 @@ async fn release_json(state: &AppState, release: &Release) -> Result<Value, ApiE
         (counts.first_seen, counts.last_seen)
     };
     let deploys = state.metadata.deploys(release.id).await?;
+    let mut health = release_health(
+        state,
+        projects.iter().map(|project| project.id).collect(),
+        &release.version,
+    )
+    .await?;
     let project_list: Vec<Value> = projects
         .iter()
         .map(|project| {
+            let health = health.remove(&project.id).unwrap_or(Value::Null);
             json!({
                 "id": project.id.0,
                 "slug": project.slug,
@@ -118,7 +126,8 @@ async fn release_json(state: &AppState, release: &Release) -> Result<Value, ApiE
                 "newGroups": 0,
                 "platform": project.platform,
                 "platforms": project.platform.iter().collect::<Vec<_>>(),
-                "hasHealthData": false,
+                "hasHealthData": health["hasHealthData"] == true,
+                "healthData": health,
             })
         })
         .collect();

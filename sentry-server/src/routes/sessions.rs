@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use sentry_core::ProjectId;
+use sentry_core::protocol::Timestamp;
 use sentry_core::store::{SessionMetric, SessionQuery, SessionStore, SessionTotal};
 use serde_json::{Map, Value, json};
 
@@ -136,6 +137,70 @@ fn group_key(total: &SessionTotal, by_project: bool) -> GroupKey {
         total.release.clone(),
         total.environment.clone(),
     )
+}
+
+/// How far back a release's health reaches: the longest retention.
+const HEALTH_DAYS: i64 = 90;
+
+/// The health of a release in each of its projects, as Sentry's release
+/// details show it in `projects[].healthData`: sessions and users in all,
+/// crashed and errored sessions, crash-free rates in percent (`null`
+/// without sessions), over the last 90 days.
+///
+/// # Errors
+///
+/// When the metadata store fails.
+pub async fn release_health(
+    state: &AppState,
+    project_ids: Vec<ProjectId>,
+    version: &str,
+) -> Result<BTreeMap<ProjectId, Value>, ApiError> {
+    const HOUR: i64 = 3_600_000_000;
+    let now = Timestamp::now().as_unix_micros();
+    let until = now - now.rem_euclid(HOUR) + HOUR;
+    let since = until - HEALTH_DAYS * 24 * HOUR - HOUR;
+    let (Some(since_at), Some(until_at)) = (
+        Timestamp::from_unix_micros(since),
+        Timestamp::from_unix_micros(until),
+    ) else {
+        return Ok(BTreeMap::new());
+    };
+    let query = SessionQuery {
+        project_ids: project_ids.clone(),
+        since: since_at,
+        until: until_at,
+        interval_secs: u64::try_from((until - since) / 1_000_000).unwrap_or(u64::MAX),
+        releases: Some(vec![version.to_owned()]),
+        environments: None,
+        by_release: false,
+        by_environment: false,
+    };
+    let mut counts: BTreeMap<ProjectId, Counts> = BTreeMap::new();
+    for total in state.metadata.session_totals(&query).await? {
+        counts.entry(total.project_id).or_default().add(&total);
+    }
+    let percent = |rate: Value| rate.as_f64().map(|rate| (rate * 10_000.0).round() / 100.0);
+    Ok(project_ids
+        .into_iter()
+        .map(|project_id| {
+            let counts = counts.get(&project_id).copied().unwrap_or_default();
+            let health = json!({
+                "hasHealthData": counts.sessions[0] > 0,
+                "totalSessions": counts.sessions[0],
+                "totalUsers": counts.users[0],
+                "sessionsCrashed": counts.sessions[2],
+                "sessionsErrored": Counts::of_status(counts.sessions, "errored"),
+                "crashFreeSessions": percent(counts.field("crash_free_rate(session)", None)),
+                "crashFreeUsers": percent(counts.field("crash_free_rate(user)", None)),
+                "durationP50": null,
+                "durationP90": null,
+                "adoption": null,
+                "sessionsAdoption": null,
+                "stats": {},
+            });
+            (project_id, health)
+        })
+        .collect())
 }
 
 /// `GET /api/0/organizations/{org}/sessions/`.

@@ -190,6 +190,26 @@ async fn python_sdk_attachments_sessions_check_ins_and_client_reports() -> Resul
     assert_eq!(health.get(&key("healthy")), Some(&0), "{health:?}");
     assert_eq!(health.get(&key("crashed")), Some(&0), "{health:?}");
     assert_eq!(crash_free, json!(1.0));
+    // The release's details show the same health.
+    let releases = format!("/api/0/organizations/{}/releases/", init.org);
+    let (status, _) = server
+        .call(
+            reqwest::Method::POST,
+            &init.token,
+            &releases,
+            Some(json!({"version": "items@2.0.0", "projects": [init.project]})),
+        )
+        .await?;
+    assert_eq!(status, 201);
+    let (_, release) = server
+        .get(&init.token, &format!("{releases}items@2.0.0/"))
+        .await?;
+    let health = &release["projects"][0]["healthData"];
+    assert_eq!(release["projects"][0]["hasHealthData"], true, "{release}");
+    assert_eq!(health["totalSessions"], 1, "{health}");
+    assert_eq!(health["sessionsErrored"], 1, "{health}");
+    assert_eq!(health["sessionsCrashed"], 0, "{health}");
+    assert_eq!(health["crashFreeSessions"], json!(100.0), "{health}");
     Ok(())
 }
 
