@@ -25,7 +25,11 @@
 //!    payloads in one write. Attachments, sessions, user feedback,
 //!    check-ins and client reports are handled beside them
 //!    ([`ingest::items`]), and every item meets an outcome ([`outcomes`]).
-//! 6. People and tools read issues and events through Sentry's web API
+//! 6. After each stored batch, [`alerts`] evaluates the projects' alert
+//!    rules on what the events did to their issues, off the ingest path,
+//!    and sends webhooks and emails in the background; [`monitors`]
+//!    checks cron monitors for missed and timed-out runs.
+//! 7. People and tools read issues and events through Sentry's web API
 //!    under `/api/0/` ([`routes::issues`], [`routes::events`]), with a
 //!    bearer token.
 //!

@@ -10,6 +10,10 @@
 //! | `sentry_spool_batch_requests` | histogram | |
 //! | `sentry_spool_batch_duration_seconds` | histogram | |
 //! | `process_resident_memory_bytes` | gauge | |
+//! | `sentry_alert_rules_fired_total` | counter | |
+//! | `sentry_alert_signals_dropped_total` | counter | |
+//! | `sentry_alert_deliveries_total` | counter | `kind` (`webhook`, `email`), `result` (`sent`, `retried`, `failed`, `dropped`) |
+//! | `sentry_monitor_failures_total` | counter | `reason` (`error`, `missed_checkin`, `timeout`) |
 
 use std::sync::OnceLock;
 use std::time::Instant;
