@@ -1104,12 +1104,27 @@ pub trait EventStore: Send + Sync {
         events: &[StoredEvent],
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Returns which of some event ids a project has stored, in no set
+    /// order: one lookup for a whole batch of events.
+    fn stored_event_ids(
+        &self,
+        project_id: ProjectId,
+        event_ids: &[EventId],
+    ) -> impl Future<Output = Result<Vec<EventId>, StoreError>> + Send;
+
     /// Returns whether an event is stored.
     fn has_event(
         &self,
         project_id: ProjectId,
         event_id: EventId,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move {
+            Ok(!self
+                .stored_event_ids(project_id, &[event_id])
+                .await?
+                .is_empty())
+        }
+    }
 
     /// Returns an event by id.
     fn event(

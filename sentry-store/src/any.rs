@@ -563,12 +563,12 @@ impl EventStore for AnyEventStore {
         dispatch_events!(self, s => s.insert_events(events))
     }
 
-    async fn has_event(
+    async fn stored_event_ids(
         &self,
         project_id: ProjectId,
-        event_id: EventId,
-    ) -> Result<bool, StoreError> {
-        dispatch_events!(self, s => s.has_event(project_id, event_id))
+        event_ids: &[EventId],
+    ) -> Result<Vec<EventId>, StoreError> {
+        dispatch_events!(self, s => s.stored_event_ids(project_id, event_ids))
     }
 
     async fn event(

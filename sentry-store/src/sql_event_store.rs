@@ -80,22 +80,48 @@ macro_rules! sql_event_store {
                     .await
             }
 
-            async fn has_event(
+            async fn stored_event_ids(
                 &self,
                 project_id: sentry_core::ProjectId,
-                event_id: sentry_core::EventId,
-            ) -> Result<bool, sentry_core::store::StoreError> {
+                event_ids: &[sentry_core::EventId],
+            ) -> Result<Vec<sentry_core::EventId>, sentry_core::store::StoreError> {
+                if event_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let project_id = $crate::event_sql::project_param(project_id)?;
+                let event_ids = event_ids.to_vec();
                 self.$read(move |connection| {
-                    connection
-                        .query_row(
-                            "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?",
-                            $driver::params![project_id, &event_id.as_bytes()[..]],
-                            |_| Ok(()),
-                        )
-                        .optional()
-                        .map(|found| found.is_some())
-                        .map_err(unavailable)
+                    let mut found = Vec::new();
+                    // In slices, within every engine's limit of parameters.
+                    for slice in event_ids.chunks(500) {
+                        let marks = vec!["?"; slice.len()].join(", ");
+                        let sql = format!(
+                            "SELECT event_id FROM events WHERE project_id = ? AND event_id IN ({marks})"
+                        );
+                        let mut statement = connection.prepare(&sql).map_err(unavailable)?;
+                        let mut params: Vec<Box<dyn $driver::ToSql>> = Vec::with_capacity(slice.len() + 1);
+                        params.push(Box::new(project_id));
+                        for id in slice {
+                            params.push(Box::new(id.as_bytes().to_vec()));
+                        }
+                        let rows = statement
+                            .query_map(
+                                $driver::params_from_iter(params.iter().map(|param| param.as_ref())),
+                                |row| row.get::<_, Vec<u8>>(0),
+                            )
+                            .map_err(unavailable)?;
+                        for row in rows {
+                            let bytes = row.map_err(unavailable)?;
+                            let bytes: [u8; 16] = bytes.as_slice().try_into().map_err(|_| {
+                                sentry_core::store::StoreError::new(
+                                    sentry_core::store::StoreErrorKind::Corrupt,
+                                    "an event id is not 16 bytes",
+                                )
+                            })?;
+                            found.push(sentry_core::EventId::from_bytes(bytes));
+                        }
+                    }
+                    Ok(found)
                 })
                 .await
             }

@@ -42,9 +42,20 @@ use crate::state::AppState;
 /// Bytes of an attachment handed to the blob store at a time.
 const BLOB_CHUNK: usize = 1024 * 1024;
 
+/// An event normalized, scrubbed and grouped, waiting to be filed.
+struct PreparedEvent {
+    project_id: ProjectId,
+    event_id: EventId,
+    event: Event,
+    grouping: grouping::Grouping,
+    received: Timestamp,
+}
+
 /// The items of a batch of requests, ready to store.
 #[derive(Default)]
 pub struct Batch {
+    /// Events prepared, not yet filed under their issues.
+    prepared: Vec<PreparedEvent>,
     events: Vec<StoredEvent>,
     event_ids: HashSet<(ProjectId, EventId)>,
     /// The issue of each event of the batch, for its feedback.
@@ -175,8 +186,8 @@ impl Batch {
         }
     }
 
-    /// Normalizes and groups an event and files it under its issue; adds
-    /// it to the batch unless its project already has its id.
+    /// Normalizes, scrubs and groups an event, and keeps it for the end
+    /// of the batch, unless the batch already has its id.
     async fn add_event(
         &mut self,
         state: &AppState,
@@ -200,13 +211,6 @@ impl Batch {
         if !self.event_ids.insert((project_id, event_id)) {
             return;
         }
-        if retry("look up an event", || {
-            state.events.has_event(project_id, event_id)
-        })
-        .await
-        {
-            return;
-        }
         let scrubber = retry("read the scrubbing settings", || {
             state.scrubbing.for_project(&state.metadata, project_id)
         })
@@ -222,7 +226,52 @@ impl Batch {
                 .other
                 .insert("main_exception_id".to_owned(), main.into());
         }
-        let issue_event = IssueEvent::new(project_id, &event, &grouping, config.received);
+        self.prepared.push(PreparedEvent {
+            project_id,
+            event_id,
+            event,
+            grouping,
+            received: config.received,
+        });
+    }
+
+    /// Files the batch's prepared events under their issues, but those
+    /// whose project already has their id (processed before a crash, or
+    /// sent twice): one lookup per project for the whole batch.
+    async fn file_events(&mut self, state: &AppState) {
+        let prepared = std::mem::take(&mut self.prepared);
+        let mut by_project: HashMap<ProjectId, Vec<EventId>> = HashMap::new();
+        for event in &prepared {
+            by_project
+                .entry(event.project_id)
+                .or_default()
+                .push(event.event_id);
+        }
+        let mut stored: HashSet<(ProjectId, EventId)> = HashSet::new();
+        for (project_id, ids) in &by_project {
+            let found = retry("look up events", || {
+                state.events.stored_event_ids(*project_id, ids)
+            })
+            .await;
+            stored.extend(found.into_iter().map(|id| (*project_id, id)));
+        }
+        for prepared in prepared {
+            if !stored.contains(&(prepared.project_id, prepared.event_id)) {
+                self.file_event(state, prepared).await;
+            }
+        }
+    }
+
+    /// Files one event under its issue and adds it to the events to store.
+    async fn file_event(&mut self, state: &AppState, prepared: PreparedEvent) {
+        let PreparedEvent {
+            project_id,
+            event_id,
+            event,
+            grouping,
+            received,
+        } = prepared;
+        let issue_event = IssueEvent::new(project_id, &event, &grouping, received);
         // A project deleted after its events were spooled takes them along.
         let filed_issue = retry("file an event", || async {
             match state.metadata.record_issue_event(&issue_event).await {
@@ -239,7 +288,7 @@ impl Batch {
             return;
         };
         let issue_id = filed.issue.id;
-        match StoredEvent::new(project_id, issue_id, &event, &grouping, config.received) {
+        match StoredEvent::new(project_id, issue_id, &event, &grouping, received) {
             Ok(stored) => {
                 self.issues.insert((project_id, event_id), issue_id);
                 self.events.push(stored);
@@ -315,8 +364,10 @@ impl Batch {
         });
     }
 
-    /// Stores what the batch gathered and counts it as accepted.
+    /// Files the batch's events, stores what it gathered and counts it
+    /// as accepted.
     pub async fn store(mut self, state: &AppState) {
+        self.file_events(state).await;
         if !self.events.is_empty() {
             retry("store events", || state.events.insert_events(&self.events)).await;
             // One count per project, not per event: the batch may hold a thousand.

@@ -3,9 +3,10 @@
 //! and outcomes.
 //!
 //! Each batch is read from the spool and its items are handled in order
-//! ([`items`](super::items)): events are normalized, grouped and filed
-//! under their issues one by one, then stored in one call to the event
-//! store; attachments, feedback and session counts follow in a call each;
+//! ([`items`](super::items)): events are normalized, scrubbed and grouped
+//! one by one; the event store is asked once per project which of the
+//! batch's ids it already has; the others are filed under their issues
+//! one by one, then stored in one call to the event store; attachments, feedback and session counts follow in a call each;
 //! only then is the spool's checkpoint moved past the batch. A store that
 //! fails is retried, with growing pauses, until it answers: the spool
 //! keeps everything meanwhile (and ingest answers 429 once its backlog is

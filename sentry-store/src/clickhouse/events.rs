@@ -67,14 +67,14 @@ impl EventStore for ClickhouseStore {
         Ok(new.len() as u64)
     }
 
-    async fn has_event(
+    async fn stored_event_ids(
         &self,
         project_id: ProjectId,
-        event_id: EventId,
-    ) -> Result<bool, StoreError> {
+        event_ids: &[EventId],
+    ) -> Result<Vec<EventId>, StoreError> {
         // The id table only: an event whose id row is missing (see
         // `Inner::write`) reads as missing, and may be stored again.
-        Ok(self.inner.has_id(project_id, event_id).await?)
+        Ok(self.inner.stored_ids(project_id, event_ids).await?)
     }
 
     async fn event(

@@ -142,9 +142,21 @@ impl Inner {
         &self,
         events: &[&StoredEvent],
     ) -> Result<HashSet<(ProjectId, EventId)>, ChError> {
+        let pairs: Vec<(ProjectId, EventId)> = events
+            .iter()
+            .map(|event| (event.project_id, event.event_id))
+            .collect();
+        self.existing_pairs(&pairs).await
+    }
+
+    /// The `(project, id)` pairs of some that are stored.
+    async fn existing_pairs(
+        &self,
+        pairs: &[(ProjectId, EventId)],
+    ) -> Result<HashSet<(ProjectId, EventId)>, ChError> {
         let mut existing = HashSet::new();
-        for chunk in events.chunks(LOOKUP_CHUNK) {
-            let pairs = chunk.iter().map(|event| (event.project_id, event.event_id));
+        for chunk in pairs.chunks(LOOKUP_CHUNK) {
+            let pairs = chunk.iter().copied();
             let condition = if chunk.len() >= SET_LOOKUP_MIN {
                 ids_set_condition(pairs)
             } else {
@@ -171,25 +183,21 @@ impl Inner {
         Ok(existing)
     }
 
-    /// Returns whether the event id table has a row for an event.
-    pub(super) async fn has_id(
+    /// Returns which of some ids of one project are stored, as
+    /// [`Inner::existing_ids`] finds them.
+    pub(super) async fn stored_ids(
         &self,
         project_id: ProjectId,
-        event_id: EventId,
-    ) -> Result<bool, ChError> {
-        let found = self
-            .rows(
-                &format!(
-                    "SELECT toUInt8(1) FROM {event_ids} WHERE project_id = {project} \
-                     AND event_id = {id} LIMIT 1 FORMAT RowBinary",
-                    event_ids = self.event_ids,
-                    project = project_id.0,
-                    id = event_id_literal(&event_id),
-                ),
-                |row| row.u8(),
-            )
-            .await?;
-        Ok(!found.is_empty())
+        event_ids: &[EventId],
+    ) -> Result<Vec<EventId>, ChError> {
+        let pairs: Vec<(ProjectId, EventId)> =
+            event_ids.iter().map(|id| (project_id, *id)).collect();
+        Ok(self
+            .existing_pairs(&pairs)
+            .await?
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect())
     }
 
     /// Returns where the rows of an event are, from the event id table:

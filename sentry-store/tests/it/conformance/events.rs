@@ -156,6 +156,50 @@ pub async fn skips_duplicates_within_a_batch(stores: &Stores) {
     assert_eq!(stores.events.insert_events(&[elsewhere]).await.unwrap(), 1);
 }
 
+pub async fn finds_which_ids_of_a_batch_are_stored(stores: &Stores) {
+    let (project_id, issue_id) = project_and_issue(stores).await;
+    let stored: Vec<StoredEvent> = (0..3)
+        .map(|n| stored_event(project_id, issue_id, f64::from(n), &[]))
+        .collect();
+    stores.events.insert_events(&stored).await.unwrap();
+    let (other_project, other_issue) = project_and_issue(stores).await;
+    let elsewhere = stored_event(other_project, other_issue, 1.0, &[]);
+    stores
+        .events
+        .insert_events(std::slice::from_ref(&elsewhere))
+        .await
+        .unwrap();
+    let new = sentry_core::EventId::new_random();
+    let mut asked = ids(&stored);
+    asked.push(new);
+    asked.push(elsewhere.event_id);
+    let mut found = stores
+        .events
+        .stored_event_ids(project_id, &asked)
+        .await
+        .unwrap();
+    found.sort();
+    let mut expected = ids(&stored);
+    expected.sort();
+    assert_eq!(found, expected, "only the project's stored ids");
+    assert!(
+        stores
+            .events
+            .stored_event_ids(project_id, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        stores
+            .events
+            .has_event(project_id, stored[0].event_id)
+            .await
+            .unwrap()
+    );
+    assert!(!stores.events.has_event(project_id, new).await.unwrap());
+}
+
 pub async fn lists_events_newest_first_with_cursors(stores: &Stores) {
     let (project_id, issue_id) = project_and_issue(stores).await;
     // Two share a timestamp: the event id orders them, descending.

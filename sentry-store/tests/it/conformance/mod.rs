@@ -162,6 +162,7 @@ macro_rules! suite {
                 alert_rules::one_of_concurrent_claims_wins,
                 events::stores_events_once_and_picks_latest_and_oldest,
                 events::skips_duplicates_within_a_batch,
+                events::finds_which_ids_of_a_batch_are_stored,
                 events::lists_events_newest_first_with_cursors,
                 events::filters_events_by_issue_time_and_tags,
                 events::counts_events_users_and_issues,
