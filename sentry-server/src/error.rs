@@ -105,6 +105,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// Returns the message for the client, `detail` of the JSON body.
+    pub fn detail(&self) -> &str {
+        self.body["detail"].as_str().unwrap_or_default()
+    }
 }
 
 impl From<crate::credentials::NoRandomness> for ApiError {

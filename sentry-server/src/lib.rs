@@ -27,7 +27,8 @@
 //!    ([`ingest::items`]), and every item meets an outcome ([`outcomes`]).
 //! 6. People and tools read issues and events through Sentry's web API
 //!    under `/api/0/` ([`routes::issues`], [`routes::events`]), with a
-//!    bearer token.
+//!    bearer token, and in the web UI ([`ui`]), whose pages run the same
+//!    queries for a logged-in browser.
 //!
 //! Errors become JSON `{"detail": ...}` answers in one place, [`error`].
 
@@ -49,6 +50,7 @@ pub mod routes;
 pub mod search;
 pub mod spool;
 pub mod state;
+pub mod ui;
 
 pub use crate::routes::app;
 pub use crate::state::AppState;

@@ -112,6 +112,27 @@ pub async fn bulk_update_org_issues(
     apply(&state, &issues, &request).await
 }
 
+/// Applies an update to issues, the web API's and the web UI's one way to
+/// change statuses; returns the last issue changed, as it is now.
+///
+/// # Errors
+///
+/// Fails when a store fails.
+pub async fn update_issues(
+    state: &AppState,
+    issues: &[Issue],
+    request: &StatusRequest,
+) -> Result<Option<Issue>, ApiError> {
+    let now = Timestamp::now();
+    let mut last = None;
+    for issue in issues {
+        if let Some(change) = request.change_for(state, issue, now).await? {
+            last = state.metadata.set_issue_status(issue.id, &change).await?;
+        }
+    }
+    Ok(last)
+}
+
 /// Applies an update to issues; the answer is the status set, or 204 when
 /// there was no issue.
 async fn apply(
@@ -122,13 +143,7 @@ async fn apply(
     if issues.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let now = Timestamp::now();
-    let mut last = None;
-    for issue in issues {
-        if let Some(change) = request.change_for(state, issue, now).await? {
-            last = state.metadata.set_issue_status(issue.id, &change).await?;
-        }
-    }
+    let last = update_issues(state, issues, request).await?;
     let mut answer = serde_json::Map::new();
     if let Some(issue) = last {
         answer.insert("status".to_owned(), issue.status.as_str().into());
