@@ -298,9 +298,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &args.org,
             )
             .await?;
-            #[allow(clippy::print_stdout, reason = "user create prints its result for scripts")]
+            #[allow(
+                clippy::print_stdout,
+                reason = "user create prints its result for scripts"
+            )]
             {
-                println!("created user {} (id {}), owner of {}", user.email, user.id, args.org);
+                println!(
+                    "created user {} (id {}), owner of {}",
+                    user.email, user.id, args.org
+                );
             }
             Ok(())
         }

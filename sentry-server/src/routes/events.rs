@@ -224,7 +224,11 @@ pub async fn grouping_info(
 ) -> Result<Json<Value>, ApiError> {
     let (stored, project) = stored_event(&state, &auth, &org, &project, &event_id).await?;
     let mut event = deserialize(&stored)?;
-    Ok(Json(event_grouping(&state, &project, &mut event).await?.to_json()))
+    Ok(Json(
+        event_grouping(&state, &project, &mut event)
+            .await?
+            .to_json(),
+    ))
 }
 
 /// Groups a stored event again with its project's current rules, to show

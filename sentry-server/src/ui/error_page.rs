@@ -48,7 +48,10 @@ impl UiError {
 
     /// 404: nothing there, or nothing this user may see.
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "The page you asked for does not exist.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "The page you asked for does not exist.",
+        )
     }
 
     /// A redirect to the login page, coming back to `next`.
@@ -58,7 +61,10 @@ impl UiError {
 
     /// 500, after the cause was logged.
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on the server.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on the server.",
+        )
     }
 }
 
@@ -84,7 +90,10 @@ impl From<crate::credentials::NoRandomness> for UiError {
 
 impl From<askama::Error> for UiError {
     fn from(error: askama::Error) -> Self {
-        tracing::error!(error = &error as &dyn std::error::Error, "a page does not render");
+        tracing::error!(
+            error = &error as &dyn std::error::Error,
+            "a page does not render"
+        );
         Self::internal()
     }
 }

@@ -176,7 +176,10 @@ fn source_of(frame: &Frame) -> Vec<SourceLine> {
         .iter()
         .map(|line| (line.clone().unwrap_or_default(), false))
         .chain(std::iter::once((context_line.clone(), true)))
-        .chain(post.iter().map(|line| (line.clone().unwrap_or_default(), false)));
+        .chain(
+            post.iter()
+                .map(|line| (line.clone().unwrap_or_default(), false)),
+        );
     for (offset, (code, current)) in all.enumerate() {
         lines.push(SourceLine {
             number: first.map(|first| first + u64::try_from(offset).unwrap_or(0)),
@@ -331,20 +334,22 @@ fn user_rows(user: &sentry_core::protocol::User) -> Vec<(String, String)> {
 
 /// Reads what the issue page shows of an event; `raw` is the stored payload.
 pub fn event_view(event: &Event, raw: &[u8]) -> EventView {
-    let exceptions: Vec<ExceptionView> = event.exceptions().iter().rev().map(exception_view).collect();
+    let exceptions: Vec<ExceptionView> = event
+        .exceptions()
+        .iter()
+        .rev()
+        .map(exception_view)
+        .collect();
     let stacktrace = if exceptions.is_empty() {
-        event
-            .stacktrace
-            .as_ref()
-            .map(|stacktrace| ExceptionView {
-                ty: String::new(),
-                value: String::new(),
-                module: String::new(),
-                mechanism: String::new(),
-                handled: String::new(),
-                frame_groups: frame_groups(stacktrace),
-                frame_count: stacktrace.frames.len(),
-            })
+        event.stacktrace.as_ref().map(|stacktrace| ExceptionView {
+            ty: String::new(),
+            value: String::new(),
+            module: String::new(),
+            mechanism: String::new(),
+            handled: String::new(),
+            frame_groups: frame_groups(stacktrace),
+            frame_count: stacktrace.frames.len(),
+        })
     } else {
         None
     };
@@ -455,7 +460,13 @@ mod tests {
         let numbers: Vec<Option<u64>> = main.source.iter().map(|line| line.number).collect();
         assert_eq!(numbers, [Some(1), Some(2), Some(3), Some(4)]);
         assert!(main.source[2].current && main.source[2].code == "c");
-        assert_eq!(main.vars, [("n".to_owned(), "1".to_owned()), ("name".to_owned(), "x".to_owned())]);
+        assert_eq!(
+            main.vars,
+            [
+                ("n".to_owned(), "1".to_owned()),
+                ("name".to_owned(), "x".to_owned())
+            ]
+        );
     }
 
     #[test]
@@ -480,7 +491,11 @@ mod tests {
         );
         let view = event_view(&event, br#"{"a":1}"#);
         assert_eq!(view.request_line, "POST http://x/y");
-        let titles: Vec<&str> = view.request.iter().map(|table| table.title.as_str()).collect();
+        let titles: Vec<&str> = view
+            .request
+            .iter()
+            .map(|table| table.title.as_str())
+            .collect();
         assert_eq!(titles, ["Query String", "Headers"]);
         assert_eq!(view.request[1].rows, [("Host".to_owned(), "x".to_owned())]);
         assert_eq!(view.user[0], ("ID".to_owned(), "u1".to_owned()));

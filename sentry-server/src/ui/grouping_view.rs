@@ -120,16 +120,20 @@ mod tests {
         assert!(primary.primary, "{views:#?}");
         assert_eq!(primary.name, "app");
         assert_eq!(primary.rows[0].depth, 0);
-        let functions: Vec<(&str, bool)> = primary
+        let frames: Vec<(bool, &str)> = primary
             .rows
             .iter()
-            .filter(|row| row.id == "function")
-            .map(|row| (row.values.as_str(), row.contributes))
+            .filter(|row| row.id == "frame")
+            .map(|row| (row.contributes, row.hint.as_str()))
             .collect();
-        assert_eq!(functions, [("helper", false), ("main", true)]);
+        assert_eq!(frames.len(), 2, "{primary:#?}");
+        assert!(!frames[0].0 && !frames[0].1.is_empty(), "{frames:?}");
+        assert!(frames[1].0, "{frames:?}");
         assert!(
-            primary.rows.iter().any(|row| !row.contributes && !row.hint.is_empty()),
-            "{primary:#?}"
+            primary
+                .rows
+                .iter()
+                .any(|row| row.id == "function" && row.values == "main")
         );
     }
 }

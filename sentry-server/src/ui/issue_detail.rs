@@ -151,7 +151,9 @@ async fn chosen_event(
     event: Option<&str>,
 ) -> Result<Option<StoredEvent>, UiError> {
     let stored = match event {
-        None | Some("latest" | "recommended") => state.events.issue_event(issue, EventPick::Latest).await?,
+        None | Some("latest" | "recommended") => {
+            state.events.issue_event(issue, EventPick::Latest).await?
+        }
         Some("oldest") => state.events.issue_event(issue, EventPick::Oldest).await?,
         Some(text) => {
             let id: EventId = text.parse().map_err(|_| UiError::not_found())?;
@@ -280,7 +282,10 @@ pub async fn issue_page(
         event: page_event,
         variants: grouping_variants,
         action: format!("{base}status/"),
-        list: format!("/organizations/{}/issues/?project={}", org.slug, project.id.0),
+        list: format!(
+            "/organizations/{}/issues/?project={}",
+            org.slug, project.id.0
+        ),
         api_json,
     };
     render(&page)

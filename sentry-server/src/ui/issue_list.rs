@@ -110,8 +110,15 @@ pub fn with_status(query: &str, status: IssueStatus) -> String {
     terms.join(" ")
 }
 
-fn row(issue: &Issue, project: Option<&Project>, series: &[(i64, u64)], now: Timestamp) -> IssueRow {
-    let slug = project.map(|project| project.slug.clone()).unwrap_or_default();
+fn row(
+    issue: &Issue,
+    project: Option<&Project>,
+    series: &[(i64, u64)],
+    now: Timestamp,
+) -> IssueRow {
+    let slug = project
+        .map(|project| project.slug.clone())
+        .unwrap_or_default();
     let (ty, value) = match (&issue.metadata.ty, &issue.metadata.value) {
         (Some(ty), value) => (ty.clone(), value.clone().unwrap_or_default()),
         (None, _) => (issue.title.clone(), String::new()),
@@ -163,7 +170,14 @@ pub async fn issue_list(
             &[
                 ("project", project_param.as_str()),
                 ("query", query),
-                ("sort", if sort_name == "date" { "" } else { sort_name.as_str() }),
+                (
+                    "sort",
+                    if sort_name == "date" {
+                        ""
+                    } else {
+                        sort_name.as_str()
+                    },
+                ),
                 ("cursor", cursor),
             ],
         )
@@ -189,7 +203,9 @@ pub async fn issue_list(
         has_more = found.has_more;
         for issue in &found.items {
             let series = issue_series(&state, issue, 24, 3600, now).await?;
-            let project = projects.iter().find(|project| project.id == issue.project_id);
+            let project = projects
+                .iter()
+                .find(|project| project.id == issue.project_id);
             rows.push(row(issue, project, &series, now));
         }
     }
@@ -217,7 +233,13 @@ pub async fn issue_list(
             .collect(),
         projects: all_projects
             .iter()
-            .map(|project| (project.id.0, project.slug.clone(), project.id.0.to_string() == project_param))
+            .map(|project| {
+                (
+                    project.id.0,
+                    project.slug.clone(),
+                    project.id.0.to_string() == project_param,
+                )
+            })
             .collect(),
         previous: if offset > 0 {
             link(&query, &format!("0:{}:1", offset.saturating_sub(PAGE_SIZE)))
@@ -302,7 +324,9 @@ pub async fn bulk_update(
     }
     update_issues(&state, &issues, &request).await?;
     let fallback = format!("/organizations/{}/issues/", org.slug);
-    Ok(see_other(local_path(param(&form, "next")).unwrap_or(&fallback)))
+    Ok(see_other(
+        local_path(param(&form, "next")).unwrap_or(&fallback),
+    ))
 }
 
 #[cfg(test)]

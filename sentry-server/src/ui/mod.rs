@@ -41,10 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout/", post(login::logout))
         .route("/_static/ui.css", get(assets::stylesheet))
         .route("/_static/ui.js", get(assets::script))
-        .route(
-            "/organizations/{org}/issues/",
-            get(issue_list::issue_list),
-        )
+        .route("/organizations/{org}/issues/", get(issue_list::issue_list))
         .route(
             "/organizations/{org}/issues/bulk/",
             post(issue_list::bulk_update),

@@ -50,7 +50,10 @@ pub fn render_with(status: StatusCode, page: &impl Template) -> Result<Response,
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(response)
 }
 
@@ -71,9 +74,7 @@ pub fn see_other(path: &str) -> Response {
 /// A path to go to after a form, if it is one of this server's: it starts
 /// with one `/` (so `//evil.example` and `https://...` are refused).
 pub fn local_path(path: Option<&str>) -> Option<&str> {
-    path.filter(|path| {
-        path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\")
-    })
+    path.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\"))
 }
 
 /// A path with query parameters; empty values are left out.
@@ -98,7 +99,10 @@ mod tests {
 
     #[test]
     fn returns_only_to_local_paths() {
-        assert_eq!(local_path(Some("/organizations/x/issues/")), Some("/organizations/x/issues/"));
+        assert_eq!(
+            local_path(Some("/organizations/x/issues/")),
+            Some("/organizations/x/issues/")
+        );
         assert_eq!(local_path(Some("//evil.example/")), None);
         assert_eq!(local_path(Some("/\\evil.example/")), None);
         assert_eq!(local_path(Some("https://evil.example/")), None);
@@ -108,7 +112,10 @@ mod tests {
     #[test]
     fn builds_query_strings() {
         assert_eq!(
-            with_query("/a/", &[("query", "is:resolved level:error"), ("cursor", "")]),
+            with_query(
+                "/a/",
+                &[("query", "is:resolved level:error"), ("cursor", "")]
+            ),
             "/a/?query=is%3Aresolved+level%3Aerror"
         );
         assert_eq!(with_query("/a/", &[("cursor", "")]), "/a/");

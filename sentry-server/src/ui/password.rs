@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn salts_every_hash() {
-        assert_ne!(hash_password("same").unwrap(), hash_password("same").unwrap());
+        assert_ne!(
+            hash_password("same").unwrap(),
+            hash_password("same").unwrap()
+        );
     }
 
     #[test]

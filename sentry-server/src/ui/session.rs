@@ -92,13 +92,23 @@ impl WebUser {
     /// # Errors
     ///
     /// 404 for a missing organization and for one the user is not a member of.
-    pub async fn organization(&self, state: &AppState, slug: &str) -> Result<Organization, UiError> {
+    pub async fn organization(
+        &self,
+        state: &AppState,
+        slug: &str,
+    ) -> Result<Organization, UiError> {
         let org = state
             .metadata
             .organization_by_slug(slug)
             .await?
             .ok_or_else(UiError::not_found)?;
-        if self.user.is_superuser || state.metadata.org_member(org.id, self.user.id).await?.is_some() {
+        if self.user.is_superuser
+            || state
+                .metadata
+                .org_member(org.id, self.user.id)
+                .await?
+                .is_some()
+        {
             Ok(org)
         } else {
             Err(UiError::not_found())
@@ -144,7 +154,10 @@ mod tests {
     #[test]
     fn finds_a_cookie_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; sentry_session=abc; b=2"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; sentry_session=abc; b=2"),
+        );
         headers.append(COOKIE, HeaderValue::from_static("c=3"));
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&headers, "c"), Some("3"));
@@ -156,7 +169,10 @@ mod tests {
     #[test]
     fn session_cookies_are_http_only_and_lax() {
         let cookie = set_cookie(SESSION_COOKIE, "abc", 60, false);
-        assert_eq!(cookie, "sentry_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+        assert_eq!(
+            cookie,
+            "sentry_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
         assert!(set_cookie(SESSION_COOKIE, "abc", 60, true).ends_with("; Secure"));
     }
 

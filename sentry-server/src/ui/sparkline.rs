@@ -42,9 +42,18 @@ mod tests {
     fn scales_the_tallest_bar_to_the_chart() {
         let chart = svg(&[0, 2, 4]);
         assert_eq!(chart.matches("<rect").count(), 3);
-        assert!(chart.contains("y=\"0.0\" width=\"31.0\" height=\"24.0\""), "{chart}");
-        assert!(chart.contains("y=\"12.0\" width=\"31.0\" height=\"12.0\""), "{chart}");
-        assert!(chart.contains("class=\"empty\" x=\"0.0\" y=\"23.0\""), "{chart}");
+        assert!(
+            chart.contains("y=\"0.0\" width=\"31.0\" height=\"24.0\""),
+            "{chart}"
+        );
+        assert!(
+            chart.contains("y=\"12.0\" width=\"31.0\" height=\"12.0\""),
+            "{chart}"
+        );
+        assert!(
+            chart.contains("class=\"empty\" x=\"0.0\" y=\"23.0\""),
+            "{chart}"
+        );
     }
 
     #[test]

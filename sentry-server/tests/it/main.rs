@@ -21,3 +21,4 @@ mod openapi;
 mod scrubbing;
 mod security;
 mod sentry_cli;
+mod ui;
