@@ -106,6 +106,12 @@ impl ApiError {
         self.status
     }
 
+    /// Returns the message of a field-level validation error about a
+    /// field (the first entry of the body's list under the field's name).
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        self.body.get(field)?.get(0)?.as_str()
+    }
+
     /// Returns the message for the client, `detail` of the JSON body.
     pub fn detail(&self) -> &str {
         self.body["detail"].as_str().unwrap_or_default()

@@ -5,12 +5,14 @@
 //! People log in with accounts made by `sentry-server user create`
 //! ([`login`], [`session`]); every form carries a CSRF token ([`csrf`]).
 //! The pages run the same queries as the web API: the issue list
-//! ([`issue_list`]) and the issue page ([`issue_detail`]) call the
-//! functions of [`crate::routes`] that the API's handlers call. Templates
+//! ([`issue_list`]), the issue page ([`issue_detail`]), project settings
+//! ([`settings`]) and releases ([`releases`]) call the functions of
+//! [`crate::routes`] that the API's handlers call. Templates
 //! live in `sentry-server/templates/ui/` and compile with the binary.
 //!
 //! Paths follow Sentry's: `/organizations/{org}/issues/`,
-//! `/organizations/{org}/issues/{id}/`, `/auth/login/`.
+//! `/organizations/{org}/issues/{id}/`, `/organizations/{org}/releases/`,
+//! `/settings/{org}/projects/{project}/`, `/auth/login/`.
 
 pub mod accounts;
 pub mod assets;
@@ -25,7 +27,9 @@ pub mod issue_list;
 pub mod login;
 pub mod page;
 pub mod password;
+pub mod releases;
 pub mod session;
+pub mod settings;
 pub mod sparkline;
 
 use axum::Router;
@@ -57,5 +61,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/organizations/{org}/issues/{issue_id}/status/",
             post(issue_detail::update_status),
+        )
+        .route(
+            "/organizations/{org}/releases/",
+            get(releases::releases_page),
+        )
+        .route("/settings/{org}/projects/", get(settings::first_project))
+        .route(
+            "/settings/{org}/projects/{project}/",
+            get(settings::settings_page).post(settings::save_settings),
         )
 }

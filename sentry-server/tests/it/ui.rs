@@ -664,6 +664,7 @@ async fn a_browser_logs_in_and_resolves_a_python_sdk_issue() -> Result<()> {
         .env("UI_EMAIL", EMAIL)
         .env("UI_PASSWORD", PASSWORD)
         .env("UI_ISSUE", "ZeroDivisionError")
+        .env("UI_SETTINGS", "/settings/sentry/projects/python/")
         .env("SCREENSHOT_DIR", &shots)
         .output()
         .context("running node")?;
@@ -705,6 +706,12 @@ async fn a_browser_logs_in_and_resolves_a_python_sdk_issue() -> Result<()> {
             .any(|title| title.starts_with("ZeroDivisionError"))
     );
     assert_eq!(texts("resolved"), ["ZeroDivisionError division by zero"]);
+    assert!(
+        seen["settings_error"]
+            .as_str()
+            .is_some_and(|error| !error.is_empty()),
+        "{seen}"
+    );
     for shot in texts("screenshots") {
         let size = std::fs::metadata(&shot)?.len();
         assert!(size > 10_000, "{shot} is only {size} bytes");
@@ -713,5 +720,159 @@ async fn a_browser_logs_in_and_resolves_a_python_sdk_issue() -> Result<()> {
             eprintln!("screenshot: {shot}");
         }
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn settings_save_through_the_api_rules_and_show_errors_in_place() -> Result<()> {
+    let (server, init, mut browser) = logged_in().await?;
+    let path = "/settings/sentry/projects/shop/";
+    let first = browser.get("/settings/sentry/projects/").await?;
+    assert_eq!(first.status, 303);
+    assert_eq!(first.location, path);
+    let page = browser.get(path).await?;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&init.dsn), "the DSN is listed");
+    let csrf = csrf_of(&page.body)?;
+    let project_url = format!("/api/0/projects/{}/{}/", init.org, init.project);
+
+    // Invalid rules: 400, the parser's message beside the field, the text kept.
+    let broken = "error.type:Foo -> ";
+    let refused = browser
+        .post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("section", "grouping"),
+                ("fingerprintingRules", broken),
+                ("groupingEnhancements", ""),
+            ],
+        )
+        .await?;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .body
+            .contains("<p class=\"field-error\" role=\"alert\">")
+    );
+    assert!(refused.body.contains("error.type:Foo -&#62; </textarea>"));
+    assert_eq!(
+        server.get(&init.token, &project_url).await?.1["fingerprintingRules"],
+        ""
+    );
+
+    let rules = "error.type:DatabaseUnavailable -> system-down";
+    let saved = browser
+        .post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("section", "grouping"),
+                ("fingerprintingRules", rules),
+                ("groupingEnhancements", "stack.module:vendor.* -app"),
+            ],
+        )
+        .await?;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(saved.location, format!("{path}?saved=grouping#grouping"));
+    let (_, detail) = server.get(&init.token, &project_url).await?;
+    assert_eq!(detail["fingerprintingRules"], rules);
+    assert_eq!(detail["groupingEnhancements"], "stack.module:vendor.* -app");
+
+    // Rate limit and data scrubbing.
+    let saved = browser
+        .post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("section", "rate-limit"),
+                ("window", "60"),
+                ("count", "100"),
+            ],
+        )
+        .await?;
+    assert_eq!(saved.status, 303);
+    let refused = browser
+        .post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("section", "rate-limit"),
+                ("window", "0"),
+                ("count", "1"),
+            ],
+        )
+        .await?;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("field-error"));
+    let saved = browser
+        .post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("section", "scrubbing"),
+                ("dataScrubber", "on"),
+                ("sensitiveFields", "card_number\nsecret_answer"),
+                ("safeFields", ""),
+            ],
+        )
+        .await?;
+    assert_eq!(saved.status, 303);
+    let (_, detail) = server.get(&init.token, &project_url).await?;
+    assert_eq!(detail["rateLimit"], json!({"window": 60, "count": 100}));
+    assert_eq!(
+        detail["sensitiveFields"],
+        json!(["card_number", "secret_answer"])
+    );
+    assert_eq!(detail["dataScrubberDefaults"], false);
+
+    // A new key, and the page shows what was saved.
+    let saved = browser
+        .post(
+            path,
+            &[("csrf", &csrf), ("section", "keys"), ("name", "Backend")],
+        )
+        .await?;
+    assert_eq!(saved.status, 303);
+    let page = browser.get(path).await?;
+    assert!(page.body.contains("<td>Backend</td>"));
+    assert!(page.body.contains("value=\"100\""));
+    assert!(page.body.contains("card_number\nsecret_answer</textarea>"));
+    let no_token = browser
+        .post(path, &[("section", "keys"), ("name", "x")])
+        .await?;
+    assert_eq!(no_token.status, 403);
+    Ok(())
+}
+
+#[tokio::test]
+async fn releases_page_lists_releases_with_their_projects_and_last_event() -> Result<()> {
+    let (server, init, mut browser) = logged_in().await?;
+    let (status, _) = server
+        .call(
+            reqwest::Method::POST,
+            &init.token,
+            "/api/0/organizations/sentry/releases/",
+            Some(json!({"version": "shop@3.1.4", "projects": ["shop"]})),
+        )
+        .await?;
+    assert_eq!(status, 201);
+    server
+        .send_event(
+            &init,
+            &json!({"message": "released", "release": "shop@3.1.4"}),
+        )
+        .await?;
+    server.settled().await?;
+    let page = browser.get("/organizations/sentry/releases/").await?;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("shop@3.1.4"), "{}", page.body);
+    assert!(page.body.contains("<td>shop</td>"));
+    assert!(page.body.contains("just now") || page.body.contains("minute ago"));
+    let none = browser
+        .get("/organizations/sentry/releases/?query=nothing-like-it")
+        .await?;
+    assert!(!none.body.contains("shop@3.1.4"));
+    assert!(none.body.contains("No releases yet"));
     Ok(())
 }

@@ -4,7 +4,7 @@
 // one JSON line; the Rust test that runs it asserts on that.
 //
 // Environment: UI_URL, UI_EMAIL, UI_PASSWORD, UI_ISSUE (text of the issue
-// link to open), SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
+// link to open), UI_SETTINGS (path of a project's settings), SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
 const { chromium } = require("playwright-core");
 const fs = require("fs");
 const os = require("os");
@@ -61,6 +61,14 @@ async function main() {
     await Promise.all([page.waitForNavigation(), page.locator(".tabs a", { hasText: /^Resolved$/ }).click()]);
     seen.resolved = await page.locator(".issue-row .issue-title").allInnerTexts();
     await shot("issue-list-resolved.png", false);
+
+    // Settings: a broken fingerprint rule is refused in place.
+    await page.goto(`${url}${process.env.UI_SETTINGS}`);
+    await page.fill("#fingerprint-rules", "error.type:Foo -> ");
+    await Promise.all([page.waitForNavigation(), page.click("#grouping button[type=submit]")]);
+    seen.settings_error = (await page.locator("#grouping .field-error").innerText()).trim();
+    await page.locator("#grouping").scrollIntoViewIfNeeded();
+    await shot("project-settings.png", true);
   } finally {
     await browser.close();
     fs.rmSync(profile, { recursive: true, force: true });
