@@ -103,13 +103,25 @@ fn tags(index: usize) -> Vec<(String, String)> {
         |choices: &[&str], salt: usize| choices[(index / 7 + salt) % choices.len()].to_owned();
     vec![
         ("level".to_owned(), "error".to_owned()),
-        ("environment".to_owned(), pick(&["production", "staging"], 1)),
+        (
+            "environment".to_owned(),
+            pick(&["production", "staging"], 1),
+        ),
         ("release".to_owned(), format!("app@1.{}.0", index % 20)),
         ("user".to_owned(), format!("id:{}", index % 5_000)),
-        ("browser".to_owned(), pick(&["Chrome 120", "Firefox 121", "Safari 17"], 2)),
-        ("os".to_owned(), pick(&["Windows 11", "macOS 14", "Linux"], 3)),
+        (
+            "browser".to_owned(),
+            pick(&["Chrome 120", "Firefox 121", "Safari 17"], 2),
+        ),
+        (
+            "os".to_owned(),
+            pick(&["Windows 11", "macOS 14", "Linux"], 3),
+        ),
         ("server_name".to_owned(), format!("web-{}", index % 12)),
-        ("transaction".to_owned(), format!("/api/items/{}", index % 40)),
+        (
+            "transaction".to_owned(),
+            format!("/api/items/{}", index % 40),
+        ),
     ]
 }
 
@@ -141,7 +153,8 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
     let events_url = std::env::var("BENCH_EVENTS_URL")
         .map(|url| url.replace("{dir}", &dir.path().display().to_string()))
         .unwrap_or_else(|_| format!("sqlite://{}", path("events.sqlite")));
-    let metadata = sentry_store::open_metadata(&format!("sqlite://{}", path("metadata.sqlite"))).await?;
+    let metadata =
+        sentry_store::open_metadata(&format!("sqlite://{}", path("metadata.sqlite"))).await?;
     let events = sentry_store::open_events(&events_url).await?;
     let blobs = sentry_store::open_blobs(&format!("file://{}", path("blobs"))).await?;
     let org = metadata.ensure_organization("sentry").await?;
@@ -155,7 +168,9 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
     };
     let issue_event = |issue: usize, timestamp: Timestamp, user: usize| IssueEvent {
         project_id: project.id,
-        hashes: vec![GroupingHash::from_values([format!("issue-{issue}").as_str()])],
+        hashes: vec![GroupingHash::from_values([
+            format!("issue-{issue}").as_str()
+        ])],
         grouping_config: "newstyle:2023-01-11".to_owned(),
         title: format!("ValueError: bench failure {issue}"),
         culprit: format!("app.handlers_{issue} in handle_{issue}"),
@@ -176,7 +191,12 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
     let mut issues: Vec<IssueId> = Vec::with_capacity(total_issues);
     for issue in 0..total_issues {
         let first = time_of(issue.min(total_events.saturating_sub(1)));
-        issues.push(metadata.record_issue_event(&issue_event(issue, first, 0)).await?.id);
+        issues.push(
+            metadata
+                .record_issue_event(&issue_event(issue, first, 0))
+                .await?
+                .id,
+        );
     }
     let mut last_seen = vec![None; total_issues];
     for batch_start in (0..total_events).step_by(BATCH) {
@@ -220,7 +240,9 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
             is_superuser: false,
         })
         .await?;
-    metadata.add_org_member(org.id, user.id, OrgRole::Owner).await?;
+    metadata
+        .add_org_member(org.id, user.id, OrgRole::Owner)
+        .await?;
     let secret = "bench-session-secret";
     metadata
         .create_session(&WebSession {
@@ -296,7 +318,10 @@ async fn time_page(bench: &Bench, path: &str) -> Result<(f64, f64)> {
     }
     samples.sort_unstable();
     let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
-    Ok((ms(samples[samples.len() / 2]), ms(samples[samples.len() - 1])))
+    Ok((
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() - 1]),
+    ))
 }
 
 #[tokio::main]
@@ -308,21 +333,67 @@ async fn main() -> Result<()> {
     let typical = bench.typical;
     let empty = bench.empty;
     let pages = [
-        ("issue list, default", "/organizations/sentry/issues/".to_owned()),
-        ("issue list, page 5", "/organizations/sentry/issues/?cursor=0:100:0".to_owned()),
-        ("issue list, sort by events", "/organizations/sentry/issues/?sort=freq".to_owned()),
-        ("issue list, text search", "/organizations/sentry/issues/?query=is:unresolved+failure+42".to_owned()),
-        ("issue list, tag search", "/organizations/sentry/issues/?query=is:unresolved+browser:%22Safari+17%22".to_owned()),
-        ("issue page, typical issue", format!("/organizations/sentry/issues/{typical}/")),
-        ("issue page, hottest issue (a tenth of all events)", format!("/organizations/sentry/issues/{hottest}/")),
-        ("issue page, hottest issue, oldest event", format!("/organizations/sentry/issues/{hottest}/events/oldest/")),
-        ("(API) typical issue's latest event", format!("/api/0/issues/{typical}/events/latest/")),
-        ("(API) typical issue's tags", format!("/api/0/issues/{typical}/tags/")),
-        ("(API) tags of an issue without events", format!("/api/0/issues/{empty}/tags/")),
-        ("issue page, issue without events", format!("/organizations/sentry/issues/{empty}/")),
-        ("(API) hottest issue's tags", format!("/api/0/issues/{hottest}/tags/")),
-        ("(API) issue list, tag search", "/api/0/projects/sentry/bench/issues/?query=is:unresolved+browser:%22Safari+17%22".to_owned()),
-        ("project settings", "/settings/sentry/projects/bench/".to_owned()),
+        (
+            "issue list, default",
+            "/organizations/sentry/issues/".to_owned(),
+        ),
+        (
+            "issue list, page 5",
+            "/organizations/sentry/issues/?cursor=0:100:0".to_owned(),
+        ),
+        (
+            "issue list, sort by events",
+            "/organizations/sentry/issues/?sort=freq".to_owned(),
+        ),
+        (
+            "issue list, text search",
+            "/organizations/sentry/issues/?query=is:unresolved+failure+42".to_owned(),
+        ),
+        (
+            "issue list, tag search",
+            "/organizations/sentry/issues/?query=is:unresolved+browser:%22Safari+17%22".to_owned(),
+        ),
+        (
+            "issue page, typical issue",
+            format!("/organizations/sentry/issues/{typical}/"),
+        ),
+        (
+            "issue page, hottest issue (a tenth of all events)",
+            format!("/organizations/sentry/issues/{hottest}/"),
+        ),
+        (
+            "issue page, hottest issue, oldest event",
+            format!("/organizations/sentry/issues/{hottest}/events/oldest/"),
+        ),
+        (
+            "(API) typical issue's latest event",
+            format!("/api/0/issues/{typical}/events/latest/"),
+        ),
+        (
+            "(API) typical issue's tags",
+            format!("/api/0/issues/{typical}/tags/"),
+        ),
+        (
+            "(API) tags of an issue without events",
+            format!("/api/0/issues/{empty}/tags/"),
+        ),
+        (
+            "issue page, issue without events",
+            format!("/organizations/sentry/issues/{empty}/"),
+        ),
+        (
+            "(API) hottest issue's tags",
+            format!("/api/0/issues/{hottest}/tags/"),
+        ),
+        (
+            "(API) issue list, tag search",
+            "/api/0/projects/sentry/bench/issues/?query=is:unresolved+browser:%22Safari+17%22"
+                .to_owned(),
+        ),
+        (
+            "project settings",
+            "/settings/sentry/projects/bench/".to_owned(),
+        ),
         ("releases", "/organizations/sentry/releases/".to_owned()),
     ];
     println!("\n| page | median | slowest of {SAMPLES} |\n| --- | ---: | ---: |");

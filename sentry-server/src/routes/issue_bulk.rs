@@ -27,8 +27,14 @@ use crate::state::AppState;
 /// Most issues one bulk request changes, as in Sentry.
 const BULK_LIMIT: u64 = 1000;
 
-/// The issues of some projects a bulk request names.
-async fn selected_issues(
+/// The issues of some projects a bulk request names: by `id`
+/// (repeatable), else by `status`, else by `query`, else all of them (the
+/// web UI's bulk form passes ids only).
+///
+/// # Errors
+///
+/// 400 for more than 1000 ids, an id that is not one, or a bad status or query.
+pub async fn selected_issues(
     state: &AppState,
     projects: &[Project],
     params: &[(String, String)],

@@ -13,7 +13,7 @@ use sentry_core::protocol::Timestamp;
 use sentry_core::store::{Issue, IssueStatus, MetadataStore, Project};
 
 use crate::auth::{form_pairs, param};
-use crate::routes::issue_bulk::update_issues;
+use crate::routes::issue_bulk::{selected_issues, update_issues};
 use crate::routes::issue_list::{issue_series, search_issues, sort};
 use crate::routes::issue_update::StatusRequest;
 use crate::routes::model::short_id;
@@ -294,7 +294,8 @@ pub fn action_request(action: Option<&str>) -> Result<StatusRequest, UiError> {
 }
 
 /// `POST /organizations/{org}/issues/bulk/`: `action` on the issues `id`
-/// (repeatable) of the organization, then back to `next`.
+/// (repeatable) of the organization, chosen as the bulk API chooses them,
+/// then back to `next`; without any `id`, nothing changes.
 pub async fn bulk_update(
     State(state): State<AppState>,
     user: WebUser,
@@ -305,28 +306,18 @@ pub async fn bulk_update(
     user.check_csrf(&form)?;
     let org = user.organization(&state, &org_slug).await?;
     let request = action_request(param(&form, "action"))?;
-    let mut issues = Vec::new();
-    for (_, text) in form.iter().filter(|(name, _)| name == "id") {
-        let id: IssueId = text
-            .parse()
-            .map_err(|_| UiError::bad_request(format!("`{text}` is not an issue id.")))?;
-        let Some(issue) = state.metadata.issue(id).await? else {
-            continue;
-        };
-        let in_org = state
-            .metadata
-            .project(issue.project_id)
-            .await?
-            .is_some_and(|project| project.org_id == org.id);
-        if in_org {
-            issues.push(issue);
-        }
-    }
-    update_issues(&state, &issues, &request).await?;
     let fallback = format!("/organizations/{}/issues/", org.slug);
-    Ok(see_other(
-        local_path(param(&form, "next")).unwrap_or(&fallback),
-    ))
+    let back = local_path(param(&form, "next"))
+        .unwrap_or(&fallback)
+        .to_owned();
+    // Only the checked rows: without any, the API's selection would be every issue.
+    if !form.iter().any(|(name, _)| name == "id") {
+        return Ok(see_other(&back));
+    }
+    let projects = state.metadata.projects(org.id).await?;
+    let issues = selected_issues(&state, &projects, &form).await?;
+    update_issues(&state, &issues, &request).await?;
+    Ok(see_other(&back))
 }
 
 #[cfg(test)]

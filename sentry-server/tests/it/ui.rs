@@ -405,6 +405,17 @@ async fn bulk_resolve_moves_issues_to_the_resolved_tab() -> Result<()> {
     assert_eq!(ids.len(), 3);
     let csrf = csrf_of(&list.body)?;
     let next = "/organizations/sentry/issues/?query=is%3Aunresolved";
+    // Nothing checked changes nothing (the API would take every issue).
+    let nothing = browser
+        .post(
+            "/organizations/sentry/issues/bulk/",
+            &[("csrf", &csrf), ("next", next), ("action", "resolve")],
+        )
+        .await?;
+    assert_eq!(nothing.status, 303);
+    for id in &ids {
+        assert_eq!(api_issue(&server, &init, id).await?["status"], "unresolved");
+    }
     let done = browser
         .post(
             "/organizations/sentry/issues/bulk/",
