@@ -1,13 +1,14 @@
 //! The issue page, `/organizations/{org}/issues/{id}/` (its latest event)
 //! and `.../events/{event_id|latest|oldest}/`: the issue's summary, tag
-//! facets, one event in full with links to its neighbours, the grouping
+//! facets (`.../tags/`, framed), one event in full with links to its neighbours, the grouping
 //! information, and the resolve, ignore and unresolve buttons. It runs the
 //! web API's queries ([`issue_event_filter`], [`event_grouping`],
 //! [`update_issues`]).
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     EventPick, EventStore, Issue, IssueStatus, MetadataStore, Organization, Project, StoredEvent,
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use crate::auth::{form_pairs, param};
 use crate::routes::events::{deserialize, event_grouping, issue_event_filter};
 use crate::routes::issue_bulk::update_issues;
+use crate::routes::issue_list::issue_series;
 use crate::routes::model::short_id;
 use crate::routes::tags::key_label;
 use crate::state::AppState;
@@ -29,6 +31,7 @@ use crate::ui::grouping_view::{VariantView, variants};
 use crate::ui::issue_list::action_request;
 use crate::ui::page::{Chrome, render, see_other};
 use crate::ui::session::WebUser;
+use crate::ui::sparkline;
 
 /// Values shown per tag key.
 const TOP_VALUES: u64 = 5;
@@ -110,7 +113,7 @@ struct IssuePage {
     count: String,
     users: String,
     release: String,
-    facets: Vec<FacetView>,
+    tags_path: String,
     has_event: bool,
     header: EventHeader,
     links: EventLinks,
@@ -215,8 +218,6 @@ pub async fn issue_page(
     let now = Timestamp::now();
     let base = format!("/organizations/{}/issues/{}/", org.slug, issue.id);
     let stored = chosen_event(&state, &issue, path.event.as_deref()).await?;
-    let filter = issue_event_filter(&issue, &[])?;
-    let facets = facet_views(state.events.tag_facets(&filter, &[], TOP_VALUES).await?);
     let mut page_event = EventView::default();
     let mut header = EventHeader::default();
     let mut links = EventLinks::default();
@@ -275,7 +276,7 @@ pub async fn issue_page(
         count: compact_count(issue.times_seen),
         users: compact_count(issue.user_count),
         release,
-        facets,
+        tags_path: format!("{base}tags/"),
         has_event: stored.is_some(),
         header,
         links,
@@ -289,6 +290,53 @@ pub async fn issue_page(
         api_json,
     };
     render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "ui/issue_tags.html")]
+struct TagsPage {
+    facets: Vec<FacetView>,
+}
+
+/// `GET /organizations/{org}/issues/{id}/tags/`: each tag key of the
+/// issue's events with its most frequent values, the API's tag facets; the
+/// issue page shows it in its side column (a frame of its own, so that
+/// the page does not wait for the facets of a busy issue).
+pub async fn tags_panel(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(path): Path<IssuePagePath>,
+) -> Result<Response, UiError> {
+    let (_, issue, _) = org_issue(&state, &user, &path.org, &path.issue_id).await?;
+    let filter = issue_event_filter(&issue, &[])?;
+    let facets = facet_views(state.events.tag_facets(&filter, &[], TOP_VALUES).await?);
+    let mut response = render(&TagsPage { facets })?;
+    // Framed by this server's own issue page only.
+    response.headers_mut().insert(
+        "x-frame-options",
+        axum::http::HeaderValue::from_static("SAMEORIGIN"),
+    );
+    Ok(response)
+}
+
+/// `GET /organizations/{org}/issues/{id}/sparkline.svg`: the issue's
+/// events per hour over the last 24 hours, as the issue list's chart.
+pub async fn sparkline_image(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(path): Path<IssuePagePath>,
+) -> Result<Response, UiError> {
+    let (_, issue, _) = org_issue(&state, &user, &path.org, &path.issue_id).await?;
+    let series = issue_series(&state, &issue, 24, 3600, Timestamp::now()).await?;
+    let counts: Vec<u64> = series.iter().map(|(_, count)| *count).collect();
+    Ok((
+        [
+            (CONTENT_TYPE, "image/svg+xml"),
+            (CACHE_CONTROL, "private, max-age=60"),
+        ],
+        sparkline::svg(&counts),
+    )
+        .into_response())
 }
 
 /// `POST /organizations/{org}/issues/{id}/status/`: `action` (resolve,

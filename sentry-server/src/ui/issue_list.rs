@@ -1,8 +1,9 @@
 //! The issue list, `/organizations/{org}/issues/`: a search box in the
 //! issue search syntax, status tabs, sort, pagination, each issue's
-//! counts and a chart of its last 24 hours, and bulk resolve, ignore and
-//! unresolve. It runs the web API's queries ([`search_issues`],
-//! [`issue_series`], [`update_issues`]).
+//! counts and a chart of its last 24 hours (an image of its own, see
+//! [`crate::ui::sparkline`]), and bulk resolve, ignore and unresolve. It
+//! runs the web API's queries ([`search_issues`], [`selected_issues`],
+//! [`update_issues`]).
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -14,7 +15,7 @@ use sentry_core::store::{Issue, IssueStatus, MetadataStore, Project};
 
 use crate::auth::{form_pairs, param};
 use crate::routes::issue_bulk::{selected_issues, update_issues};
-use crate::routes::issue_list::{issue_series, search_issues, sort};
+use crate::routes::issue_list::{search_issues, sort};
 use crate::routes::issue_update::StatusRequest;
 use crate::routes::model::short_id;
 use crate::routes::pagination::OffsetPage;
@@ -24,7 +25,6 @@ use crate::ui::error_page::UiError;
 use crate::ui::format::{age, compact_count, time_ago};
 use crate::ui::page::{Chrome, local_path, render_with, see_other, with_query};
 use crate::ui::session::WebUser;
-use crate::ui::sparkline;
 
 /// Issues per page.
 const PAGE_SIZE: u64 = 25;
@@ -65,7 +65,7 @@ pub struct IssueRow {
     pub last_seen: String,
     /// How old it is.
     pub first_seen: String,
-    /// An SVG chart of its events over 24 hours.
+    /// The URL of the chart of its events over 24 hours.
     pub sparkline: String,
 }
 
@@ -110,12 +110,7 @@ pub fn with_status(query: &str, status: IssueStatus) -> String {
     terms.join(" ")
 }
 
-fn row(
-    issue: &Issue,
-    project: Option<&Project>,
-    series: &[(i64, u64)],
-    now: Timestamp,
-) -> IssueRow {
+fn row(issue: &Issue, project: Option<&Project>, org_slug: &str, now: Timestamp) -> IssueRow {
     let slug = project
         .map(|project| project.slug.clone())
         .unwrap_or_default();
@@ -123,7 +118,6 @@ fn row(
         (Some(ty), value) => (ty.clone(), value.clone().unwrap_or_default()),
         (None, _) => (issue.title.clone(), String::new()),
     };
-    let counts: Vec<u64> = series.iter().map(|(_, count)| *count).collect();
     IssueRow {
         id: issue.id,
         short_id: short_id(&slug, issue.short_number),
@@ -137,7 +131,10 @@ fn row(
         users: compact_count(issue.user_count),
         last_seen: time_ago(issue.last_seen, now),
         first_seen: age(issue.first_seen, now),
-        sparkline: sparkline::svg(&counts),
+        sparkline: format!(
+            "/organizations/{org_slug}/issues/{}/sparkline.svg",
+            issue.id
+        ),
     }
 }
 
@@ -202,11 +199,10 @@ pub async fn issue_list(
         .await?;
         has_more = found.has_more;
         for issue in &found.items {
-            let series = issue_series(&state, issue, 24, 3600, now).await?;
             let project = projects
                 .iter()
                 .find(|project| project.id == issue.project_id);
-            rows.push(row(issue, project, &series, now));
+            rows.push(row(issue, project, &org.slug, now));
         }
     }
     let offset = page.cursor.offset;

@@ -59,6 +59,14 @@ pub fn routes() -> Router<AppState> {
             get(issue_detail::issue_page),
         )
         .route(
+            "/organizations/{org}/issues/{issue_id}/tags/",
+            get(issue_detail::tags_panel),
+        )
+        .route(
+            "/organizations/{org}/issues/{issue_id}/sparkline.svg",
+            get(issue_detail::sparkline_image),
+        )
+        .route(
             "/organizations/{org}/issues/{issue_id}/status/",
             post(issue_detail::update_status),
         )

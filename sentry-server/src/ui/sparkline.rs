@@ -1,5 +1,7 @@
-//! The bar charts of recent events beside each issue, as inline SVG made
-//! on the server, so that they show without JavaScript.
+//! The bar charts of recent events beside each issue: SVG images drawn on
+//! the server (so they show without JavaScript), each at its own URL, so
+//! that the list is sent without waiting for 25 series queries, as
+//! Sentry's issue list loads its stats apart from the issues.
 
 use std::fmt::Write as _;
 
@@ -7,6 +9,10 @@ use std::fmt::Write as _;
 const WIDTH: u32 = 96;
 /// Height of the chart in pixels.
 const HEIGHT: u32 = 24;
+/// The colour of a bar with events.
+const BAR_FILL: &str = "#a29bd8";
+/// The colour of the baseline of an hour without events.
+const EMPTY_FILL: &str = "#e7e1ec";
 
 /// An SVG bar chart of counts, oldest first; every bar is at least one
 /// pixel high so that the time axis shows, and the tallest fills the chart.
@@ -16,7 +22,7 @@ pub fn svg(counts: &[u64]) -> String {
     let slot = f64::from(WIDTH) / f64::from(slots);
     let bar = (slot - 1.0).max(1.0);
     let mut out = format!(
-        "<svg class=\"sparkline\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"events over the last 24 hours\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\">"
     );
     for (index, count) in counts.iter().enumerate() {
         #[allow(clippy::cast_precision_loss, reason = "counts for pixels")]
@@ -24,10 +30,10 @@ pub fn svg(counts: &[u64]) -> String {
         #[allow(clippy::cast_precision_loss, reason = "a bar index")]
         let x = index as f64 * slot;
         let y = f64::from(HEIGHT) - height;
-        let class = if *count == 0 { "empty" } else { "bar" };
+        let fill = if *count == 0 { EMPTY_FILL } else { BAR_FILL };
         let _ = write!(
             out,
-            "<rect class=\"{class}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{height:.1}\"><title>{count}</title></rect>"
+            "<rect fill=\"{fill}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{height:.1}\"><title>{count}</title></rect>"
         );
     }
     out.push_str("</svg>");
@@ -51,7 +57,7 @@ mod tests {
             "{chart}"
         );
         assert!(
-            chart.contains("class=\"empty\" x=\"0.0\" y=\"23.0\""),
+            chart.contains(&format!("fill=\"{EMPTY_FILL}\" x=\"0.0\" y=\"23.0\"")),
             "{chart}"
         );
     }

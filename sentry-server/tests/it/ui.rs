@@ -343,7 +343,21 @@ async fn issue_list_filters_by_tab_and_query_sorts_and_pages() -> Result<()> {
             .body
             .contains("class=\"active\" aria-current=\"page\">Unresolved")
     );
-    assert!(first.body.contains("<svg class=\"sparkline\""));
+    // Each row's chart is an image of its own.
+    let chart = format!("/organizations/sentry/issues/{frequent}/sparkline.svg");
+    assert!(
+        first
+            .body
+            .contains(&format!("<img class=\"sparkline\" src=\"{chart}\""))
+    );
+    let svg = browser.get(&chart).await?;
+    assert_eq!(svg.status, 200);
+    assert_eq!(svg.content_type, "image/svg+xml");
+    assert_eq!(svg.body.matches("<rect").count(), 24, "one bar an hour");
+    assert!(
+        svg.body.contains("<title>3</title>"),
+        "the hour of the 3 events"
+    );
     assert!(first.body.contains("rel=\"next\""));
     let second = browser
         .get("/organizations/sentry/issues/?query=is%3Aunresolved&cursor=0%3A25%3A0")
@@ -544,15 +558,20 @@ async fn issue_page_shows_the_event_moves_between_events_and_changes_status() ->
         "POST https://shop.example/cart",
         "ann@example.com",
         "Raw JSON",
-        // Tag facets with their shares.
-        "Browser",
-        "Firefox",
+        // Tag facets, in a frame of their own.
+        &format!("<iframe class=\"facets-frame\" src=\"{base}tags/\""),
         // Grouping: what contributed and why.
         "Grouping Information",
         "pill-contributes",
     ] {
         assert!(body.contains(expected), "the issue page lacks {expected:?}");
     }
+    let tags = browser.get(&format!("{base}tags/")).await?;
+    assert_eq!(tags.status, 200);
+    assert!(tags.body.contains("<div class=\"facet-key\">Browser <span"));
+    assert!(tags.body.contains(
+        "<span class=\"facet-label\">Firefox</span><span class=\"facet-percent\">100%</span>"
+    ));
     // The in-app frame opens; the system frame is folded away.
     assert!(body.contains("<details class=\"frame in-app\" open>"));
     assert!(body.contains("<span class=\"button small disabled\">Newer</span>"));
