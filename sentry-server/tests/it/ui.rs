@@ -568,7 +568,10 @@ async fn issue_page_shows_the_event_moves_between_events_and_changes_status() ->
     }
     let tags = browser.get(&format!("{base}tags/")).await?;
     assert_eq!(tags.status, 200);
-    assert!(tags.body.contains("<div class=\"facet-key\">Browser <span"));
+    assert!(
+        tags.body
+            .contains("<div class=\"facet-key\" title=\"browser\">Browser</div>")
+    );
     assert!(tags.body.contains(
         "<span class=\"facet-label\">Firefox</span><span class=\"facet-percent\">100%</span>"
     ));

@@ -8,4 +8,15 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   }
+  // Fit the tag values frame to its content (without this it keeps a fixed height).
+  document.querySelectorAll("iframe.facets-frame").forEach(function (frame) {
+    function fit() {
+      var body = frame.contentDocument && frame.contentDocument.body;
+      if (body && body.scrollHeight > 0) {
+        frame.style.height = body.scrollHeight + 8 + "px";
+      }
+    }
+    frame.addEventListener("load", fit);
+    fit();
+  });
 });
