@@ -360,6 +360,7 @@ async fn main() -> Result<()> {
         ("API: issue list with 24h stats", "/api/0/projects/sentry/bench/issues/".to_owned()),
         ("API: issue list, tag search", "/api/0/projects/sentry/bench/issues/?query=is:unresolved+browser:%22Safari+17%22&statsPeriod=".to_owned()),
         ("API: hottest issue's latest event", format!("/api/0/issues/{hottest}/events/latest/")),
+        ("API: hottest issue's oldest event", format!("/api/0/issues/{hottest}/events/oldest/")),
         ("API: hottest issue's tags", format!("/api/0/issues/{hottest}/tags/")),
     ];
     println!("\n| request | samples | median | slowest |\n| --- | ---: | ---: | ---: |");
