@@ -26,7 +26,13 @@ pub async fn older_event(
     issue: &Issue,
     event: &StoredEvent,
 ) -> Result<Option<StoredEvent>, ApiError> {
-    let filter = EventFilter::issue(issue.project_id, issue.id);
+    // The cursor alone says "older", but as an OR of two conditions that
+    // SQLite cannot seek with; the end bound (the same events) lets the
+    // engines start their index scan at the event instead of the newest.
+    let filter = EventFilter {
+        end: Timestamp::from_unix_micros(event.timestamp.as_unix_micros().saturating_add(1)),
+        ..EventFilter::issue(issue.project_id, issue.id)
+    };
     let page = state
         .events
         .list_events(&filter, Some(EventCursor::after(event)), 1)
