@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `init`, `cleanup`, `grouping
-//! explain`.
+//! explain`, `user create`.
 //!
 //! Store locations and `--config` are global options, so every subcommand
 //! opens the same stores the same way. Options that have a default are
@@ -115,6 +115,35 @@ pub enum Command {
     /// Grouping tools.
     #[command(subcommand)]
     Grouping(GroupingCommand),
+    /// Web UI accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Subcommands of `user`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates an account for the web UI, owner of an organization; the
+    /// password is read from the first line of standard input.
+    Create(UserCreateArgs),
+}
+
+/// Options of `user create`.
+#[derive(Debug, Clone, Args)]
+pub struct UserCreateArgs {
+    /// The email address, which is also the login.
+    #[arg(long)]
+    pub email: String,
+    /// Read the password from standard input (the only way: it never
+    /// appears in the process list or the shell history).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    /// Let the user see and change every organization.
+    #[arg(long)]
+    pub superuser: bool,
+    /// The organization the user becomes an owner of (created if missing).
+    #[arg(long, default_value = "sentry")]
+    pub org: String,
 }
 
 /// Subcommands of `grouping`.
@@ -270,6 +299,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             #[allow(clippy::print_stdout, reason = "cleanup prints its report for scripts")]
             {
                 println!("{}", serde_json::to_string(&report)?);
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Create(args)) => {
+            let password = crate::ui::accounts::read_password(&mut std::io::stdin().lock())?;
+            let metadata = open_metadata(&stores).await?;
+            let user = crate::ui::accounts::create_user(
+                &metadata,
+                &args.email,
+                &password,
+                args.superuser,
+                &args.org,
+            )
+            .await?;
+            #[allow(
+                clippy::print_stdout,
+                reason = "user create prints its result for scripts"
+            )]
+            {
+                println!(
+                    "created user {} (id {}), owner of {}",
+                    user.email, user.id, args.org
+                );
             }
             Ok(())
         }
@@ -549,6 +601,16 @@ mod tests {
             &["sentry-server", "serve", "--config", "sentry.toml"],
             &["sentry-server", "init", "--config", "sentry.toml"],
             &["sentry-server", "cleanup", "--config", "sentry.toml"],
+            &[
+                "sentry-server",
+                "user",
+                "create",
+                "--email",
+                "a@example.com",
+                "--password-stdin",
+                "--config",
+                "sentry.toml",
+            ],
             &[
                 "sentry-server",
                 "grouping",

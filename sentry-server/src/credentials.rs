@@ -35,3 +35,16 @@ pub fn new_api_token() -> Result<String, NoRandomness> {
         .collect();
     Ok(format!("sntryu_{hex}"))
 }
+
+/// A new secret of 32 random bytes as 64 hex digits, for web session
+/// cookies and login form tokens.
+///
+/// # Errors
+///
+/// Fails when the system has no randomness.
+pub fn new_secret() -> Result<String, NoRandomness> {
+    Ok(random_bytes::<32>()?
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}

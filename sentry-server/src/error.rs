@@ -105,6 +105,17 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// Returns the message of a field-level validation error about a
+    /// field (the first entry of the body's list under the field's name).
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        self.body.get(field)?.get(0)?.as_str()
+    }
+
+    /// Returns the message for the client, `detail` of the JSON body.
+    pub fn detail(&self) -> &str {
+        self.body["detail"].as_str().unwrap_or_default()
+    }
 }
 
 impl From<crate::credentials::NoRandomness> for ApiError {

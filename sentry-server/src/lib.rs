@@ -31,7 +31,8 @@
 //!    checks cron monitors for missed and timed-out runs.
 //! 7. People and tools read issues and events through Sentry's web API
 //!    under `/api/0/` ([`routes::issues`], [`routes::events`]), with a
-//!    bearer token.
+//!    bearer token, and in the web UI ([`ui`]), whose pages run the same
+//!    queries for a logged-in browser.
 //!
 //! Errors become JSON `{"detail": ...}` answers in one place, [`error`].
 
@@ -55,6 +56,7 @@ pub mod routes;
 pub mod search;
 pub mod spool;
 pub mod state;
+pub mod ui;
 
 pub use crate::routes::app;
 pub use crate::state::AppState;

@@ -41,7 +41,13 @@ const SUMMARY_FIELDS: [&str; 12] = [
     "culprit",
 ];
 
-fn deserialize(stored: &StoredEvent) -> Result<Event, ApiError> {
+/// Reads a stored event's payload; a payload that does not read is logged
+/// and answered 500.
+///
+/// # Errors
+///
+/// 500 when the payload is not an event.
+pub fn deserialize(stored: &StoredEvent) -> Result<Event, ApiError> {
     serde_json::from_slice(&stored.payload).map_err(|e| {
         tracing::error!(event_id = %stored.event_id, error = %e, "stored event does not deserialize");
         ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error")
@@ -218,11 +224,27 @@ pub async fn grouping_info(
 ) -> Result<Json<Value>, ApiError> {
     let (stored, project) = stored_event(&state, &auth, &org, &project, &event_id).await?;
     let mut event = deserialize(&stored)?;
+    Ok(Json(
+        event_grouping(&state, &project, &mut event)
+            .await?
+            .to_json(),
+    ))
+}
+
+/// Groups a stored event again with its project's current rules, to show
+/// which components contributed and why.
+///
+/// # Errors
+///
+/// Fails when the project's rules cannot be read.
+pub async fn event_grouping(
+    state: &AppState,
+    project: &Project,
+    event: &mut Event,
+) -> Result<grouping::Grouping, ApiError> {
     let config = state
         .grouping
         .for_project(&state.metadata, project.id)
         .await?;
-    Ok(Json(
-        grouping::prepare_and_group(&mut event, &config).to_json(),
-    ))
+    Ok(grouping::prepare_and_group(event, &config))
 }

@@ -27,8 +27,14 @@ use crate::state::AppState;
 /// Most issues one bulk request changes, as in Sentry.
 const BULK_LIMIT: u64 = 1000;
 
-/// The issues of some projects a bulk request names.
-async fn selected_issues(
+/// The issues of some projects a bulk request names: by `id`
+/// (repeatable), else by `status`, else by `query`, else all of them (the
+/// web UI's bulk form passes ids only).
+///
+/// # Errors
+///
+/// 400 for more than 1000 ids, an id that is not one, or a bad status or query.
+pub async fn selected_issues(
     state: &AppState,
     projects: &[Project],
     params: &[(String, String)],
@@ -112,6 +118,27 @@ pub async fn bulk_update_org_issues(
     apply(&state, &issues, &request).await
 }
 
+/// Applies an update to issues, the web API's and the web UI's one way to
+/// change statuses; returns the last issue changed, as it is now.
+///
+/// # Errors
+///
+/// Fails when a store fails.
+pub async fn update_issues(
+    state: &AppState,
+    issues: &[Issue],
+    request: &StatusRequest,
+) -> Result<Option<Issue>, ApiError> {
+    let now = Timestamp::now();
+    let mut last = None;
+    for issue in issues {
+        if let Some(change) = request.change_for(state, issue, now).await? {
+            last = state.metadata.set_issue_status(issue.id, &change).await?;
+        }
+    }
+    Ok(last)
+}
+
 /// Applies an update to issues; the answer is the status set, or 204 when
 /// there was no issue.
 async fn apply(
@@ -122,13 +149,7 @@ async fn apply(
     if issues.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let now = Timestamp::now();
-    let mut last = None;
-    for issue in issues {
-        if let Some(change) = request.change_for(state, issue, now).await? {
-            last = state.metadata.set_issue_status(issue.id, &change).await?;
-        }
-    }
+    let last = update_issues(state, issues, request).await?;
     let mut answer = serde_json::Map::new();
     if let Some(issue) = last {
         answer.insert("status".to_owned(), issue.status.as_str().into());

@@ -31,7 +31,11 @@ const MAX_LIMIT: u64 = 100;
 const DEFAULT_LIMIT: u64 = 25;
 
 /// Reads `sort`; Sentry's default is `date`.
-fn sort(params: &[(String, String)]) -> Result<IssueSort, ApiError> {
+///
+/// # Errors
+///
+/// 400 for an order other than `date`, `new`, `freq` and `user`.
+pub fn sort(params: &[(String, String)]) -> Result<IssueSort, ApiError> {
     match param(params, "sort").unwrap_or("date") {
         "date" | "" => Ok(IssueSort::LastSeen),
         "new" => Ok(IssueSort::FirstSeen),
@@ -96,15 +100,20 @@ pub async fn search_issues(
         .await?)
 }
 
-/// An issue's event counts per bucket over the period before `now`,
-/// oldest first, as `[bucket start in seconds, count]` pairs.
-async fn issue_stats(
+/// An issue's event counts per bucket of `seconds` over the `buckets`
+/// buckets before `now`, oldest first, as (bucket start in seconds,
+/// count) pairs; empty buckets count 0.
+///
+/// # Errors
+///
+/// Fails when the event store fails.
+pub async fn issue_series(
     state: &AppState,
     issue: &Issue,
     buckets: u64,
     seconds: u64,
     now: Timestamp,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<(i64, u64)>, ApiError> {
     let bucket_micros = i64::try_from(seconds.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
     let now_micros = now.as_unix_micros();
     let last_start = now_micros - now_micros.rem_euclid(bucket_micros);
@@ -122,10 +131,10 @@ async fn issue_stats(
             .iter()
             .find(|bucket| bucket.start.as_unix_micros() == start)
             .map_or(0, |bucket| bucket.events);
-        points.push(json!([start / 1_000_000, count]));
+        points.push((start / 1_000_000, count));
         start = start.saturating_add(bucket_micros);
     }
-    Ok(Value::Array(points))
+    Ok(points)
 }
 
 /// Answers a list request over some projects.
@@ -161,8 +170,12 @@ async fn list(
         };
         let mut json = issue_json(issue, project, org_slug, &state.public_url);
         if let Some((name, buckets, seconds)) = stats {
-            json["stats"] =
-                json!({ name: issue_stats(state, issue, buckets, seconds, now).await? });
+            let series = issue_series(state, issue, buckets, seconds, now).await?;
+            let points: Vec<Value> = series
+                .iter()
+                .map(|(start, count)| json!([start, count]))
+                .collect();
+            json["stats"] = json!({ name: points });
         }
         body.push(json);
     }

@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use sentry_core::IssueId;
-use sentry_core::protocol::Timestamp;
 use sentry_core::store::{Issue, MetadataStore, Organization, Project};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::ApiAuth;
 use crate::error::ApiError;
+use crate::routes::issue_bulk::update_issues;
 use crate::routes::issue_update::StatusRequest;
 use crate::routes::model::issue_json;
 use crate::state::AppState;
@@ -99,10 +99,8 @@ pub async fn update_issue(
     let request = StatusRequest::parse(&body)?;
     auth.require_scope("event:write")?;
     let (issue, project, org) = visible_issue(&state, &auth, &path).await?;
-    let issue = match request.change_for(&state, &issue, Timestamp::now()).await? {
-        Some(change) => state
-            .metadata
-            .set_issue_status(issue.id, &change)
+    let issue = match request.status {
+        Some(_) => update_issues(&state, std::slice::from_ref(&issue), &request)
             .await?
             .ok_or_else(ApiError::not_found)?,
         None => issue,

@@ -37,7 +37,8 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-/// Builds the application: ingest, the web API, and JSON 404s for the rest.
+/// Builds the application: ingest, the web API, the web UI, and JSON 404s
+/// for the rest.
 pub fn app(state: AppState) -> Router {
     // Before anything records, so that nothing recorded is lost.
     crate::metrics::handle();
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ingest)
         .merge(web_api())
+        .merge(crate::ui::routes())
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render))

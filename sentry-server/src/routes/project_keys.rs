@@ -29,9 +29,7 @@ fn key_json(
     key: &KeyRecord,
     rate_limit: Option<&RateLimit>,
 ) -> Result<Value, ApiError> {
-    let dsn = Dsn::new(&state.public_url, key.public_key.clone(), key.project_id)
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
-        .to_string();
+    let dsn = key_dsn(state, key)?;
     let endpoint = |path: &str| {
         format!(
             "{}/api/{}/{path}/?sentry_key={}",
@@ -59,6 +57,19 @@ fn key_json(
             "cdn": null,
         },
     }))
+}
+
+/// The DSN of a key, at the server's public URL.
+///
+/// # Errors
+///
+/// 500 when the public URL makes no DSN (it is checked at startup).
+pub fn key_dsn(state: &AppState, key: &KeyRecord) -> Result<String, ApiError> {
+    Ok(
+        Dsn::new(&state.public_url, key.public_key.clone(), key.project_id)
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
+            .to_string(),
+    )
 }
 
 /// A key of a project by its id; 404 for a key the project does not have.
@@ -167,8 +178,22 @@ pub async fn create_key(
     } else {
         json_body::parse(&body)?
     };
-    let label = new
-        .name
+    let key = add_key(&state, &project, new.name).await?;
+    Ok((StatusCode::CREATED, Json(key_json(&state, &key, None)?)).into_response())
+}
+
+/// Creates a key for a project, named `name` (default `Default`): the
+/// API's and the web UI's one way to add a key.
+///
+/// # Errors
+///
+/// 400 for a name longer than 64 characters.
+pub async fn add_key(
+    state: &AppState,
+    project: &Project,
+    name: Option<String>,
+) -> Result<KeyRecord, ApiError> {
+    let label = name
         .map(|name| name.trim().to_owned())
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "Default".to_owned());
@@ -185,5 +210,5 @@ pub async fn create_key(
         date_created: Timestamp::now(),
     };
     state.metadata.insert_key(&key).await?;
-    Ok((StatusCode::CREATED, Json(key_json(&state, &key, None)?)).into_response())
+    Ok(key)
 }

@@ -145,7 +145,24 @@ pub async fn update_project(
     auth.require_scope("project:write")?;
     let (org, project) = visible_project(&state, &auth, &org, &project).await?;
     let fields: Value = json_body::parse(&body)?;
-    let update = ProjectChanges::deserialize(&fields)
+    let project = change_project(&state, project, &fields).await?;
+    Ok(Json(project_detail_json(&state, &org, &project).await?))
+}
+
+/// Validates and saves the changes of a project update (the fields of
+/// [`update_project`]'s JSON body), the API's and the web UI's one way to
+/// change a project's settings; returns the project as it is now.
+///
+/// # Errors
+///
+/// 400 with the message under the field's name for an invalid field (see
+/// [`ApiError::field_message`]), 409 for a slug another project has.
+pub async fn change_project(
+    state: &AppState,
+    project: Project,
+    fields: &Value,
+) -> Result<Project, ApiError> {
+    let update = ProjectChanges::deserialize(fields)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     if let Some(rules) = &update.fingerprinting_rules {
         FingerprintingRules::parse(rules)
@@ -190,7 +207,7 @@ pub async fn update_project(
         })
         .transpose()?;
     let renamed = project_update(&update)?;
-    let mut options = scrubbing_update(&fields)?;
+    let mut options = scrubbing_update(fields)?;
     if let Some(value) = &update.allowed_domains {
         options.push((ALLOWED_DOMAINS, allowed_domains_update(value)?));
     }
@@ -237,7 +254,7 @@ pub async fn update_project(
     state.scrubbing.invalidate(project.id);
     state.origins.invalidate(project.id);
     state.rate_limits.invalidate(project.id);
-    Ok(Json(project_detail_json(&state, &org, &project).await?))
+    Ok(project)
 }
 
 /// Validates the name, slug and platform of an update.

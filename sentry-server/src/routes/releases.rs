@@ -87,8 +87,13 @@ async fn release_projects(
     Ok(found)
 }
 
-/// A release as Sentry's release endpoints return it.
-async fn release_json(state: &AppState, release: &Release) -> Result<Value, ApiError> {
+/// A release as Sentry's release endpoints return it, with the first and
+/// last event of its version.
+///
+/// # Errors
+///
+/// Fails when a store fails.
+pub async fn release_json(state: &AppState, release: &Release) -> Result<Value, ApiError> {
     let all = state.metadata.projects(release.org_id).await?;
     let projects: Vec<&Project> = all
         .iter()

@@ -18,7 +18,7 @@ const DEFAULT_TOP_VALUES: u64 = 10;
 const MAX_VALUES: u64 = 1000;
 
 /// The label Sentry shows for a tag key.
-fn key_label(key: &str) -> String {
+pub fn key_label(key: &str) -> String {
     match key {
         "os" => "OS".to_owned(),
         "url" => "URL".to_owned(),

@@ -176,6 +176,47 @@ impl TestServer {
         Ok(serde_json::from_slice(&output.stdout)?)
     }
 
+    /// Runs `user create --password-stdin` for an account of the test's
+    /// organization, a web UI login.
+    pub fn create_user(&self, email: &str, password: &str, superuser: bool) -> Result<()> {
+        use std::io::Write as _;
+        let mut command = Command::new(binary());
+        command
+            .envs(self.store_env.iter().map(|(name, value)| (name, value)))
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args([
+                "user",
+                "create",
+                "--email",
+                email,
+                "--password-stdin",
+                "--org",
+                &self.org,
+            ]);
+        if superuser {
+            command.arg("--superuser");
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .context("no stdin")?
+            .write_all(format!("{password}\n").as_bytes())?;
+        let output = child.wait_with_output()?;
+        if !output.status.success() {
+            bail!(
+                "user create failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    }
+
     /// Waits until the server has processed everything it acknowledged
     /// (ingest answers once a request is spooled, and stores it after).
     pub async fn settled(&self) -> Result<()> {

@@ -23,3 +23,4 @@ mod openapi;
 mod scrubbing;
 mod security;
 mod sentry_cli;
+mod ui;

@@ -70,6 +70,10 @@ async fn missed_timed_out_and_failed_runs_raise_issues_and_alerts() -> Result<()
     )
     .await?;
     let noticed = unix_now();
+    eprintln!(
+        "the missed check-in's alert came {:.1} s after its margin ran out",
+        noticed - deadline
+    );
     assert!(
         noticed >= deadline - 1.0,
         "not missed before the margin ran out: noticed at {noticed}, deadline {deadline}"
