@@ -101,8 +101,7 @@ impl Retention {
 
 /// The time a duration before `now` (`now` itself past the range of timestamps).
 fn earlier(now: Timestamp, by: Duration) -> Timestamp {
-    let micros = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
-    Timestamp::from_unix_micros(now.as_unix_micros().saturating_sub(micros)).unwrap_or(now)
+    now.checked_sub(by).unwrap_or(now)
 }
 
 /// Applies every project's retention at `now`, compacts the event store,

@@ -40,6 +40,18 @@ impl Timestamp {
         self.0.timestamp_micros()
     }
 
+    /// The time a duration later; `None` past the range of timestamps.
+    pub fn checked_add(&self, duration: std::time::Duration) -> Option<Self> {
+        let micros = i64::try_from(duration.as_micros()).ok()?;
+        Self::from_unix_micros(self.as_unix_micros().checked_add(micros)?)
+    }
+
+    /// The time a duration earlier; `None` past the range of timestamps.
+    pub fn checked_sub(&self, duration: std::time::Duration) -> Option<Self> {
+        let micros = i64::try_from(duration.as_micros()).ok()?;
+        Self::from_unix_micros(self.as_unix_micros().checked_sub(micros)?)
+    }
+
     /// Returns unix seconds as a float, at microsecond precision.
     pub fn as_unix_seconds(&self) -> f64 {
         self.0.timestamp() as f64 + f64::from(self.0.timestamp_subsec_micros()) / 1e6
@@ -262,6 +274,19 @@ impl<'de> Deserialize<'de> for Tags {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_move_a_timestamp_within_its_range() {
+        let at = Timestamp::from_unix_micros(5_000_000).unwrap();
+        let second = std::time::Duration::from_secs(1);
+        assert_eq!(at.checked_add(second).unwrap().as_unix_micros(), 6_000_000);
+        assert_eq!(at.checked_sub(second).unwrap().as_unix_micros(), 4_000_000);
+        assert_eq!(at.checked_add(std::time::Duration::MAX), None);
+        assert_eq!(
+            at.checked_sub(std::time::Duration::from_secs(u64::MAX / 2_000_000)),
+            None
+        );
+    }
 
     #[test]
     fn timestamp_reads_float_and_rfc3339() {

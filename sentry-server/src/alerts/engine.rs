@@ -228,10 +228,8 @@ impl Engine {
         activity: &IssueActivity,
         window: Duration,
     ) -> Result<u64, sentry_core::store::StoreError> {
-        let micros = i64::try_from(window.as_micros()).unwrap_or(i64::MAX);
-        let start = Timestamp::from_unix_micros(Timestamp::now().as_unix_micros() - micros);
         let mut filter = EventFilter::issue(activity.issue.project_id, activity.issue.id);
-        filter.start = start;
+        filter.start = Timestamp::now().checked_sub(window);
         if let Some(environment) = &activity.environment {
             filter.tags.push(TagFilter {
                 key: "environment".to_owned(),

@@ -171,8 +171,7 @@ impl RuleConfig {
     /// A [`RuleError`] naming the first field that is missing, unknown or
     /// out of range.
     pub fn from_json(body: &Value) -> Result<Self, RuleError> {
-        let body: Body = serde_json::from_value(body.clone())
-            .map_err(|error| invalid("rule", error.to_string()))?;
+        let body = Body::deserialize(body).map_err(|error| invalid("rule", error.to_string()))?;
         let action_match = match body.action_match.as_deref() {
             None | Some("any") => Match::Any,
             Some("all") => Match::All,

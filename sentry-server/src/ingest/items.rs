@@ -477,10 +477,7 @@ impl Request<'_> {
         seed.extend_from_slice(&self.spooled.next.offset.to_le_bytes());
         seed.extend_from_slice(&(self.index as u64).to_le_bytes());
         seed.extend_from_slice(checksum.as_bytes());
-        let digest = BlobChecksum::of(&seed);
-        let mut id = [0; 16];
-        id.copy_from_slice(&digest.as_bytes()[..16]);
-        AttachmentId::from_bytes(id)
+        AttachmentId::derived(&seed)
     }
 }
 

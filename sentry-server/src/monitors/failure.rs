@@ -10,7 +10,6 @@ use sentry_core::protocol::Timestamp;
 use sentry_core::store::Monitor;
 use sentry_core::{CheckInId, EventId};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::ingest::spool_server_event;
 use crate::state::AppState;
@@ -49,18 +48,16 @@ impl Failure {
 
     /// The id of the failure's event: the same for the same failure.
     pub fn event_id(&self, monitor: &Monitor) -> EventId {
-        let mut hash = Sha256::new();
-        hash.update(b"monitor-failure");
-        hash.update(monitor.id.0.to_le_bytes());
+        let mut seed = b"monitor-failure".to_vec();
+        seed.extend_from_slice(&monitor.id.0.to_le_bytes());
         match self {
-            Failure::Error(id) | Failure::Timeout(id) => hash.update(id.as_bytes()),
-            Failure::Missed { expected } => hash.update(expected.as_unix_micros().to_le_bytes()),
+            Failure::Error(id) | Failure::Timeout(id) => seed.extend_from_slice(id.as_bytes()),
+            Failure::Missed { expected } => {
+                seed.extend_from_slice(&expected.as_unix_micros().to_le_bytes());
+            }
         }
-        hash.update(self.reason().as_bytes());
-        let digest = hash.finalize();
-        let mut bytes = [0; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        EventId::from_bytes(bytes)
+        seed.extend_from_slice(self.reason().as_bytes());
+        EventId::derived(&seed)
     }
 }
 

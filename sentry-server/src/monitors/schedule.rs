@@ -231,11 +231,10 @@ impl MonitorConfig {
     /// out at `now`: where a monitor waits after a missed check-in, without
     /// reporting every tick of a long outage one by one.
     pub fn next_open_after(&self, expected: Timestamp, now: Timestamp) -> Option<Timestamp> {
-        let margin = i64::try_from(self.margin.as_micros()).ok()?;
         let mut next = self.next_after(expected)?;
         // A bound on the walk: a minute-by-minute schedule after a year's outage.
         for _ in 0..600_000 {
-            if next.as_unix_micros() + margin > now.as_unix_micros() {
+            if next.checked_add(self.margin).is_none_or(|end| end > now) {
                 return Some(next);
             }
             next = self.next_after(next)?;

@@ -16,7 +16,6 @@ use sentry_core::store::{
     CheckIn, CheckInStatus, CheckInUpdate, MetadataStore, Monitor, StoreError, StoreErrorKind,
 };
 use sentry_core::{CheckInId, MonitorId};
-use sha2::{Digest, Sha256};
 
 use super::failure::{self, Failure};
 use super::schedule::MonitorConfig;
@@ -65,9 +64,10 @@ pub async fn check(state: &AppState, now: Timestamp) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn plus(time: Timestamp, duration: Duration) -> i64 {
-    time.as_unix_micros()
-        .saturating_add(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX))
+/// Whether `time` plus `duration` is still to come at `now` (a sum past
+/// the range of timestamps never comes).
+fn still_ahead(time: Timestamp, duration: Duration, now: Timestamp) -> bool {
+    time.checked_add(duration).is_none_or(|end| end > now)
 }
 
 /// Records a missed check-in when the monitor's margin has run out.
@@ -86,7 +86,7 @@ async fn missed(state: &AppState, monitor: &Monitor, now: Timestamp) -> Result<(
                 .map(drop);
         }
     };
-    if plus(expected, config.margin) > now.as_unix_micros() {
+    if still_ahead(expected, config.margin, now) {
         return Ok(());
     }
     let environment = state
@@ -135,7 +135,7 @@ async fn timed_out(
     run: &CheckIn,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    if plus(run.date_created, config.max_runtime) > now.as_unix_micros() {
+    if still_ahead(run.date_created, config.max_runtime, now) {
         return Ok(());
     }
     let update = CheckInUpdate {
@@ -163,14 +163,10 @@ async fn timed_out(
 /// The id of the missed check-in of a monitor due at a time: the same
 /// wherever it is computed.
 fn missed_checkin_id(monitor_id: MonitorId, expected: Timestamp) -> CheckInId {
-    let digest = Sha256::new()
-        .chain_update(b"missed-checkin")
-        .chain_update(monitor_id.0.to_le_bytes())
-        .chain_update(expected.as_unix_micros().to_le_bytes())
-        .finalize();
-    let mut bytes = [0; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    CheckInId::from_bytes(bytes)
+    let mut seed = b"missed-checkin".to_vec();
+    seed.extend_from_slice(&monitor_id.0.to_le_bytes());
+    seed.extend_from_slice(&expected.as_unix_micros().to_le_bytes());
+    CheckInId::derived(&seed)
 }
 
 #[cfg(test)]

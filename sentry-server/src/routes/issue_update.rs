@@ -165,9 +165,9 @@ impl StatusRequest {
         }
         if status == IssueStatus::Ignored {
             let details = &mut change.details;
-            details.ignore_until = self
-                .ignore_minutes
-                .and_then(|minutes| add(now, Duration::from_secs(minutes.saturating_mul(60))));
+            details.ignore_until = self.ignore_minutes.and_then(|minutes| {
+                now.checked_add(Duration::from_secs(minutes.saturating_mul(60)))
+            });
             details.ignore_until_times_seen = self
                 .ignore_count
                 .map(|count| issue.times_seen.saturating_add(count));
@@ -180,11 +180,6 @@ impl StatusRequest {
         }
         Ok(Some(change))
     }
-}
-
-fn add(time: Timestamp, duration: Duration) -> Option<Timestamp> {
-    let micros = i64::try_from(duration.as_micros()).ok()?;
-    Timestamp::from_unix_micros(time.as_unix_micros().checked_add(micros)?)
 }
 
 /// The release of an issue's latest event, if it has one.

@@ -14,12 +14,13 @@
 //! two projects counts twice.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use sentry_core::ProjectId;
 use sentry_core::protocol::Timestamp;
-use sentry_core::store::{SessionMetric, SessionQuery, SessionStore, SessionTotal};
+use sentry_core::store::{SessionMetric, SessionQuery, SessionStore, SessionTotal, hour_of};
 use serde_json::{Map, Value, json};
 
 use crate::auth::ApiAuth;
@@ -140,7 +141,7 @@ fn group_key(total: &SessionTotal, by_project: bool) -> GroupKey {
 }
 
 /// How far back a release's health reaches: the longest retention.
-const HEALTH_DAYS: i64 = 90;
+const HEALTH_DAYS: u64 = 90;
 
 /// The health of a release in each of its projects, as Sentry's release
 /// details show it in `projects[].healthData`: sessions and users in all,
@@ -155,21 +156,19 @@ pub async fn release_health(
     project_ids: Vec<ProjectId>,
     version: &str,
 ) -> Result<BTreeMap<ProjectId, Value>, ApiError> {
-    const HOUR: i64 = 3_600_000_000;
-    let now = Timestamp::now().as_unix_micros();
-    let until = now - now.rem_euclid(HOUR) + HOUR;
-    let since = until - HEALTH_DAYS * 24 * HOUR - HOUR;
-    let (Some(since_at), Some(until_at)) = (
-        Timestamp::from_unix_micros(since),
-        Timestamp::from_unix_micros(until),
-    ) else {
+    const HOUR: Duration = Duration::from_secs(3600);
+    let window = Duration::from_secs(HEALTH_DAYS * 24 * 3600) + HOUR;
+    // Whole hours, up to the end of the current one.
+    let until = hour_of(Timestamp::now()).checked_add(HOUR);
+    let Some((since, until)) = until.and_then(|until| Some((until.checked_sub(window)?, until)))
+    else {
         return Ok(BTreeMap::new());
     };
     let query = SessionQuery {
         project_ids: project_ids.clone(),
-        since: since_at,
-        until: until_at,
-        interval_secs: u64::try_from((until - since) / 1_000_000).unwrap_or(u64::MAX),
+        since,
+        until,
+        interval_secs: window.as_secs(),
         releases: Some(vec![version.to_owned()]),
         environments: None,
         by_release: false,

@@ -132,7 +132,9 @@ pub async fn login(
     };
     let secret = new_secret()?;
     let now = Timestamp::now();
-    let expires = Timestamp::from_unix_micros(now.as_unix_micros() + SESSION_SECONDS * 1_000_000)
+    let expires = u64::try_from(SESSION_SECONDS)
+        .ok()
+        .and_then(|seconds| now.checked_add(std::time::Duration::from_secs(seconds)))
         .ok_or_else(UiError::internal)?;
     state
         .metadata

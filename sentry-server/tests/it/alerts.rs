@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Init, TestServer, clients_dir, config_file, scripts_dir};
+use crate::common::{Backend, Init, TestServer, clients_dir, config_file, run_python, scripts_dir};
 
 pub const FIRST_SEEN: &str = "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition";
 const REGRESSION: &str = "sentry.rules.conditions.regression_event.RegressionEventCondition";
@@ -152,17 +152,12 @@ impl Drop for SmtpSink {
 }
 
 fn send_events(init: &Init, mode: &str, count: usize) -> Result<()> {
-    let output = Command::new(clients_dir().join("venv/bin/python"))
-        .arg(scripts_dir().join("python_alert_events.py"))
-        .args([mode, &count.to_string()])
-        .env("SENTRY_DSN", &init.dsn)
-        .output()?;
-    ensure!(
-        output.status.success(),
-        "python_alert_events.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(())
+    run_python(
+        "python_alert_events.py",
+        &[mode, &count.to_string()],
+        &init.dsn,
+    )
+    .map(drop)
 }
 
 pub fn webhook(url: String) -> Value {

@@ -4,26 +4,13 @@
 
 use std::process::Command;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::common::{
-    Backend, Init, TestServer, clients_dir, exception_values, functions, issue_titled, scripts_dir,
-    titles,
+    Backend, Init, TestServer, clients_dir, exception_values, functions, issue_titled, run,
+    run_python, scripts_dir, titles,
 };
-
-fn run(command: &mut Command) -> Result<String> {
-    let output = command
-        .output()
-        .with_context(|| format!("running {command:?}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    ensure!(
-        output.status.success(),
-        "{command:?} failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
-}
 
 fn tags(event: &Value) -> Vec<(String, String)> {
     event["tags"]
@@ -125,12 +112,9 @@ async fn python_sdk_events_become_the_expected_issues_on_postgres_and_clickhouse
 }
 
 async fn python_sdk(backend: Backend) -> Result<()> {
-    let clients = clients_dir();
     let server = TestServer::start_on(backend)?;
     let init = server.init("python")?;
-    run(Command::new(clients.join("venv/bin/python"))
-        .arg(scripts_dir().join("python_scenarios.py"))
-        .env("SENTRY_DSN", &init.dsn))?;
+    run_python("python_scenarios.py", &[], &init.dsn)?;
 
     let issues = server.all_issues(&init).await?;
     let mut found = titles(&issues);

@@ -486,3 +486,37 @@ pub fn functions(exception: &Value) -> Vec<String> {
         .map(|frame| frame["function"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// Runs a command to its end; returns its standard output, or fails with
+/// both of its outputs.
+pub fn run(command: &mut Command) -> Result<String> {
+    let output = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    anyhow::ensure!(
+        output.status.success(),
+        "{command:?} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(stdout)
+}
+
+/// Runs one of the Python client scripts (`tests/it/clients/`) with the
+/// real sentry-sdk, `SENTRY_DSN` set to `dsn`; returns its standard output.
+pub fn run_python(script: &str, args: &[&str], dsn: &str) -> Result<String> {
+    run(Command::new(clients_dir().join("venv/bin/python"))
+        .arg(scripts_dir().join(script))
+        .args(args)
+        .env("SENTRY_DSN", dsn))
+}
+
+/// A response header's value as text; empty when missing or not text.
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::common::TestServer;
+use crate::common::{TestServer, header};
 
 #[tokio::test]
 async fn browsers_may_post_events_from_any_origin() -> Result<()> {
@@ -22,14 +22,7 @@ async fn browsers_may_post_events_from_any_origin() -> Result<()> {
         .send()
         .await?;
     assert_eq!(preflight.status(), 200);
-    let header = |name: &str| {
-        preflight
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-    };
+    let header = |name: &str| header(&preflight, name).to_ascii_lowercase();
     assert_eq!(header("access-control-allow-origin"), "*");
     assert!(header("access-control-allow-methods").contains("post"));
     assert!(header("access-control-allow-headers").contains("x-sentry-auth"));

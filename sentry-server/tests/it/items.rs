@@ -11,7 +11,8 @@ use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
 use crate::common::{
-    Backend, Init, TestServer, clients_dir, config_file, issue_titled, scripts_dir,
+    Backend, Init, TestServer, clients_dir, config_file, header, issue_titled, run, run_python,
+    scripts_dir,
 };
 
 /// Outcome quantities by (outcome, category, reason).
@@ -69,19 +70,6 @@ async fn outcomes_reaching(
     }
 }
 
-fn run(command: &mut Command) -> Result<String> {
-    let output = command
-        .output()
-        .with_context(|| format!("running {command:?}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    ensure!(
-        output.status.success(),
-        "{command:?} failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
-}
-
 /// An envelope of items, each `(headers, payload)`, with a length each.
 fn envelope(header: &Value, items: &[(Value, Vec<u8>)]) -> Vec<u8> {
     let mut body = header.to_string().into_bytes();
@@ -131,9 +119,7 @@ async fn release_health(server: &TestServer, init: &Init) -> Result<(Outcomes, V
 async fn python_sdk_attachments_sessions_check_ins_and_client_reports() -> Result<()> {
     let server = TestServer::start_on(Backend::Embedded)?;
     let init = server.init("python-items")?;
-    run(Command::new(clients_dir().join("venv/bin/python"))
-        .arg(scripts_dir().join("python_items.py"))
-        .env("SENTRY_DSN", &init.dsn))?;
+    run_python("python_items.py", &[], &init.dsn)?;
 
     let issues = server.all_issues(&init).await?;
     let issue = issue_titled(&issues, "OSError: python job failed");
@@ -431,9 +417,7 @@ async fn rate_limits_answer_429_that_the_python_sdk_obeys() -> Result<()> {
         .await?;
     assert_eq!(status, 400, "{refused}");
 
-    run(Command::new(clients_dir().join("venv/bin/python"))
-        .arg(scripts_dir().join("python_rate_limited.py"))
-        .env("SENTRY_DSN", &init.dsn))?;
+    run_python("python_rate_limited.py", &[], &init.dsn)?;
     let issues = server.all_issues(&init).await?;
     assert_eq!(
         issues.len(),
@@ -465,14 +449,7 @@ async fn rate_limits_answer_429_that_the_python_sdk_obeys() -> Result<()> {
         .send()
         .await?;
     assert_eq!(response.status().as_u16(), 429);
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| header(&response, name);
     let retry_after: u64 = header("retry-after").parse()?;
     assert!((1..=3600).contains(&retry_after));
     assert_eq!(

@@ -2,14 +2,13 @@
 //! missed check-in and a timed-out run noticed by the server on time, and
 //! each failure raising an issue and an alert.
 
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Result, ensure};
+use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::alerts::{FIRST_SEEN, create_rule, eventually_within, received, receiver, webhook};
-use crate::common::{Backend, TestServer, clients_dir, issue_titled, scripts_dir};
+use crate::common::{Backend, TestServer, issue_titled, run_python};
 
 fn unix_now() -> f64 {
     SystemTime::now()
@@ -43,15 +42,7 @@ async fn missed_timed_out_and_failed_runs_raise_issues_and_alerts() -> Result<()
     )
     .await?;
     let sent_at = unix_now();
-    let output = Command::new(clients_dir().join("venv/bin/python"))
-        .arg(scripts_dir().join("python_checkins.py"))
-        .env("SENTRY_DSN", &init.dsn)
-        .output()?;
-    ensure!(
-        output.status.success(),
-        "python_checkins.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python("python_checkins.py", &[], &init.dsn)?;
 
     // An error check-in: an issue and its alert at once.
     eventually_within("the error run's alert", Duration::from_secs(30), || {

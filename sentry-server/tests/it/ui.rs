@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, clients_dir, scripts_dir};
+use crate::common::{TestServer, clients_dir, header, run_python, scripts_dir};
 
 const EMAIL: &str = "dev@example.com";
 const PASSWORD: &str = "correct horse battery";
@@ -55,16 +55,8 @@ impl Browser {
             request.header("cookie", cookie)
         };
         let response = request.send().await?;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let location = header("location");
-        let content_type = header("content-type");
+        let location = header(&response, "location");
+        let content_type = header(&response, "content-type");
         let set_cookies: Vec<String> = response
             .headers()
             .get_all("set-cookie")
@@ -705,15 +697,7 @@ async fn a_browser_logs_in_and_resolves_a_python_sdk_issue() -> Result<()> {
     let server = TestServer::start()?;
     let init = server.init("python")?;
     server.create_user(EMAIL, PASSWORD, false)?;
-    let output = Command::new(clients.join("venv/bin/python"))
-        .arg(scripts_dir().join("python_scenarios.py"))
-        .env("SENTRY_DSN", &init.dsn)
-        .output()?;
-    ensure!(
-        output.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python("python_scenarios.py", &[], &init.dsn)?;
     server.settled().await?;
 
     let shots = screenshot_dir()?;
