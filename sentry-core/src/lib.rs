@@ -17,6 +17,8 @@
 //!   read from their envelope items.
 //! - [`minidump_upload`]: the form of a minidump upload as an event.
 //! - [`store`]: the contracts every storage backend implements.
+//! - [`symbolication`]: minified JavaScript frames mapped back to their
+//!   sources through source maps.
 //!
 //! The crate does no I/O: the store and the server do.
 #![warn(missing_docs)]
@@ -37,6 +39,7 @@ pub mod scrub;
 pub mod security_report;
 pub mod store;
 pub mod summary;
+pub mod symbolication;
 pub mod tags;
 
 pub use crate::auth::{AuthError, ClientAuth};

@@ -10,7 +10,8 @@
 //! [`OutcomeStore`] (what became of the items sent), [`QuotaStore`]
 //! (rate limit counters), [`RawItemStore`] (items kept as they came),
 //! [`SessionStore`]
-//! (release health) and [`UserReportStore`] (user feedback). Methods
+//! (release health), [`UserReportStore`] (user feedback) and
+//! [`ArtifactStore`] (sentry-cli's upload chunks and artifact bundles). Methods
 //! return futures so that async drivers implement them directly and
 //! synchronous ones wrap their calls in a blocking task. Lookups return
 //! `Ok(None)` for absence; an `Err` is always a failure of the backend.
@@ -49,6 +50,7 @@ use crate::protocol::{Event, Level, Timestamp};
 use crate::summary::{EventMetadata, summarize};
 use crate::tags::event_tags;
 
+mod artifacts;
 mod attachments;
 mod blobs;
 mod outcomes;
@@ -57,6 +59,7 @@ mod raw_items;
 mod sessions;
 mod user_reports;
 
+pub use artifacts::*;
 pub use attachments::*;
 pub use blobs::*;
 pub use outcomes::*;

@@ -1,16 +1,15 @@
 //! Retention: events and attachment records older than their project's
 //! maximum age (default 90 days), and events beyond its optional maximum
-//! count, are deleted, then the event store gives the space back. Last,
-//! blobs that no attachment references any more are swept, once they are
-//! older than a grace period (`--blob-grace-period`, default an hour):
+//! count, are deleted, then the event store gives the space back. Chunks
+//! of `sentry-cli` uploads are forgotten a day after their upload (an
+//! upload is assembled within minutes). Last, blobs that no record
+//! references any more (attachments, upload chunks and artifact bundles,
+//! as the metadata store's `referenced_blobs` asks) are swept, once they
+//! are older than a grace period (`--blob-grace-period`, default an hour):
 //! ingest stores a blob before the record that references it, and the
 //! grace period keeps the sweep off blobs in between. The server runs this
 //! on an interval (`serve --cleanup-interval`); `sentry-server cleanup`
 //! runs it once.
-//!
-//! Attachments are the only records that reference blobs so far; whatever
-//! else comes to reference them (debug files, source maps) must be asked
-//! in [`sweep_blobs`] too.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -18,8 +17,8 @@ use std::time::Duration;
 use sentry_core::ProjectId;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore, OutcomeStore, QuotaStore,
-    RawItemStore, SessionStore, StoreError, UserReportStore,
+    ArtifactStore, AttachmentStore, BlobChecksum, BlobStore, EventStore, MetadataStore,
+    OutcomeStore, QuotaStore, RawItemStore, SessionStore, StoreError, UserReportStore,
 };
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 use serde::Serialize;
@@ -34,6 +33,8 @@ pub const MAX_EVENTS: &str = "maxEvents";
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// Longest retention a project may set: ten years.
 pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// How long the chunks of an upload are kept for its assembly.
+const UPLOAD_CHUNK_LIFETIME: Duration = Duration::from_secs(86_400);
 /// How many blobs a sweep looks at per page.
 const SWEEP_PAGE: u64 = 1000;
 
@@ -56,6 +57,8 @@ pub struct CleanupReport {
     /// How many rows of outcome and release health counts were older than
     /// the default retention, and of rate limit counters older than two days.
     pub expired_counts: u64,
+    /// How many chunks of `sentry-cli` uploads were older than a day.
+    pub expired_upload_chunks: u64,
     /// How many blobs were deleted because nothing referenced them.
     pub swept_blobs: u64,
 }
@@ -148,13 +151,16 @@ pub async fn cleanup(
     report.expired_counts = metadata.delete_outcomes_before(counts_cutoff).await?
         + metadata.delete_sessions_before(counts_cutoff).await?
         + metadata.delete_quota_windows_before(windows_cutoff).await?;
+    report.expired_upload_chunks = metadata
+        .delete_upload_chunks_before(earlier(now, UPLOAD_CHUNK_LIFETIME))
+        .await?;
     events.compact().await?;
     let blob_cutoff = earlier(now, config.blob_grace_period);
     report.swept_blobs = sweep_blobs(metadata, blobs, blob_cutoff).await?;
     Ok(report)
 }
 
-/// Deletes the blobs that no attachment references and that were created
+/// Deletes the blobs that no record references and that were created
 /// before `cutoff`; returns how many went. A blob put again since it was
 /// listed counts as new and stays.
 ///

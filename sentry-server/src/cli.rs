@@ -32,6 +32,7 @@ use crate::config::{
 use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
 use crate::state::AppState;
+use crate::symbolication::sourcemaps::SourceMaps;
 
 /// A Sentry-compatible error tracking server.
 #[derive(Debug, Parser)]
@@ -482,6 +483,9 @@ async fn serve(
         origins: Arc::default(),
         outcomes: Arc::default(),
         rate_limits: Arc::default(),
+        source_maps: Arc::new(SourceMaps::new(
+            config.limits.max_symbolication_cache_memory,
+        )),
         alerts,
         public_url,
     };

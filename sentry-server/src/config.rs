@@ -34,6 +34,10 @@
 //! max_check_in_size = 102400                 # bytes of a check-in
 //! max_item_size = 52428800                   # bytes of any other item
 //! max_request_memory = 536870912             # bytes of request bodies held at once; 429 past it
+//! max_upload_chunk_size = 8388608             # bytes of one chunk of a sentry-cli upload
+//! max_artifact_bundle_size = 268435456       # bytes of an artifact bundle (held in memory while read)
+//! max_source_file_size = 67108864             # bytes of a minified file or source map read from a bundle
+//! max_symbolication_cache_memory = 268435456  # bytes of source map lookup caches kept in memory
 //!
 //! [ingest]
 //! store_items = ["transaction", "log"]       # kept as they came; default: none (dropped, counted)
@@ -518,6 +522,16 @@ ingest_limits! {
     /// Bytes of request bodies held in memory at once (raw and decoded),
     /// past which ingest answers 429.
     max_request_memory: 512 * MIB,
+    /// Largest chunk of a `sentry-cli` upload (its `chunkSize`).
+    max_upload_chunk_size: 8 * MIB,
+    /// Largest artifact bundle `sentry-cli` may assemble; a bundle is
+    /// held in memory while it is read.
+    max_artifact_bundle_size: 256 * MIB,
+    /// Largest file read out of an artifact bundle (a minified file or a
+    /// source map).
+    max_source_file_size: 64 * MIB,
+    /// Bytes of source map lookup caches kept in memory.
+    max_symbolication_cache_memory: 256 * MIB,
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ pub mod routes;
 pub mod search;
 pub mod spool;
 pub mod state;
+pub mod symbolication;
 pub mod ui;
 
 pub use crate::routes::app;

@@ -14,6 +14,11 @@
 //! | `sentry_alert_signals_dropped_total` | counter | |
 //! | `sentry_alert_deliveries_total` | counter | `kind` (`webhook`, `email`), `result` (`sent`, `retried`, `failed`, `dropped`) |
 //! | `sentry_monitor_failures_total` | counter | `reason` (`error`, `missed_checkin`, `timeout`) |
+//! | `sentry_upload_chunks_total` | counter | |
+//! | `sentry_symbolicated_frames_total` | counter | `platform` |
+//! | `sentry_unsymbolicated_frames_total` | counter | `platform` |
+//! | `sentry_symbolication_duration_seconds` | histogram | `platform` |
+//! | `sentry_sourcemap_cache_total` | counter | `result` (`hit`, `miss`) |
 
 use std::sync::OnceLock;
 use std::time::Instant;

@@ -639,6 +639,7 @@ impl EventStore for AnyEventStore {
 }
 
 // After the macros, which they use.
+mod artifacts;
 mod attachments;
 mod outcomes;
 mod quotas;

@@ -226,6 +226,7 @@ pub(crate) const PROJECT_DELETIONS: &[&str] = &[
     "DELETE FROM user_reports WHERE project_id = {project}",
     "DELETE FROM session_counts WHERE project_id = {project}",
     "DELETE FROM raw_items WHERE project_id = {project}",
+    "DELETE FROM artifact_bundle_projects WHERE project_id = {project}",
     "DELETE FROM projects WHERE id = {project}",
 ];
 

@@ -78,3 +78,59 @@ pub struct Frame {
     #[serde(flatten)]
     pub other: Other,
 }
+
+impl Frame {
+    /// Relay's frame path rules: a missing `abs_path` takes the file name,
+    /// and a missing file name takes the `abs_path` (for a URL, its path).
+    /// Symbolication and grouping both read the paths completed.
+    pub fn complete_paths(&mut self) {
+        let empty = |value: &Option<String>| value.as_deref().is_none_or(str::is_empty);
+        if empty(&self.abs_path) && !empty(&self.filename) {
+            self.abs_path = self.filename.clone();
+        }
+        if empty(&self.filename) {
+            if let Some(abs_path) = self.abs_path.as_deref().filter(|path| !path.is_empty()) {
+                self.filename = Some(url_path(abs_path).unwrap_or(abs_path).to_owned());
+            }
+        }
+    }
+}
+
+/// The path of a `file:`, `http:`, `https:` or `applewebdata:` URL, when
+/// it is neither empty nor `/`.
+fn url_path(abs_path: &str) -> Option<&str> {
+    let (scheme, rest) = abs_path.split_once(':')?;
+    if !matches!(scheme, "file" | "http" | "https" | "applewebdata") {
+        return None;
+    }
+    let after_host = match rest.strip_prefix("//") {
+        Some(authority_and_path) => &authority_and_path[authority_and_path.find('/')?..],
+        None => rest,
+    };
+    let path = after_host.split(['?', '#']).next().unwrap_or_default();
+    (!path.is_empty() && path != "/").then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_paths() {
+        assert_eq!(url_path("https://esm.run/d3@7.6.1"), Some("/d3@7.6.1"));
+        assert_eq!(url_path("https://esm.run/"), None);
+        assert_eq!(url_path("file:///app/main.js?x"), Some("/app/main.js"));
+        assert_eq!(url_path("/plain/path"), None);
+    }
+
+    #[test]
+    fn frames_get_both_paths() {
+        let mut frame: Frame =
+            serde_json::from_str(r#"{"abs_path":"https://esm.run/d3@7.6.1"}"#).unwrap();
+        frame.complete_paths();
+        assert_eq!(frame.filename.as_deref(), Some("/d3@7.6.1"));
+        let mut frame: Frame = serde_json::from_str(r#"{"filename":"app.py"}"#).unwrap();
+        frame.complete_paths();
+        assert_eq!(frame.abs_path.as_deref(), Some("app.py"));
+    }
+}

@@ -97,8 +97,10 @@ pub trait AttachmentStore: Send + Sync {
         before: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Returns which of some blobs an attachment of any project
-    /// references, in no set order.
+    /// Returns which of some blobs a record references, in no set order:
+    /// an attachment of any project, or (of the same backend's
+    /// [`ArtifactStore`](super::ArtifactStore)) an upload chunk or an
+    /// artifact bundle. The sweep of unreferenced blobs asks this.
     fn referenced_blobs(
         &self,
         checksums: &[BlobChecksum],

@@ -216,6 +216,7 @@ impl Batch {
         })
         .await;
         scrubber.scrub(&mut event);
+        crate::symbolication::symbolicate(state, project_id, &mut event).await;
         let grouping_config = retry("read the grouping config", || {
             state.grouping.for_project(&state.metadata, project_id)
         })

@@ -2,7 +2,9 @@
 
 pub mod alert_rules;
 pub mod api_tokens;
+pub mod artifact_bundles;
 pub mod attachments;
+pub mod chunk_upload;
 pub mod cron;
 pub mod events;
 pub mod health;
@@ -74,6 +76,14 @@ pub fn app(state: AppState) -> Router {
         .merge(ingest)
         .merge(web_api())
         .merge(crate::ui::routes())
+        .route(
+            "/api/0/organizations/{org}/chunk-upload/",
+            get(chunk_upload::options)
+                .post(chunk_upload::upload)
+                .layer(DefaultBodyLimit::max(chunk_upload::max_request_size(
+                    state.limits.max_upload_chunk_size,
+                ))),
+        )
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render))
@@ -253,6 +263,10 @@ fn web_api() -> Router<AppState> {
         .route(
             "/api/0/projects/{org}/{project}/events/{event_id}/grouping-info/",
             get(events::grouping_info),
+        )
+        .route(
+            "/api/0/organizations/{org}/artifactbundle/assemble/",
+            post(artifact_bundles::assemble),
         )
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(nul_guard::refuse_nul))

@@ -324,6 +324,7 @@ fn frame_json(frame: &Frame) -> Value {
         "addrMode": frame.addr_mode,
         "trust": frame.trust,
         "lock": frame.lock,
+        "data": frame.data,
     })
 }
 

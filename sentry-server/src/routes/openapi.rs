@@ -321,6 +321,21 @@ fn operations() -> Vec<(String, Vec<Operation>)> {
                 &["version", "projects"],
             )),
         ]),
+        ("/api/0/organizations/{org}/chunk-upload/".to_owned(), vec![
+            operation("get", "Tell sentry-cli how to upload chunks", "project:releases", 200, Some(json!({"type": "object"}))),
+        ]),
+        ("/api/0/organizations/{org}/artifactbundle/assemble/".to_owned(), vec![
+            operation("post", "Assemble an artifact bundle from uploaded chunks", "project:releases", 200, Some(json!({"type": "object"}))).body(object(
+                json!({
+                    "checksum": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
+                    "chunks": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{40}$"}},
+                    "projects": {"type": "array", "items": {"type": "string"}},
+                    "version": {"type": "string"},
+                    "dist": {"type": "string"},
+                }),
+                &["checksum", "chunks", "projects"],
+            )),
+        ]),
         ("/api/0/projects/{org}/{project}/releases/".to_owned(), vec![operation("get", "List a project's releases", "project:releases", 200, Some(list_of("Release"))).queries(&["query", "limit", "cursor"])]),
         ("/api/0/organizations/{org}/releases/{version}/".to_owned(), vec![
             operation("get", "Retrieve a release", "project:releases", 200, Some(schema_ref("Release"))),

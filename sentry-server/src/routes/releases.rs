@@ -58,16 +58,16 @@ fn parse_time(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, ApiE
     .transpose()
 }
 
-/// A project named in a release body, by slug or id.
+/// A project named in a request body (a release, an upload), by slug or id.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum ProjectName {
+pub(crate) enum ProjectName {
     Text(String),
     Number(u64),
 }
 
 /// Resolves project slugs (or ids) of an organization.
-async fn release_projects(
+pub(crate) async fn projects_named(
     state: &AppState,
     org: &Organization,
     names: &[ProjectName],
@@ -274,7 +274,7 @@ pub async fn create_release(
     if new.projects.is_empty() {
         return Err(ApiError::bad_request("projects: This field is required."));
     }
-    let projects = release_projects(&state, &org, &new.projects).await?;
+    let projects = projects_named(&state, &org, &new.projects).await?;
     let date_released = parse_time("dateReleased", new.date_released.as_deref())?;
     let existed = state
         .metadata
@@ -358,7 +358,7 @@ pub async fn update_release(
     let (org, _) = visible_release(&state, &auth, &org, &version).await?;
     let changes: ReleaseChanges = json_body::parse(&body)?;
     let date_released = parse_time("dateReleased", changes.date_released.as_deref())?;
-    let projects = release_projects(&state, &org, &changes.projects).await?;
+    let projects = projects_named(&state, &org, &changes.projects).await?;
     if !projects.is_empty() {
         let project_ids: Vec<_> = projects.iter().map(|project| project.id).collect();
         state

@@ -23,4 +23,5 @@ mod openapi;
 mod scrubbing;
 mod security;
 mod sentry_cli;
+mod sourcemaps;
 mod ui;

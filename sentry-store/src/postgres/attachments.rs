@@ -121,7 +121,9 @@ impl AttachmentStore for PostgresStore {
         let client = self.client().await?;
         let rows = sql::query(
             &client,
-            "SELECT DISTINCT checksum FROM attachments WHERE checksum = ANY($1)",
+            "SELECT checksum FROM attachments WHERE checksum = ANY($1) \
+             UNION SELECT blob FROM upload_chunks WHERE blob = ANY($1) \
+             UNION SELECT blob FROM artifact_bundles WHERE blob = ANY($1)",
             &[&wanted],
         )
         .await?;

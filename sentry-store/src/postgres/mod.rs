@@ -11,6 +11,7 @@
 //! or several, stay exact (see [`PostgresStore`]).
 
 mod alert_rules;
+mod artifacts;
 mod attachments;
 pub mod blobs;
 mod environments;

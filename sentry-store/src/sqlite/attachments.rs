@@ -126,7 +126,11 @@ impl AttachmentStore for SqliteStore {
         let checksums = checksums.to_vec();
         self.run(move |connection| {
             let mut statement = connection
-                .prepare_cached("SELECT 1 FROM attachments WHERE checksum = ?1 LIMIT 1")
+                .prepare_cached(
+                    "SELECT 1 WHERE EXISTS (SELECT 1 FROM attachments WHERE checksum = ?1) \
+                     OR EXISTS (SELECT 1 FROM upload_chunks WHERE blob = ?1) \
+                     OR EXISTS (SELECT 1 FROM artifact_bundles WHERE blob = ?1)",
+                )
                 .map_err(unavailable)?;
             let mut referenced = Vec::new();
             for checksum in checksums {

@@ -26,6 +26,8 @@ use super::unavailable;
 /// 7: outcome counts per hour (`outcomes`), release health counts
 ///    (`session_counts`), user feedback (`user_reports`), rate limit
 ///    counters (`quota_windows`) and items kept as they came (`raw_items`).
+/// 8: sentry-cli's upload chunks (`upload_chunks`) and artifact bundles
+///    (`artifact_bundles`, their projects and their files).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -312,6 +314,46 @@ CREATE TABLE raw_items (
     payload BLOB NOT NULL
 );
 CREATE INDEX raw_items_project ON raw_items(project_id, item_type, received);
+"#,
+    r#"
+CREATE TABLE upload_chunks (
+    org_id INTEGER NOT NULL,
+    sha1 BLOB NOT NULL,
+    blob BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded INTEGER NOT NULL,
+    PRIMARY KEY (org_id, sha1)
+) WITHOUT ROWID;
+CREATE INDEX upload_chunks_uploaded ON upload_chunks(uploaded);
+CREATE INDEX upload_chunks_blob ON upload_chunks(blob);
+CREATE TABLE artifact_bundles (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL,
+    checksum BLOB NOT NULL,
+    blob BLOB NOT NULL,
+    bundle_id BLOB,
+    release TEXT,
+    dist TEXT,
+    date_uploaded INTEGER NOT NULL,
+    UNIQUE (org_id, checksum)
+);
+CREATE INDEX artifact_bundles_blob ON artifact_bundles(blob);
+CREATE TABLE artifact_bundle_projects (
+    project_id INTEGER NOT NULL,
+    bundle INTEGER NOT NULL REFERENCES artifact_bundles(id),
+    PRIMARY KEY (project_id, bundle)
+) WITHOUT ROWID;
+CREATE TABLE artifact_files (
+    bundle INTEGER NOT NULL REFERENCES artifact_bundles(id),
+    path TEXT NOT NULL,
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    debug_id BLOB,
+    source_map TEXT,
+    PRIMARY KEY (bundle, path)
+);
+CREATE INDEX artifact_files_debug_id ON artifact_files(debug_id, kind) WHERE debug_id IS NOT NULL;
+CREATE INDEX artifact_files_url ON artifact_files(url);
 "#,
 ];
 

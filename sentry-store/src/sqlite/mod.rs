@@ -6,6 +6,7 @@
 //! payloads are stored lz4-compressed.
 
 mod alert_rules;
+mod artifacts;
 mod attachments;
 mod environments;
 mod events;

@@ -4,6 +4,7 @@
 //! tests share a database (Postgres, ClickHouse) and run in parallel.
 
 mod alert_rules;
+mod artifacts;
 mod attachments;
 mod blobs;
 mod concurrency;
@@ -105,6 +106,11 @@ macro_rules! suite {
     ($backend:ident, $open:ident) => {
         mod $backend {
             suite!(@cases $open;
+                artifacts::upload_chunks_are_kept_per_organization,
+                artifacts::artifacts_are_found_by_debug_id,
+                artifacts::artifacts_are_found_by_release_and_url,
+                artifacts::a_bundle_uploaded_again_is_kept_once,
+                artifacts::chunks_and_bundles_reference_their_blobs,
                 attachments::attachments_are_listed_by_event_and_found_by_id,
                 attachments::deletes_attachments_created_before_a_time,
                 attachments::reports_which_blobs_attachments_reference,

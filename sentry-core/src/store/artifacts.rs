@@ -1,0 +1,153 @@
+//! Uploads of `sentry-cli` and the artifact bundles they assemble.
+//!
+//! `sentry-cli` sends files in chunks named by their SHA-1
+//! ([`UploadChunk`]); each chunk is a blob, and the metadata store keeps,
+//! per organization, which SHA-1 names which blob, so that an assemble
+//! request can tell which chunks are still missing and join the others.
+//! An assembled artifact bundle ([`ArtifactBundleRecord`]) is a blob too;
+//! its files are indexed by debug ID and by URL so that JavaScript
+//! symbolication finds a minified file and its source map without
+//! opening every bundle.
+
+use std::future::Future;
+
+use uuid::Uuid;
+
+use super::{BlobChecksum, Sha1Checksum, StoreError};
+use crate::ids::{OrgId, ProjectId};
+use crate::protocol::Timestamp;
+use crate::symbolication::artifact_bundle::ArtifactKind;
+
+/// A chunk of an upload, as a blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadChunk {
+    /// Its SHA-1, the name `sentry-cli` gives it.
+    pub sha1: Sha1Checksum,
+    /// The blob holding it.
+    pub blob: BlobChecksum,
+    /// Its length in bytes.
+    pub size: u64,
+}
+
+/// One file of a stored artifact bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactFileRecord {
+    /// Its path inside the bundle's archive.
+    pub path: String,
+    /// The URL it is served at (`~/` for any scheme and host).
+    pub url: String,
+    /// What it is.
+    pub kind: ArtifactKind,
+    /// Its debug ID, if it has one.
+    pub debug_id: Option<Uuid>,
+    /// The URL of its source map, as its `sourcemap` header names it.
+    pub source_map: Option<String>,
+}
+
+/// An assembled artifact bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactBundleRecord {
+    /// The organization it was uploaded to.
+    pub org_id: OrgId,
+    /// The SHA-1 of the whole upload, as `sentry-cli` names it.
+    pub checksum: Sha1Checksum,
+    /// The blob holding it.
+    pub blob: BlobChecksum,
+    /// The projects it serves.
+    pub project_ids: Vec<ProjectId>,
+    /// The bundle's own debug ID, if its manifest names one.
+    pub bundle_id: Option<Uuid>,
+    /// The release it was uploaded for, if any.
+    pub release: Option<String>,
+    /// The distribution it was uploaded for, if any.
+    pub dist: Option<String>,
+    /// Its files.
+    pub files: Vec<ArtifactFileRecord>,
+    /// When it was assembled.
+    pub date_uploaded: Timestamp,
+}
+
+/// How to find a file of the artifact bundles of a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtifactLookup {
+    /// The file of a kind with a debug ID.
+    DebugId {
+        /// The debug ID.
+        debug_id: Uuid,
+        /// The kind of file.
+        kind: ArtifactKind,
+    },
+    /// The file of a release and distribution served at one of some URLs
+    /// (most specific first).
+    Url {
+        /// The release.
+        release: String,
+        /// The distribution; `None` matches bundles uploaded without one.
+        dist: Option<String>,
+        /// The URLs, as [`candidate_urls`](crate::symbolication::urls::candidate_urls)
+        /// gives them.
+        urls: Vec<String>,
+    },
+}
+
+/// A file found in a stored artifact bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundArtifact {
+    /// The blob of the bundle holding it.
+    pub bundle_blob: BlobChecksum,
+    /// The file.
+    pub file: ArtifactFileRecord,
+}
+
+/// Upload chunks and artifact bundles. A trait of its own beside
+/// [`MetadataStore`](super::MetadataStore), implemented by the same
+/// backends.
+pub trait ArtifactStore: Send + Sync {
+    /// Records chunks an organization uploaded; a chunk recorded before
+    /// counts as uploaded now.
+    fn put_upload_chunks(
+        &self,
+        org_id: OrgId,
+        chunks: &[UploadChunk],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Returns those of some chunks the organization has uploaded, in no
+    /// set order.
+    fn upload_chunks(
+        &self,
+        org_id: OrgId,
+        sha1s: &[Sha1Checksum],
+    ) -> impl Future<Output = Result<Vec<UploadChunk>, StoreError>> + Send;
+
+    /// Forgets the chunks uploaded before `before`; returns how many went.
+    /// Their blobs go with the sweep of unreferenced blobs.
+    fn delete_upload_chunks_before(
+        &self,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Records an assembled bundle with its files; a bundle the
+    /// organization already has under the same checksum is kept as it is
+    /// (and its projects are added). Returns whether it was new.
+    fn put_artifact_bundle(
+        &self,
+        bundle: &ArtifactBundleRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Returns whether the organization has a bundle with this checksum.
+    fn has_artifact_bundle(
+        &self,
+        org_id: OrgId,
+        checksum: &Sha1Checksum,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Finds a file in the project's bundles; of several, the one of the
+    /// most recently uploaded bundle (and, by URL, of the most specific
+    /// URL).
+    fn find_artifact(
+        &self,
+        project_id: ProjectId,
+        lookup: &ArtifactLookup,
+    ) -> impl Future<Output = Result<Option<FoundArtifact>, StoreError>> + Send;
+}
