@@ -39,9 +39,10 @@
 //! Module layout: `rule` (the parsed form and canonical text), `parse`
 //! (rule text), `pattern` (compiled globs and index keys), `matchers`
 //! (what a matcher sees), `index` (candidate rules per frame), `apply`
-//! (the two phases).
+//! (the two phases), `buffers` (a pass's buffers, reused per thread).
 
 mod apply;
+mod buffers;
 mod index;
 mod matchers;
 mod parse;
