@@ -225,15 +225,12 @@ impl<D: Digest> BufferedDigest<D> {
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = Vec::with_capacity(bytes.len() * 2);
+    let mut digits = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
-        digits.extend_from_slice(&[
-            DIGITS[usize::from(byte >> 4)],
-            DIGITS[usize::from(byte & 0xf)],
-        ]);
+        digits.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        digits.push(char::from(DIGITS[usize::from(byte & 0xf)]));
     }
-    // Hex digits are ASCII.
-    String::from_utf8(digits).unwrap_or_default()
+    digits
 }
 
 impl fmt::Display for GroupingHash {
