@@ -161,6 +161,16 @@ impl Tree {
         })
     }
 
+    /// A hint that `write` writes into the text buffer.
+    pub(super) fn hint_with(&mut self, write: impl FnOnce(&mut String)) -> Hint {
+        let start = self.text.len();
+        write(&mut self.text);
+        Hint::Text(Span {
+            start,
+            len: self.text.len().saturating_sub(start),
+        })
+    }
+
     /// Renders a hint into the text buffer.
     pub(super) fn hint_text(&mut self, text: impl fmt::Display) -> Hint {
         let start = self.text.len();

@@ -92,7 +92,7 @@ fn apply_rules<'r>(
             let text = match rendered {
                 Some((last, text)) if last == hint => text,
                 _ => {
-                    let text = tree.hint_text(hint);
+                    let text = tree.hint_with(|out| hint.push_to(out));
                     rendered = Some((hint, text));
                     text
                 }
@@ -102,7 +102,9 @@ fn apply_rules<'r>(
     }
     let stacktrace = tree.add_parent("stacktrace", components);
     if outcome.discarded {
-        let hint = outcome.hint.map(|hint| tree.hint_text(hint));
+        let hint = outcome
+            .hint
+            .map(|hint| tree.hint_with(|out| hint.push_to(out)));
         tree.set_contributes(stacktrace, false);
         tree.set_hint(stacktrace, hint);
     }
