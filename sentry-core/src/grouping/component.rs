@@ -161,6 +161,16 @@ impl Tree {
         })
     }
 
+    /// A hint that `write` writes into the text buffer.
+    pub(super) fn hint_with(&mut self, write: impl FnOnce(&mut String)) -> Hint {
+        let start = self.text.len();
+        write(&mut self.text);
+        Hint::Text(Span {
+            start,
+            len: self.text.len().saturating_sub(start),
+        })
+    }
+
     /// Renders a hint into the text buffer.
     pub(super) fn hint_text(&mut self, text: impl fmt::Display) -> Hint {
         let start = self.text.len();
@@ -671,14 +681,14 @@ fn visit_leaf<F: FnMut(&str) + ?Sized>(tree: &Tree, leaf: Slot, visit: &mut F) {
 struct ContributingLeaves<'a> {
     tree: &'a Tree,
     /// The values still to visit, per level.
-    stack: Vec<&'a [Slot]>,
+    stack: Levels<'a>,
     /// The text of a sealed component to return next.
     sealed: Option<&'a str>,
 }
 
 impl<'a> ContributingLeaves<'a> {
     fn new(tree: &'a Tree, node: NodeId) -> Self {
-        let mut stack = Vec::with_capacity(8);
+        let mut stack = Levels::default();
         let mut sealed = None;
         if let Some(node) = tree.node(node).filter(|node| node.contributes) {
             match node.sealed {
@@ -722,6 +732,42 @@ impl<'a> Iterator for ContributingLeaves<'a> {
                 Slot::Static(text) => return Some(Cow::Borrowed(text)),
                 Slot::Int(number) => return Some(Cow::Owned(number.to_string())),
             }
+        }
+    }
+}
+
+/// The levels of a walk down a tree: the first few in place (trees are
+/// shallow: variant, exceptions, stack trace, frame, frame part), deeper
+/// ones in a vector.
+#[derive(Default)]
+struct Levels<'a> {
+    shallow: [&'a [Slot]; 8],
+    /// How many of `shallow` are in use.
+    depth: usize,
+    deep: Vec<&'a [Slot]>,
+}
+
+impl<'a> Levels<'a> {
+    fn push(&mut self, values: &'a [Slot]) {
+        match self.shallow.get_mut(self.depth) {
+            Some(level) if self.deep.is_empty() => {
+                *level = values;
+                self.depth += 1;
+            }
+            _ => self.deep.push(values),
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.deep.pop().is_none() {
+            self.depth = self.depth.saturating_sub(1);
+        }
+    }
+
+    fn last_mut(&mut self) -> Option<&mut &'a [Slot]> {
+        match self.deep.last_mut() {
+            Some(level) => Some(level),
+            None => self.shallow.get_mut(self.depth.checked_sub(1)?),
         }
     }
 }
@@ -921,6 +967,24 @@ mod tests {
             json!({"id":"frame","contributes":true,"hint":null,"values":[
                 {"id":"function","contributes":true,"hint":null,"values":["f"]}]})
         );
+    }
+
+    #[test]
+    fn deep_trees_compare_by_their_text() {
+        let mut tree = Tree::default();
+        let chain = |tree: &mut Tree, leaves: [&str; 2]| {
+            let mut node = tree.add_text("leaf", leaves[0]);
+            for depth in 0..20 {
+                let leaf = tree.add_text("leaf", if depth == 10 { leaves[1] } else { "" });
+                node = tree.add_parent("level", &[node, leaf]);
+            }
+            node
+        };
+        let a = chain(&mut tree, ["ab", "c"]);
+        let b = chain(&mut tree, ["a", "bc"]);
+        let c = chain(&mut tree, ["a", "bd"]);
+        assert!(tree.same_contributing_text(a, b));
+        assert!(!tree.same_contributing_text(a, c));
     }
 
     #[test]

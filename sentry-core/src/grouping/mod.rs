@@ -225,15 +225,21 @@ impl<D: Digest> BufferedDigest<D> {
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = Vec::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        digits.extend_from_slice(&[
-            DIGITS[usize::from(byte >> 4)],
-            DIGITS[usize::from(byte & 0xf)],
-        ]);
+    let mut out = String::with_capacity(bytes.len() * 2);
+    // A digest at a time (32 bytes for SHA-256), in a buffer on the stack.
+    for chunk in bytes.chunks(32) {
+        let mut digits = [0; 64];
+        for (pair, byte) in digits.chunks_exact_mut(2).zip(chunk) {
+            pair.copy_from_slice(&[
+                DIGITS[usize::from(byte >> 4)],
+                DIGITS[usize::from(byte & 0xf)],
+            ]);
+        }
+        let written = digits.get(..chunk.len() * 2).unwrap_or_default();
+        // Hex digits are ASCII.
+        out.push_str(std::str::from_utf8(written).unwrap_or_default());
     }
-    // Hex digits are ASCII.
-    String::from_utf8(digits).unwrap_or_default()
+    out
 }
 
 impl fmt::Display for GroupingHash {

@@ -24,7 +24,8 @@ pub(super) fn stacktrace_variants(
     exception: Option<&ExceptionData<'_>>,
 ) -> StrategyVariants {
     let frames = &stacktrace.frames;
-    let mut system: Vec<NodeId> = Vec::with_capacity(frames.len());
+    // The `system` frame components, then the `app` ones, in one vector.
+    let mut components: Vec<NodeId> = Vec::with_capacity(2 * frames.len());
     let platform = Platform::named(event_platform);
     let mut previous: Option<&Frame> = None;
     for frame in frames {
@@ -32,13 +33,16 @@ pub(super) fn stacktrace_variants(
         if previous.is_some_and(|previous| is_recursion(frame, previous)) {
             tree.disable(component, "ignored due to recursion");
         }
-        system.push(component);
+        components.push(component);
         previous = Some(frame);
     }
-    let app: Vec<NodeId> = system
-        .iter()
-        .map(|&component| tree.add_copy(component))
-        .collect();
+    for index in 0..frames.len() {
+        if let Some(&component) = components.get(index) {
+            let copy = tree.add_copy(component);
+            components.push(copy);
+        }
+    }
+    let (system, app) = components.split_at(frames.len().min(components.len()));
     // What the rules match does not depend on the variant: find it once.
     let updates = rules.updates(frames, event_platform, exception);
     let mut contributions: Vec<FrameContribution<'_>> = Vec::with_capacity(frames.len());
@@ -51,7 +55,7 @@ pub(super) fn stacktrace_variants(
                 }
             }
         }
-        if let ([component], [frame]) = (components.as_slice(), frames.as_slice()) {
+        if let ([component], [frame]) = (components, frames.as_slice()) {
             let family = Platform::of_frame(frame, platform).family();
             let no_function = frame.function.as_deref().is_none_or(str::is_empty);
             if tree.contributes(*component)
@@ -62,7 +66,7 @@ pub(super) fn stacktrace_variants(
                 tree.disable(*component, "ignored single non-URL JavaScript frame");
             }
         }
-        let stacktrace = apply_rules(tree, &updates, &components, &mut contributions);
+        let stacktrace = apply_rules(tree, &updates, components, &mut contributions);
         variants.push(variant, stacktrace);
     }
     variants
@@ -92,7 +96,7 @@ fn apply_rules<'r>(
             let text = match rendered {
                 Some((last, text)) if last == hint => text,
                 _ => {
-                    let text = tree.hint_text(hint);
+                    let text = tree.hint_with(|out| hint.push_to(out));
                     rendered = Some((hint, text));
                     text
                 }
@@ -102,7 +106,9 @@ fn apply_rules<'r>(
     }
     let stacktrace = tree.add_parent("stacktrace", components);
     if outcome.discarded {
-        let hint = outcome.hint.map(|hint| tree.hint_text(hint));
+        let hint = outcome
+            .hint
+            .map(|hint| tree.hint_with(|out| hint.push_to(out)));
         tree.set_contributes(stacktrace, false);
         tree.set_hint(stacktrace, hint);
     }

@@ -133,37 +133,20 @@ fn combine(
     tree: &mut Tree,
     results: Vec<(&'static str, StrategyVariants)>,
 ) -> Vec<(Variant, NodeId)> {
-    let mut winner: Option<&'static str> = None;
+    // The strategy that won, and the variant it won with.
+    let mut winner: Option<(usize, Variant)> = None;
+    // Its hint for the components it switches off: rendered when first
+    // needed (usually never: the other strategies seldom contribute).
     let mut precedence_hint: Option<Hint> = None;
     let mut per_variant: Vec<(Variant, Vec<NodeId>)> = Vec::with_capacity(2);
-    for (strategy, variants) in results {
+    for (position, (_, variants)) in results.iter().enumerate() {
         for &(variant, component) in &variants.0 {
             match winner {
-                None if tree.contributes(component) => {
-                    winner = Some(strategy);
-                    let mut names: Vec<&'static str> = variants
-                        .0
-                        .iter()
-                        .filter(|&&(_, component)| tree.contributes(component))
-                        .map(|(variant, _)| variant.as_str())
-                        .collect();
-                    names.sort_unstable();
-                    let verb = if strategy.ends_with('s') {
-                        "take"
-                    } else {
-                        "takes"
-                    };
-                    precedence_hint = Some(if variant == Variant::Default {
-                        tree.hint_text(format_args!("{strategy} {verb} precedence"))
-                    } else {
-                        tree.hint_text(format_args!(
-                            "{strategy} of {} {verb} precedence",
-                            names.join("/")
-                        ))
-                    });
-                }
-                Some(won) if tree.contributes(component) && won != strategy => {
-                    tree.disable(component, precedence_hint.unwrap_or(Hint::Static("")));
+                None if tree.contributes(component) => winner = Some((position, variant)),
+                Some((won, _)) if tree.contributes(component) && won != position => {
+                    let hint = *precedence_hint
+                        .get_or_insert_with(|| render_precedence(tree, &results, winner));
+                    tree.disable(component, hint);
                 }
                 _ => {}
             }
@@ -178,9 +161,49 @@ fn combine(
         .map(|(variant, children)| {
             let root = tree.add_parent(variant.as_str(), &children);
             if !tree.contributes(root) {
-                tree.set_hint(root, precedence_hint);
+                let hint = match precedence_hint {
+                    Some(hint) => Some(hint),
+                    None if winner.is_some() => {
+                        Some(*precedence_hint.insert(render_precedence(tree, &results, winner)))
+                    }
+                    None => None,
+                };
+                tree.set_hint(root, hint);
             }
             (variant, root)
         })
         .collect()
+}
+
+/// The hint of the winning strategy (`exception of app/system takes
+/// precedence`), naming its variants that contribute; empty without one.
+fn render_precedence(
+    tree: &mut Tree,
+    results: &[(&'static str, StrategyVariants)],
+    winner: Option<(usize, Variant)>,
+) -> Hint {
+    let Some(((strategy, variants), variant)) =
+        winner.and_then(|(position, variant)| Some((results.get(position)?, variant)))
+    else {
+        return Hint::Static("");
+    };
+    let verb = if strategy.ends_with('s') {
+        "take"
+    } else {
+        "takes"
+    };
+    if variant == Variant::Default {
+        return tree.hint_text(format_args!("{strategy} {verb} precedence"));
+    }
+    let mut names: Vec<&'static str> = variants
+        .0
+        .iter()
+        .filter(|&&(_, component)| tree.contributes(component))
+        .map(|(variant, _)| variant.as_str())
+        .collect();
+    names.sort_unstable();
+    tree.hint_text(format_args!(
+        "{strategy} of {} {verb} precedence",
+        names.join("/")
+    ))
 }

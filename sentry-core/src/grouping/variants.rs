@@ -98,15 +98,19 @@ impl StrategyVariants {
         if self.0.len() <= 1 {
             return;
         }
+        // Usually every variant has one, or none does: then nothing changes.
+        let has_stack =
+            |&&(_, component): &&(Variant, NodeId)| has_contributing_stacktrace(tree, component);
+        let count = self.0.iter().filter(has_stack).count();
+        if count == 0 || count == self.0.len() {
+            return;
+        }
         let with_stack: Vec<Variant> = self
             .0
             .iter()
-            .filter(|&&(_, component)| has_contributing_stacktrace(tree, component))
+            .filter(has_stack)
             .map(|&(variant, _)| variant)
             .collect();
-        if with_stack.is_empty() || with_stack.len() == self.0.len() {
-            return;
-        }
         let hint = match with_stack.as_slice() {
             [only] => tree.hint_text(format_args!(
                 "ignored because this variant does not have a contributing stacktrace, but the {} variant does",

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::protocol::Frame;
 
+use super::buffers::{Buffers, with_buffers};
 use super::index::{Candidates, CategoryFrames, RuleIndex, has_bit};
 use super::matchers::{CATEGORY, FoldedPaths, MatchException, MatchFrame, data_get, match_frames};
 use super::rule::{Action, FlagKind, Range, Rule};
@@ -56,6 +57,27 @@ struct ReusableMatches {
 }
 
 impl ReusableMatches {
+    /// Empty matches in buffers from `buffers`.
+    fn new_in(buffers: &mut Buffers) -> Self {
+        let mut matches = Self {
+            rules: std::mem::take(&mut buffers.reusable_rules),
+            frames: std::mem::take(&mut buffers.reusable_frames),
+        };
+        matches.clear();
+        matches
+    }
+
+    fn clear(&mut self) {
+        self.rules.clear();
+        self.frames.clear();
+    }
+
+    /// Gives the buffers back.
+    fn recycle(self, buffers: &mut Buffers) {
+        buffers.reusable_rules = self.rules;
+        buffers.reusable_frames = self.frames;
+    }
+
     fn record(&mut self, rule: usize, matching: &[usize]) {
         let start = self.frames.len();
         self.frames.extend_from_slice(matching);
@@ -121,6 +143,7 @@ impl Phases {
         views: &mut [MatchFrame<'a, 'r>],
         candidates: &Candidates,
         exception: &MatchException<'_>,
+        matching: &mut Vec<usize>,
         mut on_match: impl FnMut(&'r Rule, &[usize], &mut [MatchFrame<'a, 'r>]) -> bool,
     ) {
         let in_pass = match pass {
@@ -133,7 +156,6 @@ impl Phases {
         let mut any_category = views.iter().any(|view| view.category().is_some());
         // Built when first needed: the frames of each category.
         let mut categories: Option<CategoryFrames> = None;
-        let mut matching = Vec::with_capacity(views.len());
         for number in candidates.rules_in(in_pass) {
             let Some(rule) = self.rules.get(number) else {
                 continue;
@@ -157,15 +179,15 @@ impl Phases {
             }
             if let (Pass::Modify(Some(record)), true) = (&mut pass, reusable) {
                 if !matching.is_empty() {
-                    record.record(number, &matching);
+                    record.record(number, matching);
                 }
             }
-            if matching.is_empty() || !on_match(rule, &matching, views) {
+            if matching.is_empty() || !on_match(rule, matching, views) {
                 continue;
             }
             any_category = true;
             if let Some(categories) = &mut categories {
-                for &index in &matching {
+                for &index in matching.iter() {
                     let category = views.get(index).and_then(MatchFrame::category);
                     categories.update(&self.index, index, category);
                 }
@@ -190,25 +212,43 @@ struct StackMatch<'a, 'r> {
     candidates: Candidates,
     exception: MatchException<'a>,
     /// Filled by phase one when phase two follows ([`StackMatch::modify`]).
-    reusable: Option<ReusableMatches>,
+    reusable: ReusableMatches,
+    /// Whether `reusable` was filled.
+    recorded: bool,
+    /// The frames a rule matches, while a pass finds them.
+    matching: Vec<usize>,
 }
 
 impl<'a, 'r> StackMatch<'a, 'r> {
+    /// The views and candidates of a stack trace, in buffers from
+    /// `buffers` that [`StackMatch::recycle`] gives back.
     fn new(
         phases: &Phases,
         frames: &'a [Frame],
         folded: &'a FoldedPaths,
         event_platform: Option<&'a str>,
         exception: Option<&ExceptionData<'a>>,
+        buffers: &mut Buffers,
     ) -> Self {
         let views = match_frames(frames, folded, event_platform);
-        let candidates = phases.index.candidates(&views, folded);
+        let candidates = phases.index.candidates_in(&views, folded, buffers);
+        let mut matching = std::mem::take(&mut buffers.matching);
+        matching.clear();
         Self {
             views,
             candidates,
             exception: MatchException::new(exception),
-            reusable: None,
+            reusable: ReusableMatches::new_in(buffers),
+            recorded: false,
+            matching,
         }
+    }
+
+    /// Gives the buffers back.
+    fn recycle(self, buffers: &mut Buffers) {
+        (buffers.candidate_words, buffers.candidate_pairs) = self.candidates.into_buffers();
+        self.reusable.recycle(buffers);
+        buffers.matching = self.matching;
     }
 
     /// Runs one phase on the views (see `Phases::run`), keeping or taking
@@ -224,14 +264,18 @@ impl<'a, 'r> StackMatch<'a, 'r> {
             candidates,
             exception,
             reusable,
+            recorded,
+            matching,
         } = self;
         let pass = match step {
             Step::Modify { for_updates } => {
-                Pass::Modify(for_updates.then(|| reusable.insert(ReusableMatches::default())))
+                reusable.clear();
+                *recorded = for_updates;
+                Pass::Modify(for_updates.then_some(reusable))
             }
-            Step::Update => Pass::Update(reusable.as_ref()),
+            Step::Update => Pass::Update(recorded.then_some(&*reusable)),
         };
-        phases.run(pass, views, candidates, exception, on_match);
+        phases.run(pass, views, candidates, exception, matching, on_match);
     }
 
     /// Runs phase one on the views, rule by rule: each rule first finds
@@ -302,11 +346,15 @@ pub(crate) fn apply_modifications(
     exception: Option<&ExceptionData<'_>>,
 ) {
     restore_original_in_app(frames);
-    let modifications = {
-        let folded = FoldedPaths::new(frames);
-        let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
-        stack.modify(phases, frames, false)
-    };
+    let modifications = with_buffers(|buffers| {
+        let folded = FoldedPaths::new_in(frames, std::mem::take(&mut buffers.folded));
+        let mut stack =
+            StackMatch::new(phases, frames, &folded, event_platform, exception, buffers);
+        let modifications = stack.modify(phases, frames, false);
+        stack.recycle(buffers);
+        buffers.folded = folded.into_buffer();
+        modifications
+    });
     write_modifications(frames, modifications);
 }
 
@@ -320,14 +368,18 @@ pub(crate) fn modify_and_update<'r>(
     exception: Option<&ExceptionData<'_>>,
 ) -> StackUpdates<'r> {
     restore_original_in_app(frames);
-    let (modifications, mut updates) = {
-        let folded = FoldedPaths::new(frames);
-        let mut stack = StackMatch::new(phases, frames, &folded, event_platform, exception);
+    let (modifications, mut updates) = with_buffers(|buffers| {
+        let folded = FoldedPaths::new_in(frames, std::mem::take(&mut buffers.folded));
+        let mut stack =
+            StackMatch::new(phases, frames, &folded, event_platform, exception, buffers);
         // Phase two sees the views as phase one left them, as it would see
         // the changed frames.
         let modifications = stack.modify(phases, frames, true);
-        (modifications, stack.update(phases))
-    };
+        let updates = stack.update(phases);
+        stack.recycle(buffers);
+        buffers.folded = folded.into_buffer();
+        (modifications, updates)
+    });
     write_modifications(frames, modifications);
     updates.record_in_app_changes(frames);
     updates
@@ -423,9 +475,15 @@ pub(crate) fn updates<'r>(
     event_platform: Option<&str>,
     exception: Option<&ExceptionData<'_>>,
 ) -> StackUpdates<'r> {
-    let folded = FoldedPaths::new(frames);
-    let mut updates =
-        StackMatch::new(phases, frames, &folded, event_platform, exception).update(phases);
+    let mut updates = with_buffers(|buffers| {
+        let folded = FoldedPaths::new_in(frames, std::mem::take(&mut buffers.folded));
+        let mut stack =
+            StackMatch::new(phases, frames, &folded, event_platform, exception, buffers);
+        let updates = stack.update(phases);
+        stack.recycle(buffers);
+        buffers.folded = folded.into_buffer();
+        updates
+    });
     updates.record_in_app_changes(frames);
     updates
 }

@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use crate::grouping::platform::Family;
 
+use super::buffers::Buffers;
 use super::matchers::{FoldedPaths, MatchFrame};
 use super::pattern::{Literal, common_prefix_len, key, segments};
 use super::rule::{FamilySet, Field, Rule};
@@ -113,14 +114,36 @@ impl RuleIndex {
 
     /// The candidate frames of each rule; `folded` holds the frames'
     /// folded paths.
+    #[cfg(test)]
     pub(crate) fn candidates(
         &self,
         frames: &[MatchFrame<'_, '_>],
         folded: &FoldedPaths,
     ) -> Candidates {
-        let mut candidates = Candidates::new(self.rule_count, frames.len());
+        self.candidates_in(frames, folded, &mut Buffers::default())
+    }
+
+    /// [`RuleIndex::candidates`] in buffers from `buffers`, which
+    /// [`Candidates::into_buffers`] gives back.
+    pub(crate) fn candidates_in(
+        &self,
+        frames: &[MatchFrame<'_, '_>],
+        folded: &FoldedPaths,
+        buffers: &mut Buffers,
+    ) -> Candidates {
+        let mut candidates = Candidates::new_in(
+            self.rule_count,
+            frames.len(),
+            std::mem::take(&mut buffers.candidate_words),
+            std::mem::take(&mut buffers.candidate_pairs),
+        );
         let mut families = FamilySet::NONE;
-        let mut memos = [SegmentMemo::new(), SegmentMemo::new()];
+        let [path_segments, package_segments] = &mut buffers.memo_segments;
+        let [path_rules, package_rules] = &mut buffers.memo_rules;
+        let mut memos = [
+            SegmentMemo::new_in(path_segments, path_rules),
+            SegmentMemo::new_in(package_segments, package_rules),
+        ];
         for (number, frame) in frames.iter().enumerate() {
             families = families.union(frame.family);
             if let Some(index) = self.family_index(frame.family) {
@@ -165,7 +188,7 @@ impl FamilyIndex {
     fn lookup<'a>(
         &'a self,
         frame: &MatchFrame<'a, '_>,
-        memos: &mut [SegmentMemo<'a>; 2],
+        memos: &mut [SegmentMemo<'a, '_>; 2],
         mut found: impl FnMut(u32),
     ) {
         let [function, module, path, package] = &self.fields;
@@ -203,21 +226,24 @@ impl FamilyIndex {
 /// The rules found for the segments of the last path (or package) looked
 /// up. Frames of a stack trace share directories, so for the next value
 /// only the segments after the common prefix are looked up.
-struct SegmentMemo<'a> {
+struct SegmentMemo<'a, 'b> {
     /// The table and the folded value of the last lookup.
     last: Option<(&'a KeyTable, &'a [u8])>,
     /// Per non-empty segment looked up: where it ends, and the length of
     /// `rules` after its rules were added.
-    segments: Vec<(usize, usize)>,
-    rules: Vec<u32>,
+    segments: &'b mut Vec<(usize, usize)>,
+    rules: &'b mut Vec<u32>,
 }
 
-impl<'a> SegmentMemo<'a> {
-    fn new() -> Self {
+impl<'a, 'b> SegmentMemo<'a, 'b> {
+    /// A memo in two buffers, emptied first.
+    fn new_in(segments: &'b mut Vec<(usize, usize)>, rules: &'b mut Vec<u32>) -> Self {
+        segments.clear();
+        rules.clear();
         Self {
             last: None,
-            segments: Vec::new(),
-            rules: Vec::new(),
+            segments,
+            rules,
         }
     }
 
@@ -227,7 +253,7 @@ impl<'a> SegmentMemo<'a> {
             Some((last_table, last)) if std::ptr::eq(last_table, table) => {
                 let common = common_prefix_len(last, value);
                 if common == value.len() && common == last.len() {
-                    return &self.rules;
+                    return self.rules.as_slice();
                 }
                 common
             }
@@ -253,7 +279,7 @@ impl<'a> SegmentMemo<'a> {
             self.segments.push((end, self.rules.len()));
         });
         self.last = Some((table, value));
-        &self.rules
+        self.rules.as_slice()
     }
 }
 
@@ -536,24 +562,30 @@ pub(crate) struct Candidates {
 }
 
 impl Candidates {
-    fn new(rule_count: usize, frame_count: usize) -> Self {
+    /// Empty candidates in two buffers (emptied first), which
+    /// [`Candidates::into_buffers`] gives back.
+    fn new_in(
+        rule_count: usize,
+        frame_count: usize,
+        mut words: Vec<u64>,
+        mut pairs: Vec<(usize, usize)>,
+    ) -> Self {
         let rule_words = rule_count.div_ceil(64);
-        #[allow(
-            clippy::slow_vector_initialization,
-            reason = "`vec![0; n]` asks for zeroed memory, which glibc serves \
-                      without its thread cache: slower for a few words"
-        )]
-        let words = {
-            let mut words = Vec::with_capacity(2 * rule_words);
-            words.resize(2 * rule_words, 0);
-            words
-        };
+        words.clear();
+        words.resize(2 * rule_words, 0);
+        pairs.clear();
+        pairs.reserve(frame_count * 4);
         Self {
             frame_count,
             rule_words,
             words,
-            pairs: Vec::with_capacity(frame_count * 4),
+            pairs,
         }
+    }
+
+    /// The buffers, for the next stack trace.
+    pub(crate) fn into_buffers(self) -> (Vec<u64>, Vec<(usize, usize)>) {
+        (self.words, self.pairs)
     }
 
     /// The two parts of `words`.

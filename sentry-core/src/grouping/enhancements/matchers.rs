@@ -58,7 +58,14 @@ pub(crate) struct FoldedPaths {
 
 impl FoldedPaths {
     /// Folds the paths and packages of all frames into one buffer.
+    #[cfg(test)]
     pub(crate) fn new(frames: &[Frame]) -> Self {
+        Self::new_in(frames, Vec::new())
+    }
+
+    /// [`FoldedPaths::new`] in a buffer (emptied first) that
+    /// [`FoldedPaths::into_buffer`] gives back.
+    pub(crate) fn new_in(frames: &[Frame], mut buffer: Vec<u8>) -> Self {
         let values = || {
             frames
                 .iter()
@@ -66,7 +73,8 @@ impl FoldedPaths {
                 .flatten()
         };
         let capacity = values().map(|value| value.len() + 1).sum();
-        let mut buffer = Vec::with_capacity(capacity);
+        buffer.clear();
+        buffer.reserve(capacity);
         // Paths are short: one copy and one fold over the whole buffer cost
         // less than a fold call per value.
         for value in values() {
@@ -88,6 +96,11 @@ impl FoldedPaths {
         // would only send path matchers to their regex.
         let text = String::from_utf8(buffer).unwrap_or_default();
         Self { text, all_ascii }
+    }
+
+    /// The buffer, for the next stack trace.
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.text.into_bytes()
     }
 
     /// Whether some folded path or package may contain `literal` (it does,

@@ -39,16 +39,17 @@
 //! Module layout: `rule` (the parsed form and canonical text), `parse`
 //! (rule text), `pattern` (compiled globs and index keys), `matchers`
 //! (what a matcher sees), `index` (candidate rules per frame), `apply`
-//! (the two phases).
+//! (the two phases), `buffers` (a pass's buffers, reused per thread).
 
 mod apply;
+mod buffers;
 mod index;
 mod matchers;
 mod parse;
 mod pattern;
 mod rule;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::{Arc, OnceLock};
 
 use crate::protocol::{Exception, Frame};
@@ -376,19 +377,31 @@ impl fmt::Display for Hint<'_> {
     }
 }
 
-/// Renders the hint with one allocation (hints of kept components are
-/// rendered for every event).
+impl Hint<'_> {
+    /// Appends the hint's text to `out`, as `Display` renders it but
+    /// without the formatting machinery (hints of kept components are
+    /// rendered for every event).
+    pub fn push_to(&self, out: &mut String) {
+        const BY_RULE: &str = " by stack trace rule (";
+        let (before, number, after, rule) = self.parts();
+        let rule = rule.as_str();
+        out.reserve(before.len() + 20 + after.len() + BY_RULE.len() + rule.len() + 1);
+        out.push_str(before);
+        if let Some(number) = number {
+            // Writing to a `String` cannot fail.
+            let _ = write!(out, "{number}");
+        }
+        for part in [after, BY_RULE, rule, ")"] {
+            out.push_str(part);
+        }
+    }
+}
+
+/// Renders the hint with one allocation.
 impl From<Hint<'_>> for String {
     fn from(hint: Hint<'_>) -> Self {
-        const BY_RULE: &str = " by stack trace rule (";
-        let (before, number, after, rule) = hint.parts();
-        let number = number.map(|n| n.to_string()).unwrap_or_default();
-        let rule = rule.as_str();
-        let len = before.len() + number.len() + after.len() + BY_RULE.len() + rule.len() + 1;
-        let mut text = String::with_capacity(len);
-        for part in [before, &number, after, BY_RULE, rule, ")"] {
-            text.push_str(part);
-        }
+        let mut text = String::new();
+        hint.push_to(&mut text);
         text
     }
 }
