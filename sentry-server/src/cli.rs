@@ -32,6 +32,7 @@ use crate::config::{
 use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
 use crate::state::AppState;
+use crate::symbolication::native::NativeSymbols;
 use crate::symbolication::sourcemaps::SourceMaps;
 
 /// A Sentry-compatible error tracking server.
@@ -484,7 +485,10 @@ async fn serve(
         outcomes: Arc::default(),
         rate_limits: Arc::default(),
         source_maps: Arc::new(SourceMaps::new(
-            config.limits.max_symbolication_cache_memory,
+            config.limits.max_symbolication_cache_memory / 2,
+        )),
+        native_symbols: Arc::new(NativeSymbols::new(
+            config.limits.max_symbolication_cache_memory / 2,
         )),
         alerts,
         public_url,

@@ -37,7 +37,8 @@
 //! max_upload_chunk_size = 8388608             # bytes of one chunk of a sentry-cli upload
 //! max_artifact_bundle_size = 268435456       # bytes of an artifact bundle (held in memory while read)
 //! max_source_file_size = 67108864             # bytes of a minified file or source map read from a bundle
-//! max_symbolication_cache_memory = 268435456  # bytes of source map lookup caches kept in memory
+//! max_debug_file_size = 536870912             # bytes of a debug file (held in memory while read)
+//! max_symbolication_cache_memory = 268435456  # bytes of symbolication caches kept in memory
 //!
 //! [ingest]
 //! store_items = ["transaction", "log"]       # kept as they came; default: none (dropped, counted)
@@ -530,7 +531,11 @@ ingest_limits! {
     /// Largest file read out of an artifact bundle (a minified file or a
     /// source map).
     max_source_file_size: 64 * MIB,
-    /// Bytes of source map lookup caches kept in memory.
+    /// Largest debug file `sentry-cli` may assemble; a file is held in
+    /// memory while it is read.
+    max_debug_file_size: 512 * MIB,
+    /// Bytes of symbolication caches (source maps, debug files) kept in
+    /// memory.
     max_symbolication_cache_memory: 256 * MIB,
 }
 

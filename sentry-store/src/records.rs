@@ -227,6 +227,7 @@ pub(crate) const PROJECT_DELETIONS: &[&str] = &[
     "DELETE FROM session_counts WHERE project_id = {project}",
     "DELETE FROM raw_items WHERE project_id = {project}",
     "DELETE FROM artifact_bundle_projects WHERE project_id = {project}",
+    "DELETE FROM debug_files WHERE project_id = {project}",
     "DELETE FROM projects WHERE id = {project}",
 ];
 

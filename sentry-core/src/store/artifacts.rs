@@ -1,4 +1,5 @@
-//! Uploads of `sentry-cli` and the artifact bundles they assemble.
+//! Uploads of `sentry-cli`: the artifact bundles and the debug files they
+//! assemble.
 //!
 //! `sentry-cli` sends files in chunks named by their SHA-1
 //! ([`UploadChunk`]); each chunk is a blob, and the metadata store keeps,
@@ -7,7 +8,8 @@
 //! An assembled artifact bundle ([`ArtifactBundleRecord`]) is a blob too;
 //! its files are indexed by debug ID and by URL so that JavaScript
 //! symbolication finds a minified file and its source map without
-//! opening every bundle.
+//! opening every bundle. A debug file ([`DebugFileRecord`]) is a blob
+//! recorded per project under its debug ID.
 
 use std::future::Future;
 
@@ -99,7 +101,50 @@ pub struct FoundArtifact {
     pub file: ArtifactFileRecord,
 }
 
-/// Upload chunks and artifact bundles. A trait of its own beside
+/// A debug file uploaded for a project (one object of it: a fat Mach-O
+/// makes one record per architecture).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebugFileRecord {
+    /// The project.
+    pub project_id: ProjectId,
+    /// The object's debug ID, as Sentry writes it.
+    pub debug_id: String,
+    /// The object's code ID, if it has one.
+    pub code_id: Option<String>,
+    /// The file's name, as sentry-cli gave it.
+    pub object_name: String,
+    /// Its format (`elf`, `macho`, `pdb`, ...).
+    pub format: String,
+    /// Its CPU architecture.
+    pub arch: String,
+    /// What kind of object (`exe`, `lib`, `dbg`, ...).
+    pub kind: String,
+    /// What it can be used for (`symtab`, `debug`, `unwind`, `sources`).
+    pub features: Vec<String>,
+    /// The SHA-1 of the file, as sentry-cli names it.
+    pub checksum: Sha1Checksum,
+    /// The blob holding it.
+    pub blob: BlobChecksum,
+    /// Its length in bytes.
+    pub size: u64,
+    /// When it was uploaded.
+    pub date_uploaded: Timestamp,
+}
+
+impl DebugFileRecord {
+    /// The words `features` is stored as, each surrounded by spaces so that
+    /// a backend can find one with `LIKE '% debug %'`.
+    pub fn features_text(&self) -> String {
+        format!(" {} ", self.features.join(" "))
+    }
+
+    /// Reads features stored by [`DebugFileRecord::features_text`].
+    pub fn features_from_text(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+}
+
+/// Upload chunks, artifact bundles and debug files. A trait of its own beside
 /// [`MetadataStore`](super::MetadataStore), implemented by the same
 /// backends.
 pub trait ArtifactStore: Send + Sync {
@@ -150,4 +195,27 @@ pub trait ArtifactStore: Send + Sync {
         project_id: ProjectId,
         lookup: &ArtifactLookup,
     ) -> impl Future<Output = Result<Option<FoundArtifact>, StoreError>> + Send;
+
+    /// Records a debug file; one the project already has (same debug ID
+    /// and checksum) is kept as it is. Returns whether it was new.
+    fn put_debug_file(
+        &self,
+        file: &DebugFileRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The project's debug files with a checksum (the objects of one
+    /// upload).
+    fn debug_files_by_checksum(
+        &self,
+        project_id: ProjectId,
+        checksum: &Sha1Checksum,
+    ) -> impl Future<Output = Result<Vec<DebugFileRecord>, StoreError>> + Send;
+
+    /// The project's best debug file for a debug ID: one with debug
+    /// information over one with only a symbol table, the newest first.
+    fn find_debug_file(
+        &self,
+        project_id: ProjectId,
+        debug_id: &str,
+    ) -> impl Future<Output = Result<Option<DebugFileRecord>, StoreError>> + Send;
 }

@@ -4,6 +4,8 @@
 //! - [`artifact_bundle`]: the archives `sentry-cli sourcemaps upload`
 //!   sends, read.
 //! - [`javascript`]: frames rewritten through source maps.
+//! - [`native`]: frames rewritten through debug files (ELF, Mach-O,
+//!   PDB, Breakpad), inlined calls included.
 //! - [`urls`]: where an artifact may be stored for a frame's URL, and how
 //!   relative references resolve.
 //!
@@ -14,4 +16,5 @@ mod context;
 
 pub mod artifact_bundle;
 pub mod javascript;
+pub mod native;
 pub mod urls;

@@ -58,7 +58,7 @@ pub async fn options(
         "concurrency": CONCURRENCY,
         "hashAlgorithm": "sha1",
         "compression": ["gzip"],
-        "accept": ["artifact_bundles", "sources"],
+        "accept": ["debug_files", "release_files", "pdbs", "sources", "bcsymbolmaps", "artifact_bundles"],
     })))
 }
 

@@ -6,6 +6,7 @@ pub mod artifact_bundles;
 pub mod attachments;
 pub mod chunk_upload;
 pub mod cron;
+pub mod debug_files;
 pub mod events;
 pub mod health;
 pub mod ingest;
@@ -267,6 +268,10 @@ fn web_api() -> Router<AppState> {
         .route(
             "/api/0/organizations/{org}/artifactbundle/assemble/",
             post(artifact_bundles::assemble),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/files/difs/assemble/",
+            post(debug_files::assemble),
         )
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(nul_guard::refuse_nul))

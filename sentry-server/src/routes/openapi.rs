@@ -324,6 +324,19 @@ fn operations() -> Vec<(String, Vec<Operation>)> {
         ("/api/0/organizations/{org}/chunk-upload/".to_owned(), vec![
             operation("get", "Tell sentry-cli how to upload chunks", "project:releases", 200, Some(json!({"type": "object"}))),
         ]),
+        ("/api/0/projects/{org}/{project}/files/difs/assemble/".to_owned(), vec![
+            operation("post", "Assemble debug files from uploaded chunks", "project:releases", 200, Some(json!({"type": "object"}))).body(json!({
+                "type": "object",
+                "additionalProperties": object(
+                    json!({
+                        "name": {"type": "string"},
+                        "debug_id": {"type": "string"},
+                        "chunks": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{40}$"}},
+                    }),
+                    &["name", "chunks"],
+                ),
+            })),
+        ]),
         ("/api/0/organizations/{org}/artifactbundle/assemble/".to_owned(), vec![
             operation("post", "Assemble an artifact bundle from uploaded chunks", "project:releases", 200, Some(json!({"type": "object"}))).body(object(
                 json!({

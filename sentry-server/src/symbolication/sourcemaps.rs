@@ -11,8 +11,8 @@
 //!
 //! Building a lookup cache means reading both files out of their bundles
 //! and parsing the source map, which is the slow part; the caches are kept
-//! in memory, by bundle and file, up to `max_symbolication_cache_memory`
-//! bytes, the least recently used going first. A source map that cannot be
+//! in memory, by bundle and file, within half of
+//! `max_symbolication_cache_memory`, the least recently used going first. A source map that cannot be
 //! read is remembered as such, so that it is not parsed again for every
 //! event; a file that is not found is looked up again next time (its
 //! upload may come later).

@@ -11,6 +11,7 @@ mod clients;
 mod common;
 mod config;
 mod cors;
+mod debug_files;
 mod durability;
 mod grouping;
 mod issue_events;

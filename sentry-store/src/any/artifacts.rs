@@ -3,8 +3,8 @@
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ArtifactBundleRecord, ArtifactLookup, ArtifactStore, FoundArtifact, Sha1Checksum, StoreError,
-    UploadChunk,
+    ArtifactBundleRecord, ArtifactLookup, ArtifactStore, DebugFileRecord, FoundArtifact,
+    Sha1Checksum, StoreError, UploadChunk,
 };
 use sentry_core::{OrgId, ProjectId};
 
@@ -55,5 +55,25 @@ impl ArtifactStore for AnyMetadataStore {
         lookup: &ArtifactLookup,
     ) -> Result<Option<FoundArtifact>, StoreError> {
         dispatch!(self, s => s.find_artifact(project_id, lookup))
+    }
+
+    async fn put_debug_file(&self, file: &DebugFileRecord) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.put_debug_file(file))
+    }
+
+    async fn debug_files_by_checksum(
+        &self,
+        project_id: ProjectId,
+        checksum: &Sha1Checksum,
+    ) -> Result<Vec<DebugFileRecord>, StoreError> {
+        dispatch!(self, s => s.debug_files_by_checksum(project_id, checksum))
+    }
+
+    async fn find_debug_file(
+        &self,
+        project_id: ProjectId,
+        debug_id: &str,
+    ) -> Result<Option<DebugFileRecord>, StoreError> {
+        dispatch!(self, s => s.find_debug_file(project_id, debug_id))
     }
 }

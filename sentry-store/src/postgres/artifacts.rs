@@ -4,8 +4,8 @@
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ArtifactBundleRecord, ArtifactFileRecord, ArtifactLookup, ArtifactStore, FoundArtifact,
-    Sha1Checksum, StoreError, UploadChunk,
+    ArtifactBundleRecord, ArtifactFileRecord, ArtifactLookup, ArtifactStore, DebugFileRecord,
+    FoundArtifact, Sha1Checksum, StoreError, UploadChunk,
 };
 use sentry_core::symbolication::artifact_bundle::ArtifactKind;
 use sentry_core::{OrgId, ProjectId};
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::blobs::checksum;
 use super::error::PgError;
-use super::metadata::{project_key, required_project_key, unsigned};
+use super::metadata::{project_key, required_project_key, timestamp, unsigned};
 use super::{PostgresStore, sql};
 
 /// Columns: bundle blob, path, url, kind, debug id, source map.
@@ -32,6 +32,28 @@ fn value_error(column: &'static str, value: impl ToString) -> PgError {
 
 fn sha1(column: &'static str, bytes: &[u8]) -> Result<Sha1Checksum, PgError> {
     Sha1Checksum::try_from(bytes).map_err(|_| value_error(column, format!("{} bytes", bytes.len())))
+}
+
+/// Columns of a debug file, in [`debug_file_row`]'s order.
+const DEBUG_FILE_COLUMNS: &str = "SELECT project_id, debug_id, code_id, object_name, format, \
+     arch, kind, features, checksum, blob, size, date_uploaded FROM debug_files";
+
+fn debug_file_row(row: &Row) -> Result<DebugFileRecord, PgError> {
+    let features: String = row.try_get(7)?;
+    Ok(DebugFileRecord {
+        project_id: ProjectId(unsigned("project_id", row.try_get(0)?)?),
+        debug_id: row.try_get(1)?,
+        code_id: row.try_get(2)?,
+        object_name: row.try_get(3)?,
+        format: row.try_get(4)?,
+        arch: row.try_get(5)?,
+        kind: row.try_get(6)?,
+        features: DebugFileRecord::features_from_text(&features),
+        checksum: sha1("checksum", row.try_get(8)?)?,
+        blob: checksum("blob", row.try_get(9)?)?,
+        size: unsigned("size", row.try_get(10)?)?,
+        date_uploaded: timestamp("date_uploaded", row.try_get(11)?)?,
+    })
 }
 
 fn found_row(row: &Row) -> Result<FoundArtifact, PgError> {
@@ -260,5 +282,70 @@ impl ArtifactStore for PostgresStore {
                 Ok(None)
             }
         }
+    }
+
+    async fn put_debug_file(&self, file: &DebugFileRecord) -> Result<bool, StoreError> {
+        let project_id = required_project_key(file.project_id)?;
+        let client = self.client().await?;
+        let inserted = sql::execute(
+            &client,
+            "INSERT INTO debug_files (project_id, debug_id, checksum, code_id, object_name, \
+             format, arch, kind, features, blob, size, date_uploaded) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (project_id, debug_id, checksum) DO NOTHING",
+            &[
+                &project_id,
+                &file.debug_id,
+                &file.checksum.as_bytes().as_slice(),
+                &file.code_id,
+                &file.object_name,
+                &file.format,
+                &file.arch,
+                &file.kind,
+                &file.features_text(),
+                &file.blob.as_bytes().as_slice(),
+                &i64::try_from(file.size).unwrap_or(i64::MAX),
+                &file.date_uploaded.as_unix_micros(),
+            ],
+        )
+        .await?;
+        Ok(inserted > 0)
+    }
+
+    async fn debug_files_by_checksum(
+        &self,
+        project_id: ProjectId,
+        checksum: &Sha1Checksum,
+    ) -> Result<Vec<DebugFileRecord>, StoreError> {
+        let Some(project) = project_key(project_id) else {
+            return Ok(Vec::new());
+        };
+        let client = self.client().await?;
+        let sql = format!(
+            "{DEBUG_FILE_COLUMNS} WHERE project_id = $1 AND checksum = $2 ORDER BY debug_id"
+        );
+        let rows = sql::query(&client, &sql, &[&project, &checksum.as_bytes().as_slice()]).await?;
+        let files = rows
+            .iter()
+            .map(debug_file_row)
+            .collect::<Result<_, PgError>>()?;
+        Ok(files)
+    }
+
+    async fn find_debug_file(
+        &self,
+        project_id: ProjectId,
+        debug_id: &str,
+    ) -> Result<Option<DebugFileRecord>, StoreError> {
+        let Some(project) = project_key(project_id) else {
+            return Ok(None);
+        };
+        let client = self.client().await?;
+        let sql = format!(
+            "{DEBUG_FILE_COLUMNS} WHERE project_id = $1 AND debug_id = $2 \
+             ORDER BY features LIKE '% debug %' DESC, date_uploaded DESC LIMIT 1"
+        );
+        let row = sql::query_opt(&client, &sql, &[&project, &debug_id]).await?;
+        Ok(row.as_ref().map(debug_file_row).transpose()?)
     }
 }

@@ -123,7 +123,8 @@ impl AttachmentStore for PostgresStore {
             &client,
             "SELECT checksum FROM attachments WHERE checksum = ANY($1) \
              UNION SELECT blob FROM upload_chunks WHERE blob = ANY($1) \
-             UNION SELECT blob FROM artifact_bundles WHERE blob = ANY($1)",
+             UNION SELECT blob FROM artifact_bundles WHERE blob = ANY($1) \
+             UNION SELECT blob FROM debug_files WHERE blob = ANY($1)",
             &[&wanted],
         )
         .await?;

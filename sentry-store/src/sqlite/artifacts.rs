@@ -5,8 +5,8 @@
 use rusqlite::{OptionalExtension, Row, params};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ArtifactBundleRecord, ArtifactFileRecord, ArtifactLookup, ArtifactStore, FoundArtifact,
-    Sha1Checksum, StoreError, UploadChunk,
+    ArtifactBundleRecord, ArtifactFileRecord, ArtifactLookup, ArtifactStore, DebugFileRecord,
+    FoundArtifact, Sha1Checksum, StoreError, UploadChunk,
 };
 use sentry_core::symbolication::artifact_bundle::ArtifactKind;
 use sentry_core::{OrgId, ProjectId};
@@ -53,6 +53,30 @@ fn found_row(row: &Row<'_>) -> rusqlite::Result<FoundArtifact> {
                 .transpose()?,
             source_map: row.get(5)?,
         },
+    })
+}
+
+/// Columns of a debug file, in [`debug_file_row`]'s order.
+const DEBUG_FILE_COLUMNS: &str = "SELECT project_id, debug_id, code_id, object_name, format, \
+     arch, kind, features, checksum, blob, size, date_uploaded FROM debug_files";
+
+fn debug_file_row(row: &Row<'_>) -> rusqlite::Result<DebugFileRecord> {
+    let features: String = row.get(7)?;
+    let micros: i64 = row.get(11)?;
+    Ok(DebugFileRecord {
+        project_id: ProjectId(row.get(0)?),
+        debug_id: row.get(1)?,
+        code_id: row.get(2)?,
+        object_name: row.get(3)?,
+        format: row.get(4)?,
+        arch: row.get(5)?,
+        kind: row.get(6)?,
+        features: DebugFileRecord::features_from_text(&features),
+        checksum: digest(row, 8)?,
+        blob: digest(row, 9)?,
+        size: u64::try_from(row.get::<_, i64>(10)?).map_err(|_| invalid(10, "size"))?,
+        date_uploaded: Timestamp::from_unix_micros(micros)
+            .ok_or(rusqlite::Error::IntegralValueOutOfRange(11, micros))?,
     })
 }
 
@@ -268,6 +292,84 @@ impl ArtifactStore for SqliteStore {
                 }
                 Ok(None)
             }
+        })
+        .await
+    }
+
+    async fn put_debug_file(&self, file: &DebugFileRecord) -> Result<bool, StoreError> {
+        let file = file.clone();
+        self.run(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO debug_files (project_id, debug_id, checksum, code_id, \
+                     object_name, format, arch, kind, features, blob, size, date_uploaded) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+                     ON CONFLICT (project_id, debug_id, checksum) DO NOTHING",
+                )
+                .and_then(|mut statement| {
+                    statement.execute(params![
+                        key(file.project_id.0),
+                        file.debug_id,
+                        &file.checksum.as_bytes()[..],
+                        file.code_id,
+                        file.object_name,
+                        file.format,
+                        file.arch,
+                        file.kind,
+                        file.features_text(),
+                        &file.blob.as_bytes()[..],
+                        key(file.size),
+                        file.date_uploaded.as_unix_micros(),
+                    ])
+                })
+                .map(|inserted| inserted > 0)
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn debug_files_by_checksum(
+        &self,
+        project_id: ProjectId,
+        checksum: &Sha1Checksum,
+    ) -> Result<Vec<DebugFileRecord>, StoreError> {
+        let checksum = *checksum;
+        self.run(move |connection| {
+            let mut statement = connection
+                .prepare_cached(&format!(
+                    "{DEBUG_FILE_COLUMNS} WHERE project_id = ?1 AND checksum = ?2 \
+                     ORDER BY debug_id"
+                ))
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map(
+                    params![key(project_id.0), &checksum.as_bytes()[..]],
+                    debug_file_row,
+                )
+                .map_err(unavailable)?;
+            rows.collect::<Result<_, _>>().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn find_debug_file(
+        &self,
+        project_id: ProjectId,
+        debug_id: &str,
+    ) -> Result<Option<DebugFileRecord>, StoreError> {
+        let debug_id = debug_id.to_owned();
+        self.run(move |connection| {
+            connection
+                .prepare_cached(&format!(
+                    "{DEBUG_FILE_COLUMNS} WHERE project_id = ?1 AND debug_id = ?2 \
+                     ORDER BY features LIKE '% debug %' DESC, date_uploaded DESC LIMIT 1"
+                ))
+                .and_then(|mut statement| {
+                    statement
+                        .query_row(params![key(project_id.0), debug_id], debug_file_row)
+                        .optional()
+                })
+                .map_err(unavailable)
         })
         .await
     }

@@ -129,7 +129,8 @@ impl AttachmentStore for SqliteStore {
                 .prepare_cached(
                     "SELECT 1 WHERE EXISTS (SELECT 1 FROM attachments WHERE checksum = ?1) \
                      OR EXISTS (SELECT 1 FROM upload_chunks WHERE blob = ?1) \
-                     OR EXISTS (SELECT 1 FROM artifact_bundles WHERE blob = ?1)",
+                     OR EXISTS (SELECT 1 FROM artifact_bundles WHERE blob = ?1) \
+                     OR EXISTS (SELECT 1 FROM debug_files WHERE blob = ?1)",
                 )
                 .map_err(unavailable)?;
             let mut referenced = Vec::new();

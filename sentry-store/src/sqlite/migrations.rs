@@ -26,8 +26,9 @@ use super::unavailable;
 /// 7: outcome counts per hour (`outcomes`), release health counts
 ///    (`session_counts`), user feedback (`user_reports`), rate limit
 ///    counters (`quota_windows`) and items kept as they came (`raw_items`).
-/// 8: sentry-cli's upload chunks (`upload_chunks`) and artifact bundles
-///    (`artifact_bundles`, their projects and their files).
+/// 8: sentry-cli's upload chunks (`upload_chunks`), artifact bundles
+///    (`artifact_bundles`, their projects and their files) and debug files
+///    (`debug_files`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -354,6 +355,23 @@ CREATE TABLE artifact_files (
 );
 CREATE INDEX artifact_files_debug_id ON artifact_files(debug_id, kind) WHERE debug_id IS NOT NULL;
 CREATE INDEX artifact_files_url ON artifact_files(url);
+CREATE TABLE debug_files (
+    project_id INTEGER NOT NULL,
+    debug_id TEXT NOT NULL,
+    checksum BLOB NOT NULL,
+    code_id TEXT,
+    object_name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    features TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    date_uploaded INTEGER NOT NULL,
+    PRIMARY KEY (project_id, debug_id, checksum)
+);
+CREATE INDEX debug_files_checksum ON debug_files(project_id, checksum);
+CREATE INDEX debug_files_blob ON debug_files(blob);
 "#,
 ];
 

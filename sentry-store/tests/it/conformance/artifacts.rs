@@ -3,7 +3,7 @@
 
 use sentry_core::store::{
     ArtifactBundleRecord, ArtifactFileRecord, ArtifactLookup, ArtifactStore, AttachmentStore,
-    BlobChecksum, Sha1Checksum, UploadChunk,
+    BlobChecksum, DebugFileRecord, Sha1Checksum, UploadChunk,
 };
 use sentry_core::symbolication::artifact_bundle::ArtifactKind;
 use sentry_core::{EventId, OrgId, ProjectId};
@@ -259,4 +259,65 @@ pub async fn chunks_and_bundles_reference_their_blobs(stores: &Stores) {
     let mut expected = vec![uploaded.blob, assembled.blob];
     expected.sort();
     assert_eq!(referenced, expected);
+}
+
+fn debug_file(
+    project_id: ProjectId,
+    debug_id: &str,
+    features: &[&str],
+    at: f64,
+) -> DebugFileRecord {
+    let upload = chunk();
+    DebugFileRecord {
+        project_id,
+        debug_id: debug_id.to_owned(),
+        code_id: Some("2a448808b6f744defe0fea75248855057b7030b7".to_owned()),
+        object_name: "crash".to_owned(),
+        format: "elf".to_owned(),
+        arch: "x86_64".to_owned(),
+        kind: "lib".to_owned(),
+        features: features
+            .iter()
+            .map(|feature| (*feature).to_owned())
+            .collect(),
+        checksum: upload.sha1,
+        blob: upload.blob,
+        size: 18_360,
+        date_uploaded: seconds(at),
+    }
+}
+
+pub async fn debug_files_are_found_by_debug_id_best_first(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let (_, other_project) = project(stores).await;
+    let store = &stores.metadata;
+    let debug_id = Uuid::new_v4().to_string();
+    let symbols_only = debug_file(project_id, &debug_id, &["symtab"], 300.0);
+    let with_debug_info = debug_file(project_id, &debug_id, &["symtab", "debug", "unwind"], 100.0);
+    let older_debug_info = debug_file(project_id, &debug_id, &["debug"], 50.0);
+    for file in [&symbols_only, &with_debug_info, &older_debug_info] {
+        assert!(store.put_debug_file(file).await.unwrap());
+    }
+    assert!(
+        !store.put_debug_file(&with_debug_info).await.unwrap(),
+        "kept once"
+    );
+    let found = store.find_debug_file(project_id, &debug_id).await.unwrap();
+    assert_eq!(found, Some(with_debug_info.clone()));
+    assert_eq!(
+        store
+            .find_debug_file(other_project, &debug_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .debug_files_by_checksum(project_id, &symbols_only.checksum)
+            .await
+            .unwrap(),
+        vec![symbols_only.clone()]
+    );
+    let referenced = store.referenced_blobs(&[symbols_only.blob]).await.unwrap();
+    assert_eq!(referenced, vec![symbols_only.blob]);
 }

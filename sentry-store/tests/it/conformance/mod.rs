@@ -111,6 +111,7 @@ macro_rules! suite {
                 artifacts::artifacts_are_found_by_release_and_url,
                 artifacts::a_bundle_uploaded_again_is_kept_once,
                 artifacts::chunks_and_bundles_reference_their_blobs,
+                artifacts::debug_files_are_found_by_debug_id_best_first,
                 attachments::attachments_are_listed_by_event_and_found_by_id,
                 attachments::deletes_attachments_created_before_a_time,
                 attachments::reports_which_blobs_attachments_reference,

@@ -1,0 +1,134 @@
+//! Native symbolication with the real tool chain: a C program built by gcc
+//! with DWARF debug information crashes; `sentry-cli debug-files upload`
+//! uploads the executable; the crash (its real addresses and load
+//! address) is reported through the Python sentry-sdk; the stored frames
+//! must name the functions, files and lines, the inlined call included.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, ensure};
+use serde_json::Value;
+
+use crate::common::{
+    Backend, Init, TestServer, clients_dir, exception_values, run, run_python, scripts_dir,
+};
+
+/// Runs `sentry-cli` against the server.
+fn cli(server: &TestServer, init: &Init, args: &[&str]) -> Result<String> {
+    run(
+        Command::new(clients_dir().join("node/node_modules/.bin/sentry-cli"))
+            .args(args)
+            .env("SENTRY_URL", &server.url)
+            .env("SENTRY_AUTH_TOKEN", &init.token)
+            .env("SENTRY_ORG", &init.org)
+            .env("SENTRY_PROJECT", &init.project)
+            .env("SENTRY_DISABLE_UPDATE_CHECK", "true"),
+    )
+}
+
+/// A value of `sentry-cli debug-files check`'s report, e.g. `Debug ID`.
+fn checked(report: &str, label: &str) -> Result<String> {
+    report
+        .lines()
+        .find_map(|line| {
+            let line = line.trim().trim_start_matches("> ");
+            line.strip_prefix(label)?
+                .strip_prefix(':')
+                .map(|value| value.trim().to_owned())
+        })
+        .with_context(|| format!("no {label} in {report}"))
+}
+
+/// Builds the fixture with the crash reporter; returns the executable.
+fn build(dir: &Path) -> Result<std::path::PathBuf> {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/native/crash.c");
+    std::fs::copy(fixture, dir.join("crash.c"))?;
+    std::fs::copy(
+        scripts_dir().join("crash_report.c"),
+        dir.join("crash_report.c"),
+    )?;
+    let binary = dir.join("crash");
+    run(Command::new("gcc")
+        .current_dir(dir)
+        .args(["-g", "-O1", "-fno-omit-frame-pointer"])
+        .arg(format!("-fdebug-prefix-map={}=/src", dir.display()))
+        .args(["-o", "crash", "crash.c", "crash_report.c"]))?;
+    Ok(binary)
+}
+
+#[tokio::test]
+async fn native_frames_are_symbolicated_with_uploaded_debug_files() -> Result<()> {
+    let server = TestServer::start_on(Backend::Embedded)?;
+    let init = server.init("native")?;
+    let work = tempfile::tempdir()?;
+    let binary = build(work.path())?;
+    let binary_path = binary.to_str().context("path")?;
+
+    let check = cli(&server, &init, &["debug-files", "check", binary_path])?;
+    let debug_id = checked(&check, "Debug ID")?;
+    let code_id = checked(&check, "Code ID")?;
+    let uploaded = cli(
+        &server,
+        &init,
+        &["debug-files", "upload", "--wait", binary_path],
+    )?;
+    ensure!(uploaded.contains(&debug_id), "upload output: {uploaded}");
+
+    // The program crashes and reports its own stack.
+    let output = Command::new(&binary).output()?;
+    ensure!(
+        output.status.code() == Some(1),
+        "the program did not crash as expected"
+    );
+    let report = String::from_utf8(output.stdout)?;
+    let report = report.lines().last().context("no crash report")?;
+    run_python(
+        "python_native_event.py",
+        &[report, binary_path, &debug_id, &code_id],
+        &init.dsn,
+    )?;
+
+    server.settled().await?;
+    let issues = server.all_issues(&init).await?;
+    ensure!(issues.len() == 1, "issues: {issues:#?}");
+    let id = issues[0]["id"].as_str().context("issue id")?;
+    let event = server.latest_event(&init, id).await?;
+    let exception = exception_values(&event)
+        .first()
+        .cloned()
+        .context("no exception")?;
+    let frames: Vec<(String, String, u64)> = exception["stacktrace"]["frames"]
+        .as_array()
+        .context("no frames")?
+        .iter()
+        .map(|frame| {
+            let text = |key: &str| frame[key].as_str().unwrap_or_default().to_owned();
+            (
+                text("function"),
+                text("filename"),
+                frame["lineNo"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, u64)> = [
+        ("main", "crash.c", 24),
+        ("middle", "crash.c", 17),
+        ("crash_here", "crash.c", 11),
+        ("read_slot", "crash.c", 7),
+    ]
+    .into_iter()
+    .map(|(function, file, line)| (function.to_owned(), file.to_owned(), line))
+    .collect();
+    assert_eq!(frames, expected, "{event:#}");
+    let last = &exception["stacktrace"]["frames"][3];
+    assert_eq!(last["absPath"], "/src/crash.c");
+    assert_eq!(last["package"], Value::from(binary_path));
+    // The frames as reported are kept.
+    let raw = exception["rawStacktrace"]["frames"]
+        .as_array()
+        .context("no raw frames")?;
+    assert_eq!(raw.len(), 3);
+    assert!(raw.iter().all(|frame| frame["function"].is_null()));
+    Ok(())
+}
