@@ -436,8 +436,12 @@ fn rewrite(
     frame.pre_context = None;
     frame.context_line = None;
     frame.post_context = None;
-    if let Some(source) = token.file().and_then(|file| file.source()) {
-        if let Some((pre, line, post)) = context_lines(source, new_line, new_column) {
+    if let Some(file) = token.file() {
+        // The cache's line index gives each line without scanning the
+        // source; it ends with an empty line when the source ends with a
+        // line break, which is no line of the source.
+        let line_at = |index| file.line(index).filter(|text| !text.is_empty());
+        if let Some((pre, line, post)) = context_lines(line_at, new_line, new_column) {
             frame.pre_context = Some(pre.into_iter().map(Some).collect());
             frame.context_line = Some(line);
             frame.post_context = Some(post.into_iter().map(Some).collect());
