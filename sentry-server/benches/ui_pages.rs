@@ -43,7 +43,7 @@ use sentry_server::alerts::delivery::{Deliverer, DeliveryConfig};
 use sentry_server::config::IngestLimits;
 use sentry_server::ingest::memory::MemoryBudget;
 use sentry_server::spool::{Spool, SpoolOptions};
-use sentry_server::symbolication::native::NativeSymbols;
+use sentry_server::symbolication::debug_files::DebugFileCaches;
 use sentry_server::symbolication::sourcemaps::SourceMaps;
 use sentry_server::ui::session::{SESSION_COOKIE, token_hash};
 use tower::ServiceExt as _;
@@ -295,7 +295,7 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
         outcomes: Arc::default(),
         rate_limits: Arc::default(),
         source_maps: Arc::new(SourceMaps::new(limits.max_symbolication_cache_memory / 2)),
-        native_symbols: Arc::new(NativeSymbols::new(
+        debug_files: Arc::new(DebugFileCaches::new(
             limits.max_symbolication_cache_memory / 2,
         )),
         public_url: "http://127.0.0.1:9000".to_owned(),

@@ -32,7 +32,7 @@ use crate::config::{
 use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
 use crate::state::AppState;
-use crate::symbolication::native::NativeSymbols;
+use crate::symbolication::debug_files::DebugFileCaches;
 use crate::symbolication::sourcemaps::SourceMaps;
 
 /// A Sentry-compatible error tracking server.
@@ -487,7 +487,7 @@ async fn serve(
         source_maps: Arc::new(SourceMaps::new(
             config.limits.max_symbolication_cache_memory / 2,
         )),
-        native_symbols: Arc::new(NativeSymbols::new(
+        debug_files: Arc::new(DebugFileCaches::new(
             config.limits.max_symbolication_cache_memory / 2,
         )),
         alerts,

@@ -15,7 +15,7 @@ use crate::ingest::rate_limits::RateLimiter;
 use crate::ingest::scrubbing::ScrubbingConfigs;
 use crate::outcomes::Outcomes;
 use crate::spool::Spool;
-use crate::symbolication::native::NativeSymbols;
+use crate::symbolication::debug_files::DebugFileCaches;
 use crate::symbolication::sourcemaps::SourceMaps;
 
 /// Shared, cheaply cloned server state.
@@ -47,8 +47,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimiter>,
     /// The lookup caches of source maps.
     pub source_maps: Arc<SourceMaps>,
-    /// The symbolication caches of debug files.
-    pub native_symbols: Arc<NativeSymbols>,
+    /// The caches built from debug files (native and ProGuard).
+    pub debug_files: Arc<DebugFileCaches>,
     /// Where stored events are signalled for alert rules.
     pub alerts: Alerts,
     /// The URL clients reach this server at, without a trailing slash; used

@@ -6,6 +6,8 @@
 //! - [`javascript`]: frames rewritten through source maps.
 //! - [`native`]: frames rewritten through debug files (ELF, Mach-O,
 //!   PDB, Breakpad), inlined calls included.
+//! - [`proguard`]: obfuscated Java frames rewritten through ProGuard and
+//!   R8 mappings.
 //! - [`urls`]: where an artifact may be stored for a frame's URL, and how
 //!   relative references resolve.
 //!
@@ -17,4 +19,5 @@ mod context;
 pub mod artifact_bundle;
 pub mod javascript;
 pub mod native;
+pub mod proguard;
 pub mod urls;

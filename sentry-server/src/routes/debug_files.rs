@@ -8,7 +8,8 @@
 //! Assembly happens within the request. A file is held in memory while it
 //! is read, up to `max_debug_file_size`; it is stored as one blob and
 //! recorded once per object it holds (a fat Mach-O holds several), under
-//! the object's debug ID.
+//! the object's debug ID. A ProGuard mapping (`sentry-cli upload-proguard`)
+//! is recorded under the UUID sentry-cli derives from its content.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +21,8 @@ use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     ArtifactStore, BlobHasher, BlobStore, DebugFileRecord, PutBlobError, Sha1Checksum,
 };
-use sentry_core::symbolication::native::read_debug_file;
+use sentry_core::symbolication::native::{DebugFile, read_debug_file};
+use sentry_core::symbolication::proguard::read_mapping;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -125,7 +127,17 @@ async fn assemble_one(
     }
     let content = content.freeze();
     let read = content.clone();
-    let objects = tokio::task::spawn_blocking(move || read_debug_file(&read))
+    let objects = tokio::task::spawn_blocking(move || match read_mapping(&read) {
+        Some(uuid) => Ok(vec![DebugFile {
+            debug_id: uuid,
+            code_id: None,
+            format: "proguard".to_owned(),
+            arch: "any".to_owned(),
+            kind: "none".to_owned(),
+            features: vec!["mapping".to_owned()],
+        }]),
+        None => read_debug_file(&read),
+    })
         .await
         .map_err(|_| ApiError::unavailable("reading the debug file failed"))?;
     let objects = match objects {

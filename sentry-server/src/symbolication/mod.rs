@@ -1,52 +1,110 @@
 //! Symbolication in the processing pipeline: before an event is grouped,
 //! its minified JavaScript frames are mapped back to their sources
-//! ([`sourcemaps`]) and its native frames' addresses to functions, files
-//! and lines ([`native`]), so that one bug is one issue whatever build it
-//! came from.
+//! ([`sourcemaps`]), its native frames' addresses to functions, files and
+//! lines, and its obfuscated Java frames to their classes and methods
+//! (both through the project's debug files, [`debug_files`]), so that one
+//! bug is one issue whatever build it came from.
 //!
 //! Symbolication never refuses an event: what cannot be found or read is
 //! recorded in the event's `errors`, and a store that fails leaves the
 //! event as it came (with a warning in the log).
 
-pub mod native;
+pub mod debug_files;
 pub mod sourcemaps;
+
+use std::collections::HashMap;
+use std::time::Instant;
 
 use sentry_core::ProjectId;
 use sentry_core::protocol::Event;
-use sentry_core::symbolication::{javascript, native as native_frames};
+use sentry_core::store::StoreError;
+use sentry_core::symbolication::native::{ImageLookup, SymCacheModule, build_symcache};
+use sentry_core::symbolication::proguard::{self, MappingLookup, MappingModule};
+use sentry_core::symbolication::{javascript, native};
 
 use crate::state::AppState;
+use debug_files::Found;
 
 /// Symbolicates what can be of an event, in place.
 pub async fn symbolicate(state: &AppState, project_id: ProjectId, event: &mut Event) {
     symbolicate_javascript(state, project_id, event).await;
     symbolicate_native(state, project_id, event).await;
+    symbolicate_java(state, project_id, event).await;
+}
+
+/// Records what symbolicating one platform did.
+fn record(platform: &'static str, started: Instant, symbolicated: usize, unsymbolicated: usize) {
+    metrics::counter!("sentry_symbolicated_frames_total", "platform" => platform)
+        .increment(symbolicated as u64);
+    metrics::counter!("sentry_unsymbolicated_frames_total", "platform" => platform)
+        .increment(unsymbolicated as u64);
+    metrics::histogram!("sentry_symbolication_duration_seconds", "platform" => platform)
+        .record(started.elapsed().as_secs_f64());
+}
+
+fn cannot_look_up(project_id: ProjectId, error: &StoreError) {
+    tracing::warn!(%error, %project_id, "cannot look up debug files; the event stays unsymbolicated");
 }
 
 async fn symbolicate_native(state: &AppState, project_id: ProjectId, event: &mut Event) {
-    let images = native_frames::prepare(event);
+    let images = native::prepare(event);
     if images.is_empty() {
         return;
     }
-    let started = std::time::Instant::now();
-    let lookups = match state
-        .native_symbols
-        .resolve(state, project_id, &images)
-        .await
-    {
-        Ok(lookups) => lookups,
-        Err(error) => {
-            tracing::warn!(%error, %project_id, "cannot look up debug files; the event stays unsymbolicated");
-            return;
-        }
+    let started = Instant::now();
+    let build = |content: &[u8], debug_id: &str| {
+        build_symcache(content, debug_id).map_err(|error| error.to_string())
     };
-    let outcome = native_frames::symbolicate(event, &lookups);
-    metrics::counter!("sentry_symbolicated_frames_total", "platform" => "native")
-        .increment(outcome.symbolicated as u64);
-    metrics::counter!("sentry_unsymbolicated_frames_total", "platform" => "native")
-        .increment(outcome.unsymbolicated as u64);
-    metrics::histogram!("sentry_symbolication_duration_seconds", "platform" => "native")
-        .record(started.elapsed().as_secs_f64());
+    let mut lookups = HashMap::with_capacity(images.len());
+    for image in &images {
+        let found = match state
+            .debug_files
+            .find(state, project_id, &image.debug_id, build)
+            .await
+        {
+            Ok(found) => found,
+            Err(error) => return cannot_look_up(project_id, &error),
+        };
+        let lookup = match found {
+            Found::Cache(cache) => match SymCacheModule::from_cache(cache) {
+                Ok(module) => ImageLookup::Found(module),
+                Err(error) => ImageLookup::Malformed(error.to_string()),
+            },
+            Found::Missing => ImageLookup::Missing,
+            Found::Unreadable(reason) => ImageLookup::Malformed(reason),
+        };
+        lookups.insert(image.debug_id.clone(), lookup);
+    }
+    let outcome = native::symbolicate(event, &lookups);
+    record("native", started, outcome.symbolicated, outcome.unsymbolicated);
+}
+
+async fn symbolicate_java(state: &AppState, project_id: ProjectId, event: &mut Event) {
+    let uuids = proguard::prepare(event);
+    if uuids.is_empty() {
+        return;
+    }
+    let started = Instant::now();
+    let build =
+        |content: &[u8], _: &str| proguard::build_cache(content).map_err(|error| error.to_string());
+    let mut lookups = HashMap::with_capacity(uuids.len());
+    for uuid in uuids {
+        let found = match state.debug_files.find(state, project_id, &uuid, build).await {
+            Ok(found) => found,
+            Err(error) => return cannot_look_up(project_id, &error),
+        };
+        let lookup = match found {
+            Found::Cache(cache) => match MappingModule::from_cache(cache) {
+                Ok(module) => MappingLookup::Found(module),
+                Err(error) => MappingLookup::Malformed(error.to_string()),
+            },
+            Found::Missing => MappingLookup::Missing,
+            Found::Unreadable(reason) => MappingLookup::Malformed(reason),
+        };
+        lookups.insert(uuid, lookup);
+    }
+    let outcome = proguard::symbolicate(event, &lookups);
+    record("java", started, outcome.symbolicated, outcome.unsymbolicated);
 }
 
 async fn symbolicate_javascript(state: &AppState, project_id: ProjectId, event: &mut Event) {
@@ -54,7 +112,7 @@ async fn symbolicate_javascript(state: &AppState, project_id: ProjectId, event: 
     if modules.is_empty() {
         return;
     }
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let release = event.release.clone();
     let dist = event.dist.clone();
     let lookups = match state
@@ -75,10 +133,5 @@ async fn symbolicate_javascript(state: &AppState, project_id: ProjectId, event: 
         }
     };
     let outcome = javascript::symbolicate(event, &lookups);
-    metrics::counter!("sentry_symbolicated_frames_total", "platform" => "javascript")
-        .increment(outcome.symbolicated as u64);
-    metrics::counter!("sentry_unsymbolicated_frames_total", "platform" => "javascript")
-        .increment(outcome.unsymbolicated as u64);
-    metrics::histogram!("sentry_symbolication_duration_seconds", "platform" => "javascript")
-        .record(started.elapsed().as_secs_f64());
+    record("javascript", started, outcome.symbolicated, outcome.unsymbolicated);
 }

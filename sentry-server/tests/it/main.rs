@@ -21,6 +21,7 @@ mod management;
 mod minidump;
 mod monitors;
 mod openapi;
+mod proguard;
 mod scrubbing;
 mod security;
 mod sentry_cli;

@@ -1,0 +1,134 @@
+//! Finding the project's debug files (native debug files and ProGuard
+//! mappings) by debug ID, and keeping the caches built from them.
+//!
+//! A debug ID names the project's best debug file for it (one with debug
+//! information over one with only symbols, the newest first). Building a
+//! cache (a SymCache, a ProGuard cache) means reading the file's blob and
+//! parsing it, the slow part; caches are kept in memory by blob and debug
+//! ID, within half of `max_symbolication_cache_memory` (the source maps'
+//! caches have the other half), the least recently used going first. A
+//! file that cannot be read is remembered as such; a debug ID without a
+//! file is looked up again next time (its upload may come later).
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use sentry_core::ProjectId;
+use sentry_core::store::{ArtifactStore, BlobChecksum, BlobStore, StoreError};
+
+use crate::state::AppState;
+
+/// A built cache, or why none could be built.
+type Built = Result<Arc<[u8]>, String>;
+
+/// Builds a cache from a debug file's content and the debug ID wanted.
+pub type BuildCache = fn(&[u8], &str) -> Result<Vec<u8>, String>;
+
+/// What was found for a debug ID.
+#[derive(Debug, Clone)]
+pub enum Found {
+    /// The cache of its debug file.
+    Cache(Arc<[u8]>),
+    /// The project has no debug file with this debug ID.
+    Missing,
+    /// Its debug file cannot be read.
+    Unreadable(String),
+}
+
+#[derive(Clone)]
+struct BytesWeighter;
+
+impl Weighter<(BlobChecksum, String), Built> for BytesWeighter {
+    fn weight(&self, key: &(BlobChecksum, String), value: &Built) -> u64 {
+        let built = match value {
+            Ok(cache) => cache.len(),
+            Err(reason) => reason.len(),
+        };
+        (key.1.len() + 64 + built) as u64
+    }
+}
+
+/// The caches built from debug files of all projects.
+pub struct DebugFileCaches {
+    built: Cache<(BlobChecksum, String), Built, BytesWeighter>,
+}
+
+impl DebugFileCaches {
+    /// Keeps up to `memory` bytes of caches.
+    pub fn new(memory: usize) -> Self {
+        let items = (memory / (256 * 1024)).max(16);
+        Self {
+            built: Cache::with_weighter(items, memory as u64, BytesWeighter),
+        }
+    }
+
+    /// The cache of the project's debug file for `debug_id`, built with
+    /// `build` unless kept.
+    ///
+    /// # Errors
+    ///
+    /// Fails when a store fails.
+    pub async fn find(
+        &self,
+        state: &AppState,
+        project_id: ProjectId,
+        debug_id: &str,
+        build: BuildCache,
+    ) -> Result<Found, StoreError> {
+        let Some(file) = state
+            .metadata
+            .find_debug_file(project_id, debug_id)
+            .await?
+        else {
+            return Ok(Found::Missing);
+        };
+        let key = (file.blob, debug_id.to_owned());
+        let built = match self.built.get(&key) {
+            Some(built) => built,
+            None => {
+                let Some(built) = build_from_blob(state, &file.blob, debug_id, build).await? else {
+                    return Ok(Found::Missing);
+                };
+                self.built.insert(key, built.clone());
+                built
+            }
+        };
+        Ok(match built {
+            Ok(cache) => Found::Cache(cache),
+            Err(reason) => Found::Unreadable(reason),
+        })
+    }
+}
+
+/// Builds the cache of a debug file's blob; `None` when the blob is gone
+/// or larger than `max_debug_file_size`.
+async fn build_from_blob(
+    state: &AppState,
+    blob: &BlobChecksum,
+    debug_id: &str,
+    build: BuildCache,
+) -> Result<Option<Built>, StoreError> {
+    let Some(content) = state.blobs.get(blob).await? else {
+        return Ok(None);
+    };
+    let limit = state.limits.max_debug_file_size;
+    let mut bytes = Vec::with_capacity(usize::try_from(content.size).unwrap_or(0).min(limit));
+    let mut stream = content.stream;
+    while let Some(part) = stream.next().await {
+        let part = part?;
+        if bytes.len() + part.len() > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&part);
+    }
+    let debug_id = debug_id.to_owned();
+    let built = tokio::task::spawn_blocking(move || build(&bytes, &debug_id).map(Arc::from))
+        .await
+        .unwrap_or_else(|_| Err("building the cache failed".to_owned()));
+    if let Err(reason) = &built {
+        tracing::info!(%reason, "a debug file cannot be used");
+    }
+    Ok(Some(built))
+}
