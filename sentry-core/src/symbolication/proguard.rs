@@ -292,9 +292,7 @@ com.example.shop.Validator -> com.example.shop.b:
 ";
 
     fn event(uuid: &str) -> Event {
-        let frame = |module: &str, function: &str, line: u64| {
-            json!({"module": module, "function": function, "lineno": line, "filename": "SourceFile"})
-        };
+        let frame = |module: &str, function: &str, line: u64| json!({"module": module, "function": function, "lineno": line, "filename": "SourceFile"});
         serde_json::from_value(json!({
             "platform": "java",
             "debug_meta": {"images": [{"type": "proguard", "uuid": uuid}]},
@@ -316,12 +314,18 @@ com.example.shop.Validator -> com.example.shop.b:
     fn deobfuscates_classes_methods_and_files() {
         let uuid = read_mapping(MAPPING.as_bytes()).unwrap();
         let mut event = event(&uuid);
-        assert_eq!(prepare(&event), [uuid.clone()]);
+        assert_eq!(prepare(&event), vec![uuid.clone()]);
         let cache = build_cache(MAPPING.as_bytes()).unwrap();
         let module = MappingModule::from_cache(cache.into()).unwrap();
         let lookups = HashMap::from([(uuid, MappingLookup::Found(module))]);
         let outcome = symbolicate(&mut event, &lookups);
-        assert_eq!(outcome, Outcome { symbolicated: 3, unsymbolicated: 1 });
+        assert_eq!(
+            outcome,
+            Outcome {
+                symbolicated: 3,
+                unsymbolicated: 1
+            }
+        );
         let exception = &event.exceptions()[0];
         assert_eq!(exception.ty.as_deref(), Some("Validator"));
         assert_eq!(exception.module.as_deref(), Some("com.example.shop"));
@@ -344,8 +348,18 @@ com.example.shop.Validator -> com.example.shop.b:
             frames,
             [
                 ("com.example.shop.Main", "main", Some(6), "Main.java"),
-                ("com.example.shop.Checkout", "total", Some(13), "Checkout.java"),
-                ("com.example.shop.Validator", "checkPrice", Some(6), "Validator.java"),
+                (
+                    "com.example.shop.Checkout",
+                    "total",
+                    Some(13),
+                    "Checkout.java"
+                ),
+                (
+                    "com.example.shop.Validator",
+                    "checkPrice",
+                    Some(6),
+                    "Validator.java"
+                ),
                 ("java.lang.Thread", "run", Some(833), "SourceFile"),
             ]
         );
@@ -361,7 +375,10 @@ com.example.shop.Validator -> com.example.shop.b:
             MappingLookup::Missing,
         )]);
         symbolicate(&mut event, &lookups);
-        assert_eq!(event.errors.as_ref().unwrap()[0]["type"], "proguard_missing_mapping");
+        assert_eq!(
+            event.errors.as_ref().unwrap()[0]["type"],
+            "proguard_missing_mapping"
+        );
         assert_eq!(read_mapping(b"\x7fELF not a mapping"), None);
         assert!(build_cache(b"\x7fELF").is_err());
     }

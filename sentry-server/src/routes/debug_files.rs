@@ -138,8 +138,8 @@ async fn assemble_one(
         }]),
         None => read_debug_file(&read),
     })
-        .await
-        .map_err(|_| ApiError::unavailable("reading the debug file failed"))?;
+    .await
+    .map_err(|_| ApiError::unavailable("reading the debug file failed"))?;
     let objects = match objects {
         Ok(objects) => objects,
         Err(reason) => return Ok(error(reason.to_string())),

@@ -77,11 +77,7 @@ impl DebugFileCaches {
         debug_id: &str,
         build: BuildCache,
     ) -> Result<Found, StoreError> {
-        let Some(file) = state
-            .metadata
-            .find_debug_file(project_id, debug_id)
-            .await?
-        else {
+        let Some(file) = state.metadata.find_debug_file(project_id, debug_id).await? else {
             return Ok(Found::Missing);
         };
         let key = (file.blob, debug_id.to_owned());

@@ -76,7 +76,12 @@ async fn symbolicate_native(state: &AppState, project_id: ProjectId, event: &mut
         lookups.insert(image.debug_id.clone(), lookup);
     }
     let outcome = native::symbolicate(event, &lookups);
-    record("native", started, outcome.symbolicated, outcome.unsymbolicated);
+    record(
+        "native",
+        started,
+        outcome.symbolicated,
+        outcome.unsymbolicated,
+    );
 }
 
 async fn symbolicate_java(state: &AppState, project_id: ProjectId, event: &mut Event) {
@@ -89,7 +94,11 @@ async fn symbolicate_java(state: &AppState, project_id: ProjectId, event: &mut E
         |content: &[u8], _: &str| proguard::build_cache(content).map_err(|error| error.to_string());
     let mut lookups = HashMap::with_capacity(uuids.len());
     for uuid in uuids {
-        let found = match state.debug_files.find(state, project_id, &uuid, build).await {
+        let found = match state
+            .debug_files
+            .find(state, project_id, &uuid, build)
+            .await
+        {
             Ok(found) => found,
             Err(error) => return cannot_look_up(project_id, &error),
         };
@@ -104,7 +113,12 @@ async fn symbolicate_java(state: &AppState, project_id: ProjectId, event: &mut E
         lookups.insert(uuid, lookup);
     }
     let outcome = proguard::symbolicate(event, &lookups);
-    record("java", started, outcome.symbolicated, outcome.unsymbolicated);
+    record(
+        "java",
+        started,
+        outcome.symbolicated,
+        outcome.unsymbolicated,
+    );
 }
 
 async fn symbolicate_javascript(state: &AppState, project_id: ProjectId, event: &mut Event) {
@@ -133,5 +147,10 @@ async fn symbolicate_javascript(state: &AppState, project_id: ProjectId, event: 
         }
     };
     let outcome = javascript::symbolicate(event, &lookups);
-    record("javascript", started, outcome.symbolicated, outcome.unsymbolicated);
+    record(
+        "javascript",
+        started,
+        outcome.symbolicated,
+        outcome.unsymbolicated,
+    );
 }

@@ -19,7 +19,10 @@ fn build(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(&sources)?;
     let mut files = Vec::new();
     for name in ["Main.java", "Checkout.java", "Validator.java"] {
-        std::fs::copy(fixture.join("src/com/example/shop").join(name), sources.join(name))?;
+        std::fs::copy(
+            fixture.join("src/com/example/shop").join(name),
+            sources.join(name),
+        )?;
         files.push(format!("src/com/example/shop/{name}"));
     }
     std::fs::copy(fixture.join("rules.pro"), dir.join("rules.pro"))?;
@@ -35,14 +38,16 @@ fn build(dir: &Path) -> Result<()> {
 }
 
 fn cli(server: &TestServer, init: &Init, dir: &Path, args: &[&str]) -> Result<String> {
-    run(Command::new(clients_dir().join("node/node_modules/.bin/sentry-cli"))
-        .current_dir(dir)
-        .args(args)
-        .env("SENTRY_URL", &server.url)
-        .env("SENTRY_AUTH_TOKEN", &init.token)
-        .env("SENTRY_ORG", &init.org)
-        .env("SENTRY_PROJECT", &init.project)
-        .env("SENTRY_DISABLE_UPDATE_CHECK", "true"))
+    run(
+        Command::new(clients_dir().join("node/node_modules/.bin/sentry-cli"))
+            .current_dir(dir)
+            .args(args)
+            .env("SENTRY_URL", &server.url)
+            .env("SENTRY_AUTH_TOKEN", &init.token)
+            .env("SENTRY_ORG", &init.org)
+            .env("SENTRY_PROJECT", &init.project)
+            .env("SENTRY_DISABLE_UPDATE_CHECK", "true"),
+    )
 }
 
 #[tokio::test]
@@ -56,7 +61,12 @@ async fn obfuscated_java_frames_are_mapped_back() -> Result<()> {
         &server,
         &init,
         dir,
-        &["upload-proguard", "--write-properties", "sentry.properties", "mapping.txt"],
+        &[
+            "upload-proguard",
+            "--write-properties",
+            "sentry.properties",
+            "mapping.txt",
+        ],
     )?;
     let properties = std::fs::read_to_string(dir.join("sentry.properties"))?;
     let uuid = properties
@@ -67,10 +77,15 @@ async fn obfuscated_java_frames_are_mapped_back() -> Result<()> {
         .to_owned();
 
     // The obfuscated program's error, reported as the SDK would.
-    let obfuscated = run(Command::new("java")
-        .current_dir(dir)
-        .args(["-cp", "app-obf.jar", "com.example.shop.Main"]))?;
-    ensure!(obfuscated.contains("com.example.shop.b"), "not obfuscated: {obfuscated}");
+    let obfuscated = run(Command::new("java").current_dir(dir).args([
+        "-cp",
+        "app-obf.jar",
+        "com.example.shop.Main",
+    ]))?;
+    ensure!(
+        obfuscated.contains("com.example.shop.b"),
+        "not obfuscated: {obfuscated}"
+    );
     let mut python = Command::new(clients_dir().join("venv/bin/python"))
         .arg(scripts_dir().join("python_java_event.py"))
         .arg(&uuid)
@@ -110,10 +125,22 @@ async fn obfuscated_java_frames_are_mapped_back() -> Result<()> {
     let expected: Vec<(String, String, u64, String)> = [
         ("com.example.shop.Main", "main", 6, "Main.java"),
         ("com.example.shop.Checkout", "total", 13, "Checkout.java"),
-        ("com.example.shop.Validator", "checkPrice", 6, "Validator.java"),
+        (
+            "com.example.shop.Validator",
+            "checkPrice",
+            6,
+            "Validator.java",
+        ),
     ]
     .into_iter()
-    .map(|(module, function, line, file)| (module.to_owned(), function.to_owned(), line, file.to_owned()))
+    .map(|(module, function, line, file)| {
+        (
+            module.to_owned(),
+            function.to_owned(),
+            line,
+            file.to_owned(),
+        )
+    })
     .collect();
     assert_eq!(frames, expected, "{event:#}");
     assert_eq!(exception["type"], "IllegalStateException");
