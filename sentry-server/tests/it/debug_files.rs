@@ -59,7 +59,20 @@ fn build(dir: &Path) -> Result<std::path::PathBuf> {
 
 #[tokio::test]
 async fn native_frames_are_symbolicated_with_uploaded_debug_files() -> Result<()> {
-    let server = TestServer::start_on(Backend::Embedded)?;
+    native_case(Backend::Embedded).await
+}
+
+/// The same with the uploads in Postgres (metadata and blobs) and the
+/// events in ClickHouse.
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+#[tokio::test]
+async fn native_frames_are_symbolicated_with_uploaded_debug_files_on_postgres_and_clickhouse()
+-> Result<()> {
+    native_case(Backend::ScaleOut).await
+}
+
+async fn native_case(backend: Backend) -> Result<()> {
+    let server = TestServer::start_on(backend)?;
     let init = server.init("native")?;
     let work = tempfile::tempdir()?;
     let binary = build(work.path())?;

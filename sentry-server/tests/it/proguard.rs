@@ -52,7 +52,19 @@ fn cli(server: &TestServer, init: &Init, dir: &Path, args: &[&str]) -> Result<St
 
 #[tokio::test]
 async fn obfuscated_java_frames_are_mapped_back() -> Result<()> {
-    let server = TestServer::start_on(Backend::Embedded)?;
+    proguard_case(Backend::Embedded).await
+}
+
+/// The same with the uploads in Postgres (metadata and blobs) and the
+/// events in ClickHouse.
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+#[tokio::test]
+async fn obfuscated_java_frames_are_mapped_back_on_postgres_and_clickhouse() -> Result<()> {
+    proguard_case(Backend::ScaleOut).await
+}
+
+async fn proguard_case(backend: Backend) -> Result<()> {
+    let server = TestServer::start_on(backend)?;
     let init = server.init("proguard")?;
     let work = tempfile::tempdir()?;
     let dir = work.path();

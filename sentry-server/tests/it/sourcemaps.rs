@@ -161,7 +161,20 @@ fn release_of(event: &Value) -> Option<&str> {
 
 #[tokio::test]
 async fn minified_node_frames_are_mapped_to_their_sources() -> Result<()> {
-    let server = TestServer::start_on(Backend::Embedded)?;
+    sourcemaps_case(Backend::Embedded).await
+}
+
+/// The same with the uploads in Postgres (metadata and blobs) and the
+/// events in ClickHouse.
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+#[tokio::test]
+async fn minified_node_frames_are_mapped_to_their_sources_on_postgres_and_clickhouse() -> Result<()>
+{
+    sourcemaps_case(Backend::ScaleOut).await
+}
+
+async fn sourcemaps_case(backend: Backend) -> Result<()> {
+    let server = TestServer::start_on(backend)?;
     let init = server.init("sourcemaps")?;
     let work = tempfile::tempdir()?;
 
