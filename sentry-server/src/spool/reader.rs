@@ -70,24 +70,32 @@ impl SpoolReader {
     ///
     /// When a segment cannot be read.
     pub async fn next_batch(&mut self, max: usize, max_bytes: usize) -> io::Result<Vec<Spooled>> {
-        let durable = loop {
-            let durable = *self.durable.borrow_and_update();
-            if self.files()?.position < durable {
-                break durable;
+        loop {
+            let durable = loop {
+                let durable = *self.durable.borrow_and_update();
+                if self.files()?.position < durable {
+                    break durable;
+                }
+                if self.durable.changed().await.is_err() {
+                    return Ok(Vec::new());
+                }
+            };
+            let files = Arc::clone(&self.files);
+            let batch = tokio::task::spawn_blocking(move || {
+                files
+                    .lock()
+                    .map_err(|_| io::Error::other("the spool reader panicked"))?
+                    .read(durable, max, max_bytes)
+            })
+            .await
+            .map_err(io::Error::other)??;
+            // Reading may only have stepped past the ends of segments (after
+            // a restart, the writer starts a new one behind the checkpoint):
+            // an empty batch means the writer stopped, so wait for more.
+            if !batch.is_empty() {
+                return Ok(batch);
             }
-            if self.durable.changed().await.is_err() {
-                return Ok(Vec::new());
-            }
-        };
-        let files = Arc::clone(&self.files);
-        tokio::task::spawn_blocking(move || {
-            files
-                .lock()
-                .map_err(|_| io::Error::other("the spool reader panicked"))?
-                .read(durable, max, max_bytes)
-        })
-        .await
-        .map_err(io::Error::other)?
+        }
     }
 
     /// Records that everything before `position` is processed; deletes

@@ -181,3 +181,30 @@ async fn a_batch_stops_at_its_byte_budget() {
         "a submission over the budget is read alone"
     );
 }
+
+#[tokio::test]
+async fn appends_after_a_restart_behind_a_full_checkpoint_are_read() {
+    // Everything of the first run is processed and committed; the second
+    // run's writer starts a new segment past the checkpoint's, and what it
+    // appends must still reach the reader (a reader that gave up at the
+    // old segment's end would leave it unprocessed until the next restart).
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (spool, mut reader) = Spool::open(&options(dir.path())).unwrap();
+        spool.append(&submission(1)).await.unwrap();
+        let (ids, next) = read(&mut reader).await;
+        assert_eq!(ids, [1]);
+        reader.commit(next.unwrap()).unwrap();
+    }
+    let (spool, mut reader) = Spool::open(&options(dir.path())).unwrap();
+    let appended = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        spool.append(&submission(2)).await.unwrap();
+        spool
+    });
+    let (ids, _) = tokio::time::timeout(std::time::Duration::from_secs(5), read(&mut reader))
+        .await
+        .expect("the reader waits for the new append");
+    assert_eq!(ids, [2]);
+    drop(appended.await.unwrap());
+}
