@@ -44,6 +44,7 @@ use sentry_server::config::IngestLimits;
 use sentry_server::ingest::memory::MemoryBudget;
 use sentry_server::spool::{Spool, SpoolOptions};
 use sentry_server::symbolication::debug_files::DebugFileCaches;
+use sentry_server::symbolication::disk_cache::DiskCache;
 use sentry_server::symbolication::sourcemaps::SourceMaps;
 use sentry_server::ui::session::{SESSION_COOKIE, token_hash};
 use tower::ServiceExt as _;
@@ -280,6 +281,7 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
         Arc::new(Deliverer::new(&DeliveryConfig::default())?),
         "http://127.0.0.1:9000".to_owned(),
     );
+    let disk = Arc::new(DiskCache::open(dir.path().join("symbolication-cache"), 0));
     let state = AppState {
         alerts,
         metadata,
@@ -294,9 +296,13 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
         origins: Arc::default(),
         outcomes: Arc::default(),
         rate_limits: Arc::default(),
-        source_maps: Arc::new(SourceMaps::new(limits.max_symbolication_cache_memory / 2)),
+        source_maps: Arc::new(SourceMaps::new(
+            limits.max_symbolication_cache_memory / 2,
+            Arc::clone(&disk),
+        )),
         debug_files: Arc::new(DebugFileCaches::new(
             limits.max_symbolication_cache_memory / 2,
+            disk,
         )),
         public_url: "http://127.0.0.1:9000".to_owned(),
     };

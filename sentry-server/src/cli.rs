@@ -33,6 +33,7 @@ use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
 use crate::state::AppState;
 use crate::symbolication::debug_files::DebugFileCaches;
+use crate::symbolication::disk_cache::DiskCache;
 use crate::symbolication::sourcemaps::SourceMaps;
 
 /// A Sentry-compatible error tracking server.
@@ -465,6 +466,10 @@ async fn serve(
         Arc::new(deliverer),
         public_url.clone(),
     );
+    let symbolication_disk = Arc::new(DiskCache::open(
+        config.symbolication_cache_dir.clone(),
+        config.limits.max_symbolication_cache_disk as u64,
+    ));
     let state = AppState {
         metadata,
         events,
@@ -486,9 +491,11 @@ async fn serve(
         rate_limits: Arc::default(),
         source_maps: Arc::new(SourceMaps::new(
             config.limits.max_symbolication_cache_memory / 2,
+            Arc::clone(&symbolication_disk),
         )),
         debug_files: Arc::new(DebugFileCaches::new(
             config.limits.max_symbolication_cache_memory / 2,
+            symbolication_disk,
         )),
         alerts,
         public_url,

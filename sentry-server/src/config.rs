@@ -39,6 +39,7 @@
 //! max_source_file_size = 67108864             # bytes of a minified file or source map read from a bundle
 //! max_debug_file_size = 536870912             # bytes of a debug file (held in memory while read)
 //! max_symbolication_cache_memory = 268435456  # bytes of symbolication caches kept in memory
+//! max_symbolication_cache_disk = 2147483648   # bytes of them kept on disk (DATA_DIR/symbolication-cache); 0: none
 //!
 //! [ingest]
 //! store_items = ["transaction", "log"]       # kept as they came; default: none (dropped, counted)
@@ -81,6 +82,9 @@ pub const DEFAULT_MONITOR_CHECK_INTERVAL_SECS: u64 = 10;
 
 /// The spool's folder in the data directory.
 pub const SPOOL_DIR: &str = "spool";
+
+/// The folder of built symbolication caches in the data directory.
+pub const SYMBOLICATION_CACHE_DIR: &str = "symbolication-cache";
 
 /// Seconds an unreferenced blob is kept when none is given: longer than
 /// any upload takes, so that cleanup never sweeps a blob whose attachment
@@ -354,6 +358,7 @@ impl Config {
                     Some(0) => None,
                     Some(seconds) => Some(Duration::from_secs(seconds)),
                 },
+                symbolication_cache_dir: data_dir.join(SYMBOLICATION_CACHE_DIR),
                 spool: SpoolOptions {
                     dir: data_dir.join(SPOOL_DIR),
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
@@ -455,6 +460,8 @@ pub struct ServeConfig {
     pub monitor_check_interval: Option<Duration>,
     /// Where accepted requests wait for processing, and how many bytes may.
     pub spool: SpoolOptions,
+    /// Where built symbolication caches are kept on disk.
+    pub symbolication_cache_dir: PathBuf,
     /// The limits of ingest.
     pub limits: IngestLimits,
     /// Item types stored as they came instead of dropped.
@@ -537,6 +544,9 @@ ingest_limits! {
     /// Bytes of symbolication caches (source maps, debug files) kept in
     /// memory.
     max_symbolication_cache_memory: 256 * MIB,
+    /// Bytes of symbolication caches kept on disk, in
+    /// `DATA_DIR/symbolication-cache`; 0 keeps none.
+    max_symbolication_cache_disk: 2048 * MIB,
 }
 
 #[cfg(test)]
@@ -601,6 +611,7 @@ mod tests {
                 public_url: None,
                 cleanup_interval: Some(Duration::from_secs(3600)),
                 monitor_check_interval: Some(Duration::from_secs(10)),
+                symbolication_cache_dir: PathBuf::from("data/symbolication-cache"),
                 spool: SpoolOptions {
                     dir: PathBuf::from("data/spool"),
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,
@@ -661,6 +672,7 @@ mod tests {
                 public_url: Some("https://sentry.example.com".to_owned()),
                 cleanup_interval: Some(Duration::from_secs(60)),
                 monitor_check_interval: None,
+                symbolication_cache_dir: PathBuf::from("/srv/sentry/symbolication-cache"),
                 spool: SpoolOptions {
                     dir: PathBuf::from("/srv/sentry/spool"),
                     segment_size: SpoolOptions::DEFAULT_SEGMENT_SIZE,

@@ -18,7 +18,7 @@
 //! | `sentry_symbolicated_frames_total` | counter | `platform` |
 //! | `sentry_unsymbolicated_frames_total` | counter | `platform` |
 //! | `sentry_symbolication_duration_seconds` | histogram | `platform` |
-//! | `sentry_sourcemap_cache_total` | counter | `result` (`hit`, `miss`) |
+//! | `sentry_symbolication_cache_total` | counter | `kind` (`sourcemap`, `symcache`, `proguard`), `result` (`memory`, `disk`, `built`) |
 
 use std::sync::OnceLock;
 use std::time::Instant;

@@ -18,13 +18,27 @@ use quick_cache::sync::Cache;
 use sentry_core::ProjectId;
 use sentry_core::store::{ArtifactStore, BlobChecksum, BlobStore, StoreError};
 
+use super::disk_cache::DiskCache;
 use crate::state::AppState;
+
+/// Counts where a cache came from: `memory`, `disk` or `built`.
+pub(super) fn cache_metric(kind: &'static str, result: &'static str) {
+    metrics::counter!("sentry_symbolication_cache_total", "kind" => kind, "result" => result)
+        .increment(1);
+}
 
 /// A built cache, or why none could be built.
 type Built = Result<Arc<[u8]>, String>;
 
-/// Builds a cache from a debug file's content and the debug ID wanted.
-pub type BuildCache = fn(&[u8], &str) -> Result<Vec<u8>, String>;
+/// A kind of cache built from debug files.
+pub struct CacheKind {
+    /// Its name, part of its key on disk.
+    pub name: &'static str,
+    /// Builds it from a debug file's content and the debug ID wanted.
+    pub build: fn(&[u8], &str) -> Result<Vec<u8>, String>,
+    /// Whether bytes read back from disk are such a cache.
+    pub check: fn(&[u8]) -> bool,
+}
 
 /// What was found for a debug ID.
 #[derive(Debug, Clone)]
@@ -53,14 +67,17 @@ impl Weighter<(BlobChecksum, String), Built> for BytesWeighter {
 /// The caches built from debug files of all projects.
 pub struct DebugFileCaches {
     built: Cache<(BlobChecksum, String), Built, BytesWeighter>,
+    disk: Arc<DiskCache>,
 }
 
 impl DebugFileCaches {
-    /// Keeps up to `memory` bytes of caches.
-    pub fn new(memory: usize) -> Self {
+    /// Keeps up to `memory` bytes of caches in memory, and those built
+    /// also in `disk`.
+    pub fn new(memory: usize, disk: Arc<DiskCache>) -> Self {
         let items = (memory / (256 * 1024)).max(16);
         Self {
             built: Cache::with_weighter(items, memory as u64, BytesWeighter),
+            disk,
         }
     }
 
@@ -75,17 +92,36 @@ impl DebugFileCaches {
         state: &AppState,
         project_id: ProjectId,
         debug_id: &str,
-        build: BuildCache,
+        kind: &CacheKind,
     ) -> Result<Found, StoreError> {
         let Some(file) = state.metadata.find_debug_file(project_id, debug_id).await? else {
             return Ok(Found::Missing);
         };
         let key = (file.blob, debug_id.to_owned());
         let built = match self.built.get(&key) {
-            Some(built) => built,
+            Some(built) => {
+                cache_metric(kind.name, "memory");
+                built
+            }
             None => {
-                let Some(built) = build_from_blob(state, &file.blob, debug_id, build).await? else {
-                    return Ok(Found::Missing);
+                let disk_key = format!("{}:{}:{debug_id}", kind.name, file.blob);
+                let built = match self.disk.get(&disk_key).await {
+                    Some(cache) if (kind.check)(&cache) => {
+                        cache_metric(kind.name, "disk");
+                        Ok(cache)
+                    }
+                    _ => {
+                        cache_metric(kind.name, "built");
+                        let Some(built) =
+                            build_from_blob(state, &file.blob, debug_id, kind.build).await?
+                        else {
+                            return Ok(Found::Missing);
+                        };
+                        if let Ok(cache) = &built {
+                            self.disk.put(&disk_key, Arc::clone(cache)).await;
+                        }
+                        built
+                    }
                 };
                 self.built.insert(key, built.clone());
                 built
@@ -104,7 +140,7 @@ async fn build_from_blob(
     state: &AppState,
     blob: &BlobChecksum,
     debug_id: &str,
-    build: BuildCache,
+    build: fn(&[u8], &str) -> Result<Vec<u8>, String>,
 ) -> Result<Option<Built>, StoreError> {
     let Some(content) = state.blobs.get(blob).await? else {
         return Ok(None);

@@ -10,9 +10,11 @@
 //! event as it came (with a warning in the log).
 
 pub mod debug_files;
+pub mod disk_cache;
 pub mod sourcemaps;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use sentry_core::ProjectId;
@@ -23,7 +25,7 @@ use sentry_core::symbolication::proguard::{self, MappingLookup, MappingModule};
 use sentry_core::symbolication::{javascript, native};
 
 use crate::state::AppState;
-use debug_files::Found;
+use debug_files::{CacheKind, Found};
 
 /// Symbolicates what can be of an event, in place.
 pub async fn symbolicate(state: &AppState, project_id: ProjectId, event: &mut Event) {
@@ -52,14 +54,18 @@ async fn symbolicate_native(state: &AppState, project_id: ProjectId, event: &mut
         return;
     }
     let started = Instant::now();
-    let build = |content: &[u8], debug_id: &str| {
-        build_symcache(content, debug_id).map_err(|error| error.to_string())
+    let kind = CacheKind {
+        name: "symcache",
+        build: |content, debug_id| {
+            build_symcache(content, debug_id).map_err(|error| error.to_string())
+        },
+        check: |cache| SymCacheModule::from_cache(Arc::from(cache)).is_ok(),
     };
     let mut lookups = HashMap::with_capacity(images.len());
     for image in &images {
         let found = match state
             .debug_files
-            .find(state, project_id, &image.debug_id, build)
+            .find(state, project_id, &image.debug_id, &kind)
             .await
         {
             Ok(found) => found,
@@ -90,13 +96,16 @@ async fn symbolicate_java(state: &AppState, project_id: ProjectId, event: &mut E
         return;
     }
     let started = Instant::now();
-    let build =
-        |content: &[u8], _: &str| proguard::build_cache(content).map_err(|error| error.to_string());
+    let kind = CacheKind {
+        name: "proguard",
+        build: |content, _| proguard::build_cache(content).map_err(|error| error.to_string()),
+        check: |cache| MappingModule::from_cache(Arc::from(cache)).is_ok(),
+    };
     let mut lookups = HashMap::with_capacity(uuids.len());
     for uuid in uuids {
         let found = match state
             .debug_files
-            .find(state, project_id, &uuid, build)
+            .find(state, project_id, &uuid, &kind)
             .await
         {
             Ok(found) => found,

@@ -12,7 +12,8 @@
 //! Building a lookup cache means reading both files out of their bundles
 //! and parsing the source map, which is the slow part; the caches are kept
 //! in memory, by bundle and file, within half of
-//! `max_symbolication_cache_memory`, the least recently used going first. A source map that cannot be
+//! `max_symbolication_cache_memory`, the least recently used going first,
+//! and on disk ([`DiskCache`]). A source map that cannot be
 //! read is remembered as such, so that it is not parsed again for every
 //! event; a file that is not found is looked up again next time (its
 //! upload may come later).
@@ -33,6 +34,8 @@ use sentry_core::symbolication::javascript::{
 };
 use sentry_core::symbolication::urls::{candidate_urls, join, source_mapping_url};
 
+use super::debug_files::cache_metric;
+use super::disk_cache::DiskCache;
 use crate::state::AppState;
 
 /// A minified file and its source map, each by bundle and path.
@@ -62,6 +65,7 @@ impl Weighter<CacheKey, Built> for BytesWeighter {
 /// The source maps of all projects: their lookup caches in memory.
 pub struct SourceMaps {
     built: Cache<CacheKey, Built, BytesWeighter>,
+    disk: Arc<DiskCache>,
 }
 
 /// Why source maps could not be looked up.
@@ -70,11 +74,13 @@ pub struct SourceMaps {
 pub struct LookupError(#[from] StoreError);
 
 impl SourceMaps {
-    /// Keeps up to `memory` bytes of lookup caches.
-    pub fn new(memory: usize) -> Self {
+    /// Keeps up to `memory` bytes of lookup caches in memory, and those
+    /// built also in `disk`.
+    pub fn new(memory: usize, disk: Arc<DiskCache>) -> Self {
         let items = (memory / (64 * 1024)).max(16);
         Self {
             built: Cache::with_weighter(items, memory as u64, BytesWeighter),
+            disk,
         }
     }
 
@@ -239,13 +245,33 @@ impl SourceMaps {
         };
         let built = match self.built.get(&key) {
             Some(built) => {
-                metrics::counter!("sentry_sourcemap_cache_total", "result" => "hit").increment(1);
+                cache_metric("sourcemap", "memory");
                 built
             }
             None => {
-                metrics::counter!("sentry_sourcemap_cache_total", "result" => "miss").increment(1);
-                let Some(built) = build(state, minified, source_map).await? else {
-                    return Ok(ModuleLookup::MissingSource);
+                let disk_key = format!(
+                    "sourcemap:{}:{}:{}:{}",
+                    key.minified.0, key.minified.1, key.source_map.0, key.source_map.1
+                );
+                let kept = self.disk.get(&disk_key).await.filter(|cache| {
+                    SourceMapModule::from_cache(Arc::clone(cache), String::new(), resolved_with)
+                        .is_ok()
+                });
+                let built = match kept {
+                    Some(cache) => {
+                        cache_metric("sourcemap", "disk");
+                        Ok(cache)
+                    }
+                    None => {
+                        cache_metric("sourcemap", "built");
+                        let Some(built) = build(state, minified, source_map).await? else {
+                            return Ok(ModuleLookup::MissingSource);
+                        };
+                        if let Ok(cache) = &built {
+                            self.disk.put(&disk_key, Arc::clone(cache)).await;
+                        }
+                        built
+                    }
                 };
                 self.built.insert(key, built.clone());
                 built

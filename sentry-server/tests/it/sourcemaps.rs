@@ -174,7 +174,7 @@ async fn minified_node_frames_are_mapped_to_their_sources_on_postgres_and_clickh
 }
 
 async fn sourcemaps_case(backend: Backend) -> Result<()> {
-    let server = TestServer::start_on(backend)?;
+    let mut server = TestServer::start_on(backend)?;
     let init = server.init("sourcemaps")?;
     let work = tempfile::tempdir()?;
 
@@ -218,6 +218,39 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
     );
     assert_eq!(thrown["data"]["resolved_with"], "debug-id", "{thrown:#}");
 
+    // A restarted server finds the built cache on disk instead of
+    // parsing the map again.
+    server.kill_and_restart()?;
+    let host = server.url.trim_start_matches("http://");
+    let restarted = Init {
+        dsn: format!("http://{}@{host}/{}", init.key(), init.project_id),
+        ..init.clone()
+    };
+    first.report(&restarted, None)?;
+    server.settled().await?;
+    let metrics = server
+        .http
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let from_disk = metrics
+        .lines()
+        .find(|line| {
+            line.starts_with("sentry_symbolication_cache_total")
+                && line.contains(r#"kind="sourcemap""#)
+                && line.contains(r#"result="disk""#)
+        })
+        .with_context(|| {
+            let lines: Vec<&str> = metrics
+                .lines()
+                .filter(|line| line.contains("symbolicat"))
+                .collect();
+            format!("no disk hit in {lines:#?}")
+        })?;
+    ensure!(!from_disk.ends_with(" 0"), "{from_disk}");
+
     // Build two: names kept and a banner (other code, columns and lines),
     // no debug IDs: found by release and URL.
     let second = Build {
@@ -244,7 +277,7 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
             dist,
         ],
     )?;
-    second.report(&init, Some("shop@2"))?;
+    second.report(&restarted, Some("shop@2"))?;
     let event = event_where(&server, &init, |event| release_of(event) == Some("shop@2")).await?;
     assert_eq!(source_frames(&event), expected);
     let thrown = frames(&event).last().cloned().context("no frames")?;
@@ -252,7 +285,7 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
 
     // The same build reported under a release nothing was uploaded for
     // stays minified.
-    second.report(&init, Some("shop@3"))?;
+    second.report(&restarted, Some("shop@3"))?;
     let event = event_where(&server, &init, |event| release_of(event) == Some("shop@3")).await?;
     assert!(
         source_frames(&event).is_empty(),
@@ -260,8 +293,8 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
         frames(&event).last().cloned().unwrap_or_default()
     );
 
-    // One bug, one issue, whatever build it came from; the minified
-    // report is another.
+    // One bug, one issue, whatever build it came from (three reports);
+    // the minified report is another.
     let issues = server.all_issues(&init).await?;
     let counts: Vec<(String, String)> = issues
         .iter()
@@ -275,7 +308,7 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
     ensure!(issues.len() == 2, "issues: {counts:?}");
     let counts: Vec<&str> = counts.iter().map(|(_, count)| count.as_str()).collect();
     ensure!(
-        counts.contains(&"2") && counts.contains(&"1"),
+        counts.contains(&"3") && counts.contains(&"1"),
         "issues: {issues:#?}"
     );
     Ok(())
