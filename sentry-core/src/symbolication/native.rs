@@ -564,6 +564,38 @@ mod tests {
     }
 
     #[test]
+    fn a_breakpad_file_symbolicates_like_its_executable() {
+        let symbols = include_bytes!("../../../fixtures/native/crash.sym");
+        let files = read_debug_file(symbols).unwrap();
+        let elf = read_debug_file(CRASH).unwrap();
+        assert_eq!(files[0].format, "breakpad");
+        assert_eq!(files[0].debug_id, elf[0].debug_id);
+        let cache = build_symcache(symbols, &files[0].debug_id).unwrap();
+        let module = SymCacheModule::from_cache(cache.into()).unwrap();
+        let images = json!([{
+            "type": "elf",
+            "debug_id": files[0].debug_id,
+            "image_addr": format!("0x{BASE:x}"),
+            "image_size": 0x5000,
+        }]);
+        let address = |offset: u64| format!("0x{:x}", BASE + offset);
+        let mut event = event(
+            images,
+            &[&address(0x1194), &address(0x1179), &address(0x1152)],
+        );
+        let lookups = HashMap::from([(files[0].debug_id.clone(), ImageLookup::Found(module))]);
+        assert_eq!(symbolicate(&mut event, &lookups).symbolicated, 3);
+        let frames = &event.exceptions()[0].stacktrace.as_ref().unwrap().frames;
+        let summary: Vec<(&str, u64)> = frames
+            .iter()
+            .map(|frame| (frame.function.as_deref().unwrap(), frame.lineno.unwrap()))
+            .collect();
+        // Without inline records the inlined `read_slot` is not a frame.
+        assert_eq!(summary, [("main", 24), ("middle", 17), ("crash_here", 11)]);
+        assert_eq!(frames[2].abs_path.as_deref(), Some("/src/crash.c"));
+    }
+
+    #[test]
     fn missing_and_broken_debug_files_are_event_errors() {
         let images = json!([
             {"type": "elf", "debug_id": "d8a71f9e-0c5f-4d8b-91a3-6f3f0b8a1e2c", "image_addr": "0x1000", "image_size": 4096, "code_file": "/app/prog"},
