@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `init`, `cleanup`, `grouping
-//! explain`, `user create`.
+//! explain`, `user create`, `config check`, `config show`.
 //!
 //! Store locations and `--config` are global options, so every subcommand
 //! opens the same stores the same way. Options that have a default are
@@ -27,7 +27,7 @@ use crate::alerts::Alerts;
 use crate::alerts::delivery::Deliverer;
 use crate::config::{
     AlertOptions, CleanupConfig, Config, IngestOptions, KeptItemType, LimitOptions, Options,
-    ServeConfig, ServeOptions, StoreConfig,
+    ServeConfig, ServeOptions, StoreConfig, redact_password,
 };
 use crate::ingest::memory::MemoryBudget;
 use crate::spool::Spool;
@@ -121,6 +121,21 @@ pub enum Command {
     /// Web UI accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// The configuration: check it, or print what is in effect.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// Subcommands of `config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Reads the configuration (file, environment, command line) and checks
+    /// every value: store URLs, the SMTP URL, the data directory; prints
+    /// `configuration OK` or each problem, and fails if there is one.
+    Check,
+    /// Prints the configuration in effect, every key with its value, in the
+    /// file's TOML layout; passwords are masked.
+    Show,
 }
 
 /// Subcommands of `user`.
@@ -273,13 +288,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         None => Command::Serve(ServeArgs::from_env()?),
     };
     let mut command_line = cli.stores.options();
-    if let Command::Serve(args) = &command {
+    // `config` reads the serve options from the environment as `serve` would.
+    let from_env;
+    let serve_args = match &command {
+        Command::Serve(args) => Some(args),
+        Command::Config(_) => {
+            from_env = ServeArgs::from_env()?;
+            Some(&from_env)
+        }
+        _ => None,
+    };
+    if let Some(args) = serve_args {
         command_line.serve = args.options();
         command_line.alerts.smtp_url = args.smtp_url.clone();
     }
     let config = Config::resolve(command_line, file);
-    let stores = config.stores;
+    let stores = config.stores.clone();
     match command {
+        Command::Config(action) => config_command(&action, &config),
         Command::Serve(_) => serve(&stores, &config.serve, config.cleanup).await,
         Command::Grouping(GroupingCommand::Explain(args)) => {
             let output = explain(&args)?;
@@ -558,19 +584,65 @@ async fn serve(
     Ok(())
 }
 
-/// Hides the password of a store URL (`postgres://user:secret@host/db`)
-/// before it is logged.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, location)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{location}"),
-        None => url.to_owned(),
+/// `config check` and `config show`.
+fn config_command(action: &ConfigCommand, config: &Config) -> anyhow::Result<()> {
+    #[allow(clippy::print_stdout, reason = "config prints its result")]
+    match action {
+        ConfigCommand::Show => {
+            print!("{}", config.to_toml());
+            Ok(())
+        }
+        ConfigCommand::Check => {
+            let problems = config_problems(config);
+            if problems.is_empty() {
+                println!("configuration OK");
+                return Ok(());
+            }
+            for problem in &problems {
+                println!("{problem}");
+            }
+            anyhow::bail!("the configuration has {} problem(s)", problems.len())
+        }
     }
+}
+
+/// What is wrong with a configuration, each as a sentence naming its key.
+fn config_problems(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (key, url) in [
+        ("metadata_url", &config.stores.metadata_url),
+        ("events_url", &config.stores.events_url),
+    ] {
+        if let Err(error) = sentry_store::Location::parse(url) {
+            problems.push(format!("{key}: {error} ({})", redact_password(url)));
+        }
+    }
+    if let Err(error) = sentry_store::BlobLocation::parse(&config.stores.blobs_url) {
+        problems.push(format!(
+            "blobs_url: {error} ({})",
+            redact_password(&config.stores.blobs_url)
+        ));
+    }
+    if let Err(error) = Deliverer::new(&config.serve.alerts) {
+        problems.push(format!("[alerts]: {error}"));
+    }
+    if let Some(url) = &config.serve.public_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            problems.push(format!("[serve] public_url: `{url}` is not an http(s) URL"));
+        }
+    }
+    if config.data_dir.exists() && !config.data_dir.is_dir() {
+        problems.push(format!(
+            "data_dir: {} is not a directory",
+            config.data_dir.display()
+        ));
+    }
+    for (key, value) in config.serve.limits.entries() {
+        if value == 0 && key != "max_symbolication_cache_disk" {
+            problems.push(format!("[limits] {key}: must be more than 0"));
+        }
+    }
+    problems
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
@@ -692,21 +764,5 @@ mod tests {
                 .contains(&format!("(default: {DEFAULT_BLOB_GRACE_PERIOD_SECS})"))
         );
         assert!(help(&command, "blobs_url").contains("(default: file://DATA_DIR/blobs"));
-    }
-
-    #[test]
-    fn store_passwords_are_not_logged() {
-        assert_eq!(
-            redact_password("postgres://sentry:hunter2@db:5432/sentry"),
-            "postgres://sentry:***@db:5432/sentry"
-        );
-        assert_eq!(
-            redact_password("postgres://sentry@db/sentry"),
-            "postgres://sentry@db/sentry"
-        );
-        assert_eq!(
-            redact_password("sqlite://data/metadata.sqlite"),
-            "sqlite://data/metadata.sqlite"
-        );
     }
 }

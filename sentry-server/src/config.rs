@@ -317,6 +317,8 @@ impl Options {
 /// Every setting, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// The data directory of the embedded stores, the spool and the caches.
+    pub data_dir: PathBuf,
     /// Where the stores are.
     pub stores: StoreConfig,
     /// How `serve` runs.
@@ -342,6 +344,7 @@ impl Config {
             .blob_grace_period
             .unwrap_or(DEFAULT_BLOB_GRACE_PERIOD_SECS);
         Self {
+            data_dir: data_dir.clone(),
             stores: StoreConfig::resolve(
                 &data_dir,
                 options.metadata_url,
@@ -375,6 +378,95 @@ impl Config {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
             },
         }
+    }
+}
+
+impl Config {
+    /// The configuration in the file's TOML layout, every key with the
+    /// value in effect; passwords in URLs are masked.
+    pub fn to_toml(&self) -> String {
+        fn text(value: &str) -> String {
+            // A JSON string is a TOML basic string.
+            serde_json::Value::from(value).to_string()
+        }
+        let serve = &self.serve;
+        let seconds = |duration: Option<Duration>| duration.map_or(0, |d| d.as_secs());
+        let mut out = String::from(
+            "# The configuration in effect: the command line, then the environment, then\n\
+             # the configuration file, then the defaults. Passwords are masked.\n",
+        );
+        let mut line = |key: &str, value: String| out.push_str(&format!("{key} = {value}\n"));
+        line("data_dir", text(&self.data_dir.display().to_string()));
+        line(
+            "metadata_url",
+            text(&redact_password(&self.stores.metadata_url)),
+        );
+        line(
+            "events_url",
+            text(&redact_password(&self.stores.events_url)),
+        );
+        line("blobs_url", text(&redact_password(&self.stores.blobs_url)));
+        line(
+            "blob_grace_period",
+            self.cleanup.blob_grace_period.as_secs().to_string(),
+        );
+        out.push_str("\n[serve]\n");
+        let mut line = |key: &str, value: String| out.push_str(&format!("{key} = {value}\n"));
+        line("bind", text(&serve.bind.to_string()));
+        let public_url = serve
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", serve.bind));
+        line("public_url", text(&public_url));
+        line(
+            "cleanup_interval",
+            seconds(serve.cleanup_interval).to_string(),
+        );
+        line(
+            "monitor_check_interval",
+            seconds(serve.monitor_check_interval).to_string(),
+        );
+        line("max_spool_backlog", serve.spool.max_backlog.to_string());
+        out.push_str("\n[limits]\n");
+        for (key, value) in serve.limits.entries() {
+            out.push_str(&format!("{key} = {value}\n"));
+        }
+        out.push_str("\n[ingest]\n");
+        let kept: Vec<String> = serve
+            .store_items
+            .iter()
+            .map(|kept| text(kept.item_type().as_str()))
+            .collect();
+        out.push_str(&format!("store_items = [{}]\n", kept.join(", ")));
+        out.push_str("\n[alerts]\n");
+        let alerts = &serve.alerts;
+        if let Some(url) = &alerts.smtp_url {
+            out.push_str(&format!("smtp_url = {}\n", text(&redact_password(url))));
+        } else {
+            out.push_str("# smtp_url: none, alert emails are not sent\n");
+        }
+        out.push_str(&format!("email_from = {}\n", text(&alerts.email_from)));
+        out.push_str(&format!("delivery_attempts = {}\n", alerts.attempts));
+        out.push_str(&format!("retry_delay = {}\n", alerts.retry_delay.as_secs()));
+        out.push_str(&format!(
+            "delivery_timeout = {}\n",
+            alerts.timeout.as_secs()
+        ));
+        out
+    }
+}
+
+/// A URL with the password of its user info replaced by `***`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, location)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{location}"),
+        None => url.to_owned(),
     }
 }
 
@@ -487,6 +579,13 @@ macro_rules! ingest_limits {
             }
         }
 
+        impl IngestLimits {
+            /// Each limit with its key in the `[limits]` table.
+            pub fn entries(&self) -> Vec<(&'static str, usize)> {
+                vec![$((stringify!($name), self.$name),)*]
+            }
+        }
+
         /// The `[limits]` table of the file: each key optional.
         #[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -572,6 +671,63 @@ mod tests {
 
     fn address(text: &str) -> SocketAddr {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn store_passwords_are_masked() {
+        assert_eq!(
+            redact_password("postgres://sentry:hunter2@db:5432/sentry"),
+            "postgres://sentry:***@db:5432/sentry"
+        );
+        assert_eq!(
+            redact_password("smtp://mailer:p@ss@mail.example.com:587"),
+            "smtp://mailer:***@mail.example.com:587"
+        );
+        assert_eq!(
+            redact_password("postgres://sentry@db/sentry"),
+            "postgres://sentry@db/sentry"
+        );
+        assert_eq!(
+            redact_password("sqlite://data/metadata.sqlite"),
+            "sqlite://data/metadata.sqlite"
+        );
+    }
+
+    #[test]
+    fn the_toml_shown_reads_back_as_the_same_configuration() {
+        let file = parse(
+            r#"
+            data_dir = "/srv/sentry"
+            metadata_url = "postgres://sentry:hunter2@db/sentry"
+            [serve]
+            bind = "0.0.0.0:80"
+            [limits]
+            max_event_size = 2048
+            [ingest]
+            store_items = ["log"]
+            [alerts]
+            smtp_url = "smtp://mailer:secret@mail.test:25"
+            "#,
+        )
+        .unwrap();
+        let config = Config::resolve(Options::default(), file);
+        let shown = config.to_toml();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("secret"),
+            "{shown}"
+        );
+        assert!(shown.contains("max_event_size = 2048"), "{shown}");
+        assert!(
+            shown.contains("max_symbolication_cache_disk = 2147483648"),
+            "{shown}"
+        );
+        // Every key shown is one the file takes, with the value in effect.
+        let again = Config::resolve(Options::default(), parse(&shown).unwrap());
+        assert_eq!(again.serve.limits, config.serve.limits);
+        assert_eq!(again.serve.bind, config.serve.bind);
+        assert_eq!(again.serve.store_items, config.serve.store_items);
+        assert_eq!(again.serve.alerts.attempts, config.serve.alerts.attempts);
+        assert_eq!(again.data_dir, config.data_dir);
     }
 
     #[test]

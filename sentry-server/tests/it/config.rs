@@ -164,3 +164,86 @@ fn a_missing_or_invalid_config_file_stops_every_command() -> Result<()> {
     assert!(!dir.path().join("data").exists());
     Ok(())
 }
+
+#[test]
+fn config_show_prints_what_is_in_effect_with_passwords_masked() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        r#"
+        metadata_url = "postgres://sentry:hunter2@db.internal/sentry"
+        [serve]
+        bind = "0.0.0.0:9100"
+        [limits]
+        max_event_size = 4096
+        [alerts]
+        smtp_url = "smtp://mailer:s3cret@mail.internal:587"
+        "#,
+    )?;
+    let output = sentry_server()
+        .args(["--config"])
+        .arg(&file)
+        .args(["config", "show"])
+        // The environment beats the file.
+        .env("SENTRY_BIND", "127.0.0.1:9200")
+        .output()?;
+    let shown = String::from_utf8(output.stdout)?;
+    anyhow::ensure!(output.status.success(), "{shown}");
+    for expected in [
+        r#"metadata_url = "postgres://sentry:***@db.internal/sentry""#,
+        r#"bind = "127.0.0.1:9200""#,
+        "max_event_size = 4096",
+        "max_attachments_per_envelope = 30",
+        r#"smtp_url = "smtp://mailer:***@mail.internal:587""#,
+    ] {
+        anyhow::ensure!(shown.contains(expected), "no `{expected}` in:\n{shown}");
+    }
+    anyhow::ensure!(!shown.contains("hunter2") && !shown.contains("s3cret"));
+    Ok(())
+}
+
+#[test]
+fn config_check_names_each_problem_and_fails() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let good = sentry_server()
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["config", "check"])
+        .output()?;
+    assert!(good.status.success());
+    assert_eq!(String::from_utf8(good.stdout)?.trim(), "configuration OK");
+
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        r#"
+        events_url = "mongodb://db/events"
+        [serve]
+        public_url = "sentry.example.com"
+        [limits]
+        max_event_size = 0
+        "#,
+    )?;
+    let bad = sentry_server()
+        .args(["--config"])
+        .arg(&file)
+        .args(["config", "check"])
+        .output()?;
+    assert!(!bad.status.success());
+    let report = String::from_utf8(bad.stdout)?;
+    for problem in ["events_url:", "public_url:", "max_event_size:"] {
+        anyhow::ensure!(report.contains(problem), "no {problem} in:\n{report}");
+    }
+    // An unknown key is refused too, naming it.
+    std::fs::write(&file, "max_evnt_size = 1\n")?;
+    let unknown = sentry_server()
+        .args(["--config"])
+        .arg(&file)
+        .args(["config", "check"])
+        .output()?;
+    assert!(!unknown.status.success());
+    let message = String::from_utf8(unknown.stderr)?;
+    anyhow::ensure!(message.contains("max_evnt_size"), "{message}");
+    Ok(())
+}
