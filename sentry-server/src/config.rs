@@ -40,6 +40,8 @@
 //! max_debug_file_size = 536870912             # bytes of a debug file (held in memory while read)
 //! max_symbolication_cache_memory = 268435456  # bytes of symbolication caches kept in memory
 //! max_symbolication_cache_disk = 2147483648   # bytes of them kept on disk (DATA_DIR/symbolication-cache); 0: none
+//! max_login_attempts = 10                     # web UI logins per account in 5 minutes; 429 past it
+//! max_login_attempts_per_ip = 30              # web UI logins per client address in 5 minutes
 //!
 //! [ingest]
 //! store_items = ["transaction", "log"]       # kept as they came; default: none (dropped, counted)
@@ -643,6 +645,11 @@ ingest_limits! {
     /// Bytes of symbolication caches (source maps, debug files) kept in
     /// memory.
     max_symbolication_cache_memory: 256 * MIB,
+    /// Web UI login attempts per account in five minutes; past it the
+    /// login form answers 429.
+    max_login_attempts: 10,
+    /// Web UI login attempts per client address in five minutes.
+    max_login_attempts_per_ip: 30,
     /// Bytes of symbolication caches kept on disk, in
     /// `DATA_DIR/symbolication-cache`; 0 keeps none.
     max_symbolication_cache_disk: 2048 * MIB,

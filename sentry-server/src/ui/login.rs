@@ -7,14 +7,15 @@ use std::sync::OnceLock;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use sentry_core::protocol::Timestamp;
-use sentry_core::store::{MetadataStore, User, WebSession};
+use sentry_core::store::{MetadataStore, QuotaStore, User, WebSession};
 
 use crate::auth::{form_pairs, param};
 use crate::credentials::new_secret;
+use crate::ingest::client::ClientIp;
 use crate::state::AppState;
 use crate::ui::csrf;
 use crate::ui::error_page::UiError;
@@ -93,11 +94,46 @@ async fn password_matches(password: String, user: Option<&User>) -> bool {
     known && matches
 }
 
+/// The window login attempts are counted in.
+const LOGIN_WINDOW_SECS: i64 = 300;
+
+/// Counts a login attempt for an account and for the address it came
+/// from, in the store's quota counters (so the bound holds across
+/// servers); returns whether either is past its bound
+/// (`max_login_attempts`, `max_login_attempts_per_ip`, per five minutes).
+async fn too_many_attempts(
+    state: &AppState,
+    email: &str,
+    client_ip: Option<std::net::IpAddr>,
+) -> Result<bool, UiError> {
+    let now = Timestamp::now().as_unix_micros();
+    let window = LOGIN_WINDOW_SECS * 1_000_000;
+    let window_start =
+        Timestamp::from_unix_micros(now - now.rem_euclid(window)).unwrap_or_else(Timestamp::now);
+    let mut counters = vec![(
+        format!("login:email:{}", email.to_lowercase()),
+        state.limits.max_login_attempts,
+    )];
+    if let Some(ip) = client_ip {
+        counters.push((
+            format!("login:ip:{ip}"),
+            state.limits.max_login_attempts_per_ip,
+        ));
+    }
+    let mut over = false;
+    for (key, limit) in counters {
+        let used = state.metadata.consume_quota(&key, window_start, 1).await?;
+        over |= used > limit as u64;
+    }
+    Ok(over)
+}
+
 /// `POST /auth/login/`: opens a session and goes to `next`, or shows the
-/// form again (401) with an error.
+/// form again (401) with an error; past the bound of attempts, 429.
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientIp(client_ip): ClientIp,
     body: axum::body::Bytes,
 ) -> Result<Response, UiError> {
     let form = form_pairs(std::str::from_utf8(&body).unwrap_or_default());
@@ -111,6 +147,21 @@ pub async fn login(
     let password = param(&form, "password").unwrap_or_default();
     let next = local_path(param(&form, "next")).unwrap_or("/");
     let secure = secure_cookies(&state);
+    if too_many_attempts(&state, email, client_ip).await? {
+        tracing::warn!(?client_ip, "too many web login attempts");
+        let mut response = login_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            expected,
+            next,
+            email,
+            "Too many login attempts. Wait a few minutes and try again.",
+            secure,
+        )?;
+        if let Ok(value) = LOGIN_WINDOW_SECS.to_string().parse() {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        return Ok(response);
+    }
     let user = if email.is_empty() {
         None
     } else {

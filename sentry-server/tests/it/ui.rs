@@ -212,6 +212,28 @@ async fn login_refuses_a_wrong_password_and_opens_a_session_for_the_right_one() 
 }
 
 #[tokio::test]
+async fn repeated_logins_to_one_account_are_throttled() -> Result<()> {
+    let server = TestServer::start()?;
+    server.init("shop")?;
+    server.create_user(EMAIL, PASSWORD, false)?;
+    let mut browser = Browser::new(&server)?;
+    // Ten attempts in five minutes (`max_login_attempts`), then 429, even
+    // with the right password: guessing stops for a while.
+    for _ in 0..10 {
+        assert_eq!(browser.log_in(EMAIL, "guess").await?.status, 401);
+    }
+    let throttled = browser.log_in(EMAIL, PASSWORD).await?;
+    assert_eq!(throttled.status, 429);
+    assert!(throttled.body.contains("Too many login attempts"));
+    assert!(!browser.cookies.contains_key("sentry_session"));
+    // Another account from the same address is still let in.
+    server.create_user("other@example.com", PASSWORD, false)?;
+    let other = browser.log_in("other@example.com", PASSWORD).await?;
+    assert_eq!(other.status, 303);
+    Ok(())
+}
+
+#[tokio::test]
 async fn forms_without_their_csrf_token_are_refused() -> Result<()> {
     let (server, init, mut browser) = logged_in().await?;
     let id = server
