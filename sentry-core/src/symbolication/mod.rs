@@ -21,3 +21,32 @@ pub mod javascript;
 pub mod native;
 pub mod proguard;
 pub mod urls;
+
+use crate::protocol::{Event, Stacktrace};
+
+/// The stack traces symbolication rewrites, each with the raw stack trace
+/// slot of its exception or thread, where the frames as they came are
+/// kept (the top-level stack trace has none).
+pub(crate) fn stacktraces_mut(
+    event: &mut Event,
+) -> Vec<(&mut Stacktrace, Option<&mut Option<Stacktrace>>)> {
+    let mut found = Vec::new();
+    if let Some(exceptions) = event.exception.as_mut() {
+        for exception in &mut exceptions.values {
+            if let Some(stacktrace) = exception.stacktrace.as_mut() {
+                found.push((stacktrace, Some(&mut exception.raw_stacktrace)));
+            }
+        }
+    }
+    if let Some(threads) = event.threads.as_mut() {
+        for thread in &mut threads.values {
+            if let Some(stacktrace) = thread.stacktrace.as_mut() {
+                found.push((stacktrace, Some(&mut thread.raw_stacktrace)));
+            }
+        }
+    }
+    if let Some(stacktrace) = event.stacktrace.as_mut() {
+        found.push((stacktrace, None));
+    }
+    found
+}

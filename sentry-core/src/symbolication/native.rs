@@ -23,7 +23,8 @@ use symbolic_debuginfo::{Archive, FileFormat, ObjectKind};
 use symbolic_demangle::{Demangle, DemangleOptions};
 use symbolic_symcache::{SymCache, SymCacheConverter};
 
-use crate::protocol::{Event, Frame, Stacktrace};
+use super::stacktraces_mut;
+use crate::protocol::{Event, Frame};
 
 /// Why a debug file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -254,30 +255,6 @@ fn image_of(images: &[ImageRef], address: u64) -> Option<&ImageRef> {
     (address < reaches).then_some(image)
 }
 
-fn native_stacktraces(
-    event: &mut Event,
-) -> Vec<(&mut Stacktrace, Option<&mut Option<Stacktrace>>)> {
-    let mut found = Vec::new();
-    if let Some(exceptions) = event.exception.as_mut() {
-        for exception in &mut exceptions.values {
-            if let Some(stacktrace) = exception.stacktrace.as_mut() {
-                found.push((stacktrace, Some(&mut exception.raw_stacktrace)));
-            }
-        }
-    }
-    if let Some(threads) = event.threads.as_mut() {
-        for thread in &mut threads.values {
-            if let Some(stacktrace) = thread.stacktrace.as_mut() {
-                found.push((stacktrace, Some(&mut thread.raw_stacktrace)));
-            }
-        }
-    }
-    if let Some(stacktrace) = event.stacktrace.as_mut() {
-        found.push((stacktrace, None));
-    }
-    found
-}
-
 /// The images the event's frames point into, each once; empty unless
 /// the event is native.
 pub fn prepare(event: &mut Event) -> Vec<ImageRef> {
@@ -286,7 +263,7 @@ pub fn prepare(event: &mut Event) -> Vec<ImageRef> {
     }
     let images = images(event);
     let mut used: Vec<ImageRef> = Vec::new();
-    for (stacktrace, _) in native_stacktraces(event) {
+    for (stacktrace, _) in stacktraces_mut(event) {
         for frame in &stacktrace.frames {
             let Some(address) = frame.instruction_addr.as_ref().and_then(parse_address) else {
                 continue;
@@ -321,7 +298,7 @@ pub fn symbolicate(event: &mut Event, lookups: &HashMap<String, ImageLookup>) ->
     }
     let images = images(event);
     let mut errors: Vec<Value> = Vec::new();
-    for (stacktrace, raw_slot) in native_stacktraces(event) {
+    for (stacktrace, raw_slot) in stacktraces_mut(event) {
         let raw = stacktrace.clone();
         let count = stacktrace.frames.len();
         let mut rewritten = false;

@@ -19,7 +19,8 @@ use std::sync::Arc;
 use proguard::{ProguardCache, ProguardMapping, StackFrame};
 use serde_json::{Value, json};
 
-use crate::protocol::{Event, Frame, Stacktrace};
+use super::stacktraces_mut;
+use crate::protocol::{Event, Frame};
 
 /// Why a mapping could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +167,7 @@ pub fn symbolicate(event: &mut Event, lookups: &HashMap<String, MappingLookup>) 
                 }
             }
         }
-        for (stacktrace, raw_slot) in java_stacktraces(event) {
+        for (stacktrace, raw_slot) in stacktraces_mut(event) {
             let raw = stacktrace.clone();
             let mut rewritten = false;
             let mut frames = Vec::with_capacity(stacktrace.frames.len());
@@ -197,28 +198,6 @@ pub fn symbolicate(event: &mut Event, lookups: &HashMap<String, MappingLookup>) 
         event.errors.get_or_insert_with(Vec::new).extend(errors);
     }
     outcome
-}
-
-fn java_stacktraces(event: &mut Event) -> Vec<(&mut Stacktrace, Option<&mut Option<Stacktrace>>)> {
-    let mut found = Vec::new();
-    if let Some(exceptions) = event.exception.as_mut() {
-        for exception in &mut exceptions.values {
-            if let Some(stacktrace) = exception.stacktrace.as_mut() {
-                found.push((stacktrace, Some(&mut exception.raw_stacktrace)));
-            }
-        }
-    }
-    if let Some(threads) = event.threads.as_mut() {
-        for thread in &mut threads.values {
-            if let Some(stacktrace) = thread.stacktrace.as_mut() {
-                found.push((stacktrace, Some(&mut thread.raw_stacktrace)));
-            }
-        }
-    }
-    if let Some(stacktrace) = event.stacktrace.as_mut() {
-        found.push((stacktrace, None));
-    }
-    found
 }
 
 /// One frame through the mappings: the frames of its methods, outermost

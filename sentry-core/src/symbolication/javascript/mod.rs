@@ -22,8 +22,8 @@ use symbolic_sourcemapcache::{ScopeLookupResult, SourceMapCache, SourcePosition}
 use uuid::Uuid;
 
 use super::context::context_lines;
-use super::urls;
-use crate::protocol::{Event, Frame, Stacktrace};
+use super::{stacktraces_mut, urls};
+use crate::protocol::{Event, Frame};
 
 /// Function names that say nothing; the caller's name for the call is
 /// better when there is one.
@@ -183,30 +183,6 @@ fn debug_ids(event: &Event) -> HashMap<&str, Uuid> {
             Some((file, super::artifact_bundle::parse_debug_id(id)?))
         })
         .collect()
-}
-
-/// The stack traces symbolication rewrites, each with the raw stack trace
-/// slot of its exception or thread (the top-level stack trace has none).
-fn stacktraces_mut(event: &mut Event) -> Vec<(&mut Stacktrace, Option<&mut Option<Stacktrace>>)> {
-    let mut found = Vec::new();
-    if let Some(exceptions) = event.exception.as_mut() {
-        for exception in &mut exceptions.values {
-            if let Some(stacktrace) = exception.stacktrace.as_mut() {
-                found.push((stacktrace, Some(&mut exception.raw_stacktrace)));
-            }
-        }
-    }
-    if let Some(threads) = event.threads.as_mut() {
-        for thread in &mut threads.values {
-            if let Some(stacktrace) = thread.stacktrace.as_mut() {
-                found.push((stacktrace, Some(&mut thread.raw_stacktrace)));
-            }
-        }
-    }
-    if let Some(stacktrace) = event.stacktrace.as_mut() {
-        found.push((stacktrace, None));
-    }
-    found
 }
 
 fn all_frames(event: &Event) -> impl Iterator<Item = &Frame> {
