@@ -128,6 +128,22 @@ impl TestServer {
         })
     }
 
+    /// Starts another node on the same stores (its own data directory, so
+    /// its own spool and caches), as a scale-out installation runs several.
+    pub fn another_node(&self) -> Result<Self> {
+        let data_dir = tempfile::tempdir()?;
+        let (child, url) = spawn(data_dir.path(), &self.store_env, &self.serve_args)?;
+        Ok(Self {
+            child,
+            data_dir,
+            store_env: self.store_env.clone(),
+            serve_args: self.serve_args.clone(),
+            org: self.org.clone(),
+            url,
+            http: reqwest::Client::new(),
+        })
+    }
+
     /// Kills the server with SIGKILL, as a crash would, and starts it again
     /// on the same data directory (on a new port).
     pub fn kill_and_restart(&mut self) -> Result<()> {

@@ -22,6 +22,8 @@ mod minidump;
 mod monitors;
 mod openapi;
 mod proguard;
+#[cfg(all(feature = "postgres", feature = "clickhouse"))]
+mod scale_out;
 mod scrubbing;
 mod security;
 mod sentry_cli;
