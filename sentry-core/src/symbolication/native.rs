@@ -323,7 +323,9 @@ pub fn symbolicate(event: &mut Event, lookups: &HashMap<String, ImageLookup>) ->
                     } else {
                         address
                     };
-                    let relative = lookup_address - image.image_addr;
+                    // A return address at the very start of an image
+                    // (never a real one) stays at the image's start.
+                    let relative = lookup_address.saturating_sub(image.image_addr);
                     let expanded = lookup(module, relative, &frame, image);
                     if expanded.is_empty() {
                         outcome.unsymbolicated += 1;
@@ -570,6 +572,27 @@ mod tests {
         // Without inline records the inlined `read_slot` is not a frame.
         assert_eq!(summary, [("main", 24), ("middle", 17), ("crash_here", 11)]);
         assert_eq!(frames[2].abs_path.as_deref(), Some("/src/crash.c"));
+    }
+
+    #[test]
+    fn an_address_at_an_images_start_does_not_underflow() {
+        let files = read_debug_file(CRASH).unwrap();
+        let cache = build_symcache(CRASH, &files[0].debug_id).unwrap();
+        let module = SymCacheModule::from_cache(cache.into()).unwrap();
+        let images = json!([{
+            "type": "elf",
+            "debug_id": files[0].debug_id,
+            "image_addr": format!("0x{BASE:x}"),
+            "image_size": 0x5000,
+        }]);
+        // The outer frame's address is the image's first byte: its lookup
+        // address (one byte back) would fall before the image.
+        let start = format!("0x{BASE:x}");
+        let inner = format!("0x{:x}", BASE + 0x1152);
+        let mut event = event(images, &[&start, &inner]);
+        let lookups = HashMap::from([(files[0].debug_id.clone(), ImageLookup::Found(module))]);
+        let outcome = symbolicate(&mut event, &lookups);
+        assert_eq!(outcome.symbolicated + outcome.unsymbolicated, 2);
     }
 
     #[test]
