@@ -22,6 +22,8 @@ pub mod native;
 pub mod proguard;
 pub mod urls;
 
+use serde_json::Value;
+
 use crate::protocol::{Event, Stacktrace};
 
 /// The stack traces symbolication rewrites, each with the raw stack trace
@@ -49,4 +51,11 @@ pub(crate) fn stacktraces_mut(
         found.push((stacktrace, None));
     }
     found
+}
+
+/// Adds a processing error for the event's `errors`, once.
+pub(crate) fn push_error(errors: &mut Vec<Value>, error: Value) {
+    if !errors.contains(&error) {
+        errors.push(error);
+    }
 }

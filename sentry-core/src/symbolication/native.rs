@@ -23,7 +23,7 @@ use symbolic_debuginfo::{Archive, FileFormat, ObjectKind};
 use symbolic_demangle::{Demangle, DemangleOptions};
 use symbolic_symcache::{SymCache, SymCacheConverter};
 
-use super::stacktraces_mut;
+use super::{push_error, stacktraces_mut};
 use crate::protocol::{Event, Frame};
 
 /// Why a debug file could not be read.
@@ -366,12 +366,6 @@ pub fn symbolicate(event: &mut Event, lookups: &HashMap<String, ImageLookup>) ->
         event.errors.get_or_insert_with(Vec::new).extend(errors);
     }
     outcome
-}
-
-fn push_error(errors: &mut Vec<Value>, error: Value) {
-    if !errors.contains(&error) {
-        errors.push(error);
-    }
 }
 
 /// The frames of one address: the calls inlined there, outermost first,

@@ -13,20 +13,16 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use bytes::Bytes;
 use sentry_core::protocol::Timestamp;
-use sentry_core::store::{
-    ArtifactBundleRecord, ArtifactFileRecord, ArtifactStore, BlobHasher, BlobStore, PutBlobError,
-    Sha1Checksum,
-};
+use sentry_core::store::{ArtifactBundleRecord, ArtifactFileRecord, ArtifactStore, Sha1Checksum};
 use sentry_core::symbolication::artifact_bundle::{ArtifactBundle, BundleManifest};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::ApiAuth;
 use crate::error::ApiError;
-use crate::routes::chunk_upload::UPLOAD_SCOPES;
+use crate::routes::chunk_upload::{Joined, UPLOAD_SCOPES, join_chunks, put_content};
 use crate::routes::json_body;
 use crate::routes::releases::{ProjectName, projects_named};
 use crate::state::AppState;
@@ -66,54 +62,23 @@ pub async fn assemble(
         return Err(ApiError::bad_request("projects: This field is required."));
     }
     let projects = projects_named(&state, &org, &request.projects).await?;
-    let stored = state
-        .metadata
-        .upload_chunks(org.id, &request.chunks)
-        .await?;
-    let missing: Vec<Sha1Checksum> = request
-        .chunks
-        .iter()
-        .filter(|sha1| stored.iter().all(|chunk| chunk.sha1 != **sha1))
-        .copied()
-        .collect();
-    if !missing.is_empty() {
-        if state
-            .metadata
-            .has_artifact_bundle(org.id, &request.checksum)
-            .await?
-        {
-            return Ok(state_json("ok", &[]));
-        }
-        return Ok(state_json("not_found", &missing));
-    }
-    // The chunks, in the request's order.
     let limit = state.limits.max_artifact_bundle_size;
-    let mut content = BytesMut::new();
-    let mut hasher = BlobHasher::new();
-    for sha1 in &request.chunks {
-        let Some(chunk) = stored.iter().find(|chunk| chunk.sha1 == *sha1) else {
-            return Ok(state_json("not_found", &[*sha1]));
-        };
-        let Some(blob) = state.blobs.get(&chunk.blob).await? else {
-            // Swept meanwhile: it must come again.
-            return Ok(state_json("not_found", &[*sha1]));
-        };
-        let mut stream = blob.stream;
-        while let Some(part) = stream.next().await {
-            let part = part?;
-            if content.len() + part.len() > limit {
-                return Ok(error_json(format!(
-                    "the bundle exceeds the limit of {limit} bytes"
-                )));
+    let content =
+        match join_chunks(&state, org.id, &request.chunks, request.checksum, limit).await? {
+            Joined::Content(content) => content,
+            Joined::Missing(missing) => {
+                // Uploaded before, its chunks since forgotten: nothing to do.
+                if state
+                    .metadata
+                    .has_artifact_bundle(org.id, &request.checksum)
+                    .await?
+                {
+                    return Ok(state_json("ok", &[]));
+                }
+                return Ok(state_json("not_found", &missing));
             }
-            hasher.update(&part);
-            content.extend_from_slice(&part);
-        }
-    }
-    if hasher.finish().sha1 != request.checksum {
-        return Ok(error_json("the chunks do not add up to the checksum"));
-    }
-    let content = content.freeze();
+            Joined::Invalid(detail) => return Ok(error_json(detail)),
+        };
     let read = content.clone();
     let manifest = tokio::task::spawn_blocking(move || -> Result<BundleManifest, String> {
         let mut bundle = ArtifactBundle::open(&read).map_err(|error| error.to_string())?;
@@ -125,15 +90,7 @@ pub async fn assemble(
         Ok(manifest) => manifest,
         Err(detail) => return Ok(error_json(detail)),
     };
-    let stream = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(content)]);
-    let blob = state
-        .blobs
-        .put(stream, None)
-        .await
-        .map_err(|error| match error {
-            PutBlobError::Store(error) => ApiError::from(error),
-            other => ApiError::unavailable(other.to_string()),
-        })?;
+    let blob = put_content(&state, content).await?;
     let files = manifest
         .files
         .into_iter()

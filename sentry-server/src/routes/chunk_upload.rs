@@ -5,17 +5,20 @@
 //! `file_gzip` whose filename is the SHA-1 of the uncompressed chunk. Each
 //! chunk is checked against its SHA-1, stored as a blob and recorded for
 //! the organization; assemble requests
-//! ([`artifact_bundles`](super::artifact_bundles)) join them.
+//! ([`artifact_bundles`](super::artifact_bundles),
+//! [`debug_files`](super::debug_files)) join them ([`join_chunks`]).
 
 use axum::Json;
 use axum::extract::multipart::Multipart;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use sentry_core::OrgId;
 use sentry_core::encoding::ContentEncoding;
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ArtifactStore, BlobHasher, BlobStore, PutBlobError, Sha1Checksum, UploadChunk,
+    ArtifactStore, BlobHasher, BlobStore, PutBlobError, Sha1Checksum, StoredBlob, UploadChunk,
 };
 use serde_json::{Value, json};
 
@@ -125,18 +128,91 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 async fn store_chunk(state: &AppState, content: Bytes) -> Result<UploadChunk, ApiError> {
+    let stored = put_content(state, content).await?;
+    Ok(UploadChunk {
+        sha1: stored.digest.sha1,
+        blob: stored.digest.checksum,
+        size: stored.digest.size,
+    })
+}
+
+/// Stores content held in memory as a blob.
+///
+/// # Errors
+///
+/// When the blob store fails.
+pub async fn put_content(state: &AppState, content: Bytes) -> Result<StoredBlob, ApiError> {
     let stream = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(content)]);
-    let stored = state
+    state
         .blobs
         .put(stream, None)
         .await
         .map_err(|error| match error {
             PutBlobError::Store(error) => ApiError::from(error),
             other => ApiError::unavailable(other.to_string()),
-        })?;
-    Ok(UploadChunk {
-        sha1: stored.digest.sha1,
-        blob: stored.digest.checksum,
-        size: stored.digest.size,
-    })
+        })
+}
+
+/// What joining the chunks of an upload gave.
+pub enum Joined {
+    /// The whole content, which has the SHA-1 it was announced with.
+    Content(Bytes),
+    /// The chunks the organization does not have (or no longer has).
+    Missing(Vec<Sha1Checksum>),
+    /// Why the chunks do not make the file: too large, or another SHA-1.
+    Invalid(String),
+}
+
+/// Joins the organization's chunks, in order, into the content whose
+/// SHA-1 is `checksum`, held in memory up to `limit` bytes.
+///
+/// # Errors
+///
+/// When a store fails.
+pub async fn join_chunks(
+    state: &AppState,
+    org_id: OrgId,
+    chunks: &[Sha1Checksum],
+    checksum: Sha1Checksum,
+    limit: usize,
+) -> Result<Joined, ApiError> {
+    let stored = state.metadata.upload_chunks(org_id, chunks).await?;
+    let missing: Vec<Sha1Checksum> = chunks
+        .iter()
+        .filter(|sha1| stored.iter().all(|chunk| chunk.sha1 != **sha1))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Ok(Joined::Missing(missing));
+    }
+    let mut content = BytesMut::new();
+    let mut hasher = BlobHasher::new();
+    for sha1 in chunks {
+        let chunk = stored.iter().find(|chunk| chunk.sha1 == *sha1);
+        let blob = match chunk {
+            Some(chunk) => state.blobs.get(&chunk.blob).await?,
+            None => None,
+        };
+        // Swept meanwhile: it must come again.
+        let Some(blob) = blob else {
+            return Ok(Joined::Missing(vec![*sha1]));
+        };
+        let mut stream = blob.stream;
+        while let Some(part) = stream.next().await {
+            let part = part?;
+            if content.len() + part.len() > limit {
+                return Ok(Joined::Invalid(format!(
+                    "the upload exceeds the limit of {limit} bytes"
+                )));
+            }
+            hasher.update(&part);
+            content.extend_from_slice(&part);
+        }
+    }
+    if hasher.finish().sha1 != checksum {
+        return Ok(Joined::Invalid(
+            "the chunks do not add up to the checksum".to_owned(),
+        ));
+    }
+    Ok(Joined::Content(content.freeze()))
 }

@@ -15,12 +15,9 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use bytes::Bytes;
 use sentry_core::protocol::Timestamp;
-use sentry_core::store::{
-    ArtifactStore, BlobHasher, BlobStore, DebugFileRecord, PutBlobError, Sha1Checksum,
-};
+use sentry_core::store::{ArtifactStore, DebugFileRecord, Sha1Checksum};
 use sentry_core::symbolication::native::{DebugFile, read_debug_file};
 use sentry_core::symbolication::proguard::read_mapping;
 use serde::Deserialize;
@@ -28,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::auth::ApiAuth;
 use crate::error::ApiError;
-use crate::routes::chunk_upload::UPLOAD_SCOPES;
+use crate::routes::chunk_upload::{Joined, UPLOAD_SCOPES, join_chunks, put_content};
 use crate::routes::json_body;
 use crate::routes::projects::visible_project;
 use crate::state::AppState;
@@ -87,45 +84,18 @@ async fn assemble_one(
     if let Some(first) = known.first() {
         return Ok(json!({"state": "ok", "missingChunks": [], "dif": dif_json(first)}));
     }
-    let stored = state.metadata.upload_chunks(org_id, &file.chunks).await?;
-    let missing: Vec<Sha1Checksum> = file
-        .chunks
-        .iter()
-        .filter(|sha1| stored.iter().all(|chunk| chunk.sha1 != **sha1))
-        .copied()
-        .collect();
-    if !missing.is_empty() || file.chunks.is_empty() {
-        return Ok(json!({"state": "not_found", "missingChunks": missing}));
+    if file.chunks.is_empty() {
+        return Ok(json!({"state": "not_found", "missingChunks": []}));
     }
     let error = |detail: String| json!({"state": "error", "missingChunks": [], "detail": detail});
     let limit = state.limits.max_debug_file_size;
-    let mut content = BytesMut::new();
-    let mut hasher = BlobHasher::new();
-    for sha1 in &file.chunks {
-        let chunk = stored.iter().find(|chunk| chunk.sha1 == *sha1);
-        let blob = match chunk {
-            Some(chunk) => state.blobs.get(&chunk.blob).await?,
-            None => None,
-        };
-        let Some(blob) = blob else {
-            return Ok(json!({"state": "not_found", "missingChunks": [sha1]}));
-        };
-        let mut stream = blob.stream;
-        while let Some(part) = stream.next().await {
-            let part = part?;
-            if content.len() + part.len() > limit {
-                return Ok(error(format!(
-                    "the file exceeds the limit of {limit} bytes"
-                )));
-            }
-            hasher.update(&part);
-            content.extend_from_slice(&part);
+    let content = match join_chunks(state, org_id, &file.chunks, checksum, limit).await? {
+        Joined::Content(content) => content,
+        Joined::Missing(missing) => {
+            return Ok(json!({"state": "not_found", "missingChunks": missing}));
         }
-    }
-    if hasher.finish().sha1 != checksum {
-        return Ok(error("the chunks do not add up to the checksum".to_owned()));
-    }
-    let content = content.freeze();
+        Joined::Invalid(detail) => return Ok(error(detail)),
+    };
     let read = content.clone();
     let objects = tokio::task::spawn_blocking(move || match read_mapping(&read) {
         Some(uuid) => Ok(vec![DebugFile {
@@ -145,15 +115,7 @@ async fn assemble_one(
         Err(reason) => return Ok(error(reason.to_string())),
     };
     let size = content.len() as u64;
-    let stream = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(content)]);
-    let blob = state
-        .blobs
-        .put(stream, None)
-        .await
-        .map_err(|error| match error {
-            PutBlobError::Store(error) => ApiError::from(error),
-            other => ApiError::unavailable(other.to_string()),
-        })?;
+    let blob = put_content(state, content).await?;
     let now = Timestamp::now();
     let mut first = None;
     for object in objects {

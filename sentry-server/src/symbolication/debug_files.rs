@@ -12,13 +12,13 @@
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sentry_core::ProjectId;
-use sentry_core::store::{ArtifactStore, BlobChecksum, BlobStore, StoreError};
+use sentry_core::store::{ArtifactStore, BlobChecksum, StoreError};
 
 use super::disk_cache::DiskCache;
+use super::read_blob;
 use crate::state::AppState;
 
 /// Counts where a cache came from: `memory`, `disk` or `built`.
@@ -142,19 +142,9 @@ async fn build_from_blob(
     debug_id: &str,
     build: fn(&[u8], &str) -> Result<Vec<u8>, String>,
 ) -> Result<Option<Built>, StoreError> {
-    let Some(content) = state.blobs.get(blob).await? else {
+    let Some(bytes) = read_blob(state, blob, state.limits.max_debug_file_size).await? else {
         return Ok(None);
     };
-    let limit = state.limits.max_debug_file_size;
-    let mut bytes = Vec::with_capacity(usize::try_from(content.size).unwrap_or(0).min(limit));
-    let mut stream = content.stream;
-    while let Some(part) = stream.next().await {
-        let part = part?;
-        if bytes.len() + part.len() > limit {
-            return Ok(None);
-        }
-        bytes.extend_from_slice(&part);
-    }
     let debug_id = debug_id.to_owned();
     let built = tokio::task::spawn_blocking(move || build(&bytes, &debug_id).map(Arc::from))
         .await

@@ -17,15 +17,38 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures_util::StreamExt;
 use sentry_core::ProjectId;
 use sentry_core::protocol::Event;
-use sentry_core::store::StoreError;
+use sentry_core::store::{BlobChecksum, BlobStore, StoreError};
 use sentry_core::symbolication::native::{ImageLookup, SymCacheModule, build_symcache};
 use sentry_core::symbolication::proguard::{self, MappingLookup, MappingModule};
 use sentry_core::symbolication::{javascript, native};
 
 use crate::state::AppState;
 use debug_files::{CacheKind, Found};
+
+/// Reads a blob whole, up to `limit` bytes; `None` when it is gone or
+/// larger.
+async fn read_blob(
+    state: &AppState,
+    checksum: &BlobChecksum,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(blob) = state.blobs.get(checksum).await? else {
+        return Ok(None);
+    };
+    let mut content = Vec::with_capacity(usize::try_from(blob.size).unwrap_or(0).min(limit));
+    let mut stream = blob.stream;
+    while let Some(part) = stream.next().await {
+        let part = part?;
+        if content.len() + part.len() > limit {
+            return Ok(None);
+        }
+        content.extend_from_slice(&part);
+    }
+    Ok(Some(content))
+}
 
 /// Symbolicates what can be of an event, in place.
 pub async fn symbolicate(state: &AppState, project_id: ProjectId, event: &mut Event) {

@@ -21,13 +21,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sentry_core::ProjectId;
-use sentry_core::store::{
-    ArtifactLookup, ArtifactStore, BlobChecksum, BlobStore, FoundArtifact, StoreError,
-};
+use sentry_core::store::{ArtifactLookup, ArtifactStore, BlobChecksum, FoundArtifact, StoreError};
 use sentry_core::symbolication::artifact_bundle::{ArtifactBundle, ArtifactKind};
 use sentry_core::symbolication::javascript::{
     ModuleLookup, ModuleRef, ResolvedWith, SourceMapModule,
@@ -36,6 +33,7 @@ use sentry_core::symbolication::urls::{candidate_urls, join, source_mapping_url}
 
 use super::debug_files::cache_metric;
 use super::disk_cache::DiskCache;
+use super::read_blob;
 use crate::state::AppState;
 
 /// A minified file and its source map, each by bundle and path.
@@ -207,7 +205,7 @@ impl SourceMaps {
         state: &AppState,
         minified: &FoundArtifact,
     ) -> Result<Option<String>, LookupError> {
-        let Some(bundle) = read_blob(state, &minified.bundle_blob).await? else {
+        let Some(bundle) = read_bundle(state, &minified.bundle_blob).await? else {
             return Ok(None);
         };
         let limit = state.limits.max_source_file_size as u64;
@@ -300,24 +298,12 @@ fn file_name(url: &str) -> &str {
 
 /// Reads a bundle's blob whole, up to `max_artifact_bundle_size`; `None`
 /// when it is gone or larger.
-async fn read_blob(
+async fn read_bundle(
     state: &AppState,
     checksum: &BlobChecksum,
 ) -> Result<Option<Arc<[u8]>>, StoreError> {
-    let Some(blob) = state.blobs.get(checksum).await? else {
-        return Ok(None);
-    };
     let limit = state.limits.max_artifact_bundle_size;
-    let mut content = Vec::with_capacity(usize::try_from(blob.size).unwrap_or(0).min(limit));
-    let mut stream = blob.stream;
-    while let Some(part) = stream.next().await {
-        let part = part?;
-        if content.len() + part.len() > limit {
-            return Ok(None);
-        }
-        content.extend_from_slice(&part);
-    }
-    Ok(Some(content.into()))
+    Ok(read_blob(state, checksum, limit).await?.map(Arc::from))
 }
 
 /// Builds the lookup cache of a minified file and its source map; `None`
@@ -327,13 +313,13 @@ async fn build(
     minified: &FoundArtifact,
     source_map: &FoundArtifact,
 ) -> Result<Option<Built>, StoreError> {
-    let Some(minified_bundle) = read_blob(state, &minified.bundle_blob).await? else {
+    let Some(minified_bundle) = read_bundle(state, &minified.bundle_blob).await? else {
         return Ok(None);
     };
     let map_bundle = if source_map.bundle_blob == minified.bundle_blob {
         Arc::clone(&minified_bundle)
     } else {
-        let Some(bundle) = read_blob(state, &source_map.bundle_blob).await? else {
+        let Some(bundle) = read_bundle(state, &source_map.bundle_blob).await? else {
             return Ok(None);
         };
         bundle

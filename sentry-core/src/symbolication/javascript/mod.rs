@@ -22,7 +22,7 @@ use symbolic_sourcemapcache::{ScopeLookupResult, SourceMapCache, SourcePosition}
 use uuid::Uuid;
 
 use super::context::context_lines;
-use super::{stacktraces_mut, urls};
+use super::{push_error, stacktraces_mut, urls};
 use crate::protocol::{Event, Frame};
 
 /// Function names that say nothing; the caller's name for the call is
@@ -315,12 +315,6 @@ pub fn symbolicate(event: &mut Event, lookups: &HashMap<String, ModuleLookup>) -
         event.errors.get_or_insert_with(Vec::new).extend(errors);
     }
     outcome
-}
-
-fn push_error(errors: &mut Vec<Value>, error: Value) {
-    if !errors.contains(&error) {
-        errors.push(error);
-    }
 }
 
 fn set_data(frame: &mut Frame, key: &str, value: Value) {
