@@ -135,6 +135,7 @@ async fn bench_pair(pair: &Pair, total_events: usize, total_issues: usize) -> Re
     let project_id: ProjectId = project.id;
     let issue_event = |index: usize, timestamp: Timestamp| IssueEvent {
         project_id,
+        event_id: EventId::new_random(),
         hashes: vec![GroupingHash::from_values([
             format!("issue-{index}").as_str()
         ])],

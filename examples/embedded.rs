@@ -10,7 +10,7 @@ use sentry_core::grouping::{GroupingConfig, prepare_and_group};
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{EventStore, IssueEvent, IssueQuery, MetadataStore, StoredEvent};
-use sentry_core::{Envelope, Event};
+use sentry_core::{Envelope, Event, EventId};
 
 const ENVELOPE: &[u8] = include_bytes!("../fixtures/envelopes/envelope-error-7k.bin");
 
@@ -38,8 +38,11 @@ async fn main() -> anyhow::Result<()> {
     );
     let config = GroupingConfig::default();
     let grouping = prepare_and_group(&mut event, &config);
+    let event_id = *event.event_id.get_or_insert_with(EventId::new_random);
     let issue = metadata
-        .record_issue_event(&IssueEvent::new(project.id, &event, &grouping, received))
+        .record_issue_event(&IssueEvent::new(
+            project.id, event_id, &event, &grouping, received,
+        ))
         .await?
         .issue;
     let stored = StoredEvent::new(project.id, issue.id, &event, &grouping, received)?;

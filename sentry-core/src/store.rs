@@ -273,6 +273,8 @@ pub struct Issue {
 pub struct IssueEvent {
     /// The project of the event.
     pub project_id: ProjectId,
+    /// The event's id, which makes filing it again count nothing.
+    pub event_id: EventId,
     /// The grouping hashes of the event, primary first. The first one that
     /// already names an issue decides the issue; the others are attached to it.
     pub hashes: Vec<GroupingHash>,
@@ -307,6 +309,7 @@ impl IssueEvent {
     /// missing timestamp.
     pub fn new(
         project_id: ProjectId,
+        event_id: EventId,
         event: &Event,
         grouping: &Grouping,
         received: Timestamp,
@@ -314,6 +317,7 @@ impl IssueEvent {
         let summary = summarize(event);
         Self {
             project_id,
+            event_id,
             hashes: grouping.hashes.clone(),
             grouping_config: grouping.config.clone(),
             title: summary.title,
@@ -669,10 +673,24 @@ pub trait MetadataStore: Send + Sync {
     /// one, creating the issue if none does, attaches the event's other
     /// hashes to it, and updates its counters; returns the issue after the
     /// update and what the event did to it (created, reopened or counted).
+    ///
+    /// Filing is idempotent by event id until [`Self::forget_filed_events`]:
+    /// the filing is recorded in the same transaction as the counts, and
+    /// an event filed again (its batch was interrupted by a crash before
+    /// its events were stored, and is processed again from the spool)
+    /// counts nothing and gets the issue and the change of its first
+    /// filing.
     fn record_issue_event(
         &self,
         event: &IssueEvent,
     ) -> impl Future<Output = Result<FiledEvent, StoreError>> + Send;
+
+    /// Forgets the filing records of events, once they are kept in the
+    /// event store, which recognizes them from then on.
+    fn forget_filed_events(
+        &self,
+        events: &[(ProjectId, EventId)],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Returns an issue by id.
     fn issue(&self, id: IssueId) -> impl Future<Output = Result<Option<Issue>, StoreError>> + Send;
@@ -713,8 +731,8 @@ pub trait MetadataStore: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Deletes issues with their hashes, user counts and user reports
-    /// (not their events); returns how many existed.
+    /// Deletes issues with their hashes, user counts, user reports and
+    /// filing records (not their events); returns how many existed.
     fn delete_issues(
         &self,
         ids: &[IssueId],
@@ -723,7 +741,7 @@ pub trait MetadataStore: Send + Sync {
     /// Deletes a project and what the metadata store holds of it: keys,
     /// settings, issues, team and release links, environments, monitors
     /// and their check-ins, alert rules, attachment records, user reports,
-    /// session counts and raw items (not its outcome counts, which are the
+    /// filing records, session counts and raw items (not its outcome counts, which are the
     /// organization's usage); returns whether it existed. Its events and
     /// blobs are the event and blob stores' to delete.
     fn delete_project(

@@ -174,6 +174,7 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
     };
     let issue_event = |issue: usize, timestamp: Timestamp, user: usize| IssueEvent {
         project_id: project.id,
+        event_id: EventId::new_random(),
         hashes: vec![GroupingHash::from_values([
             format!("issue-{issue}").as_str()
         ])],

@@ -217,6 +217,10 @@ impl MetadataStore for AnyMetadataStore {
         dispatch!(self, s => s.record_issue_event(event))
     }
 
+    async fn forget_filed_events(&self, events: &[(ProjectId, EventId)]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.forget_filed_events(events))
+    }
+
     async fn issue(&self, id: IssueId) -> Result<Option<Issue>, StoreError> {
         dispatch!(self, s => s.issue(id))
     }

@@ -213,6 +213,7 @@ pub(crate) fn project(row: &dyn ReadRow) -> Result<Project, RowError> {
 pub(crate) const PROJECT_DELETIONS: &[&str] = &[
     "DELETE FROM issue_users WHERE issue_id IN (SELECT id FROM issues WHERE project_id = {project})",
     "DELETE FROM issue_hashes WHERE project_id = {project}",
+    "DELETE FROM filed_events WHERE project_id = {project}",
     "DELETE FROM issues WHERE project_id = {project}",
     "DELETE FROM project_keys WHERE project_id = {project}",
     "DELETE FROM project_options WHERE project_id = {project}",

@@ -78,6 +78,26 @@ pub enum IssueChange {
     Counted,
 }
 
+impl IssueChange {
+    /// Returns the name the stores record a filing's change under.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IssueChange::Created => "created",
+            IssueChange::Reopened(substatus) => substatus.as_str(),
+            IssueChange::Counted => "counted",
+        }
+    }
+
+    /// Reads a name written by [`IssueChange::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "created" => Some(IssueChange::Created),
+            "counted" => Some(IssueChange::Counted),
+            other => IssueSubstatus::parse(other).map(IssueChange::Reopened),
+        }
+    }
+}
+
 /// An event filed under its issue: the issue after the update, and what
 /// the event did to it.
 #[derive(Debug, Clone, PartialEq)]

@@ -57,6 +57,9 @@ pub struct Batch {
     /// Events prepared, not yet filed under their issues.
     prepared: Vec<PreparedEvent>,
     events: Vec<StoredEvent>,
+    /// The events filed under their issues, whose filing records the
+    /// metadata store keeps until the events are stored.
+    filed: Vec<(ProjectId, EventId)>,
     event_ids: HashSet<(ProjectId, EventId)>,
     /// The issue of each event of the batch, for its feedback.
     issues: HashMap<(ProjectId, EventId), IssueId>,
@@ -272,7 +275,7 @@ impl Batch {
             grouping,
             received,
         } = prepared;
-        let issue_event = IssueEvent::new(project_id, &event, &grouping, received);
+        let issue_event = IssueEvent::new(project_id, event_id, &event, &grouping, received);
         // A project deleted after its events were spooled takes them along.
         let filed_issue = retry("file an event", || async {
             match state.metadata.record_issue_event(&issue_event).await {
@@ -288,6 +291,7 @@ impl Batch {
                 .record(project_id, "error", Outcome::Invalid, "project_id", 1);
             return;
         };
+        self.filed.push((project_id, event_id));
         let issue_id = filed.issue.id;
         match StoredEvent::new(project_id, issue_id, &event, &grouping, received) {
             Ok(stored) => {
@@ -371,6 +375,11 @@ impl Batch {
         self.file_events(state).await;
         if !self.events.is_empty() {
             retry("store events", || state.events.insert_events(&self.events)).await;
+            // The event store recognizes them from now on.
+            retry("forget filed events", || {
+                state.metadata.forget_filed_events(&self.filed)
+            })
+            .await;
             // One count per project, not per event: the batch may hold a thousand.
             let mut accepted: HashMap<ProjectId, u64> = HashMap::new();
             for event in &self.events {

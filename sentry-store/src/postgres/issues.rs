@@ -10,14 +10,20 @@
 //! then find nothing to insert, so it rolls back to the savepoint and looks
 //! again, now seeing the winner's issue. Hashes are always inserted in
 //! sorted order so that two writers never wait on each other in a cycle.
+//!
+//! The same transaction records the filing under the event's id; an event
+//! filed again finds that record first and counts nothing. Two writers
+//! filing one event at once (an SDK's retry that reached another node)
+//! meet on the record's key: the second waits for the first to commit,
+//! inserts nothing, rolls back and looks again.
 
 use deadpool_postgres::{GenericClient, Object, Transaction};
 use sentry_core::protocol::{Level, Timestamp};
 use sentry_core::store::{
-    FiledEvent, Issue, IssueEvent, IssueQuery, IssueSort, IssueStatus, IssueStatusChange,
-    IssueSubstatus, Page, StatusDetails, status_after_event,
+    FiledEvent, Issue, IssueChange, IssueEvent, IssueQuery, IssueSort, IssueStatus,
+    IssueStatusChange, IssueSubstatus, Page, StatusDetails, status_after_event,
 };
-use sentry_core::{IssueId, ProjectId};
+use sentry_core::{EventId, IssueId, ProjectId};
 use tokio_postgres::{IsolationLevel, Row};
 
 use super::error::PgError;
@@ -202,6 +208,10 @@ pub(super) async fn set_status<C: GenericClient>(
     row.as_ref().map(issue_row).transpose()
 }
 
+/// Records that an event was filed, unless another writer did.
+const RECORD_FILING: &str = "INSERT INTO filed_events (project_id, event_id, issue_id, change) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
 /// Unresolves the issues ignored until a time at or before `now`.
 pub(super) async fn unignore_expired<C: GenericClient>(
     client: &C,
@@ -210,7 +220,8 @@ pub(super) async fn unignore_expired<C: GenericClient>(
     sql::execute(client, UNIGNORE_EXPIRED, &[&now.as_unix_micros()]).await
 }
 
-/// Deletes issues, their hashes, users and user reports, in one transaction.
+/// Deletes issues, their hashes, users, user reports and filing records,
+/// in one transaction.
 pub(super) async fn delete(client: &mut Object, ids: &[IssueId]) -> Result<u64, PgError> {
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let transaction = client.transaction().await?;
@@ -218,6 +229,7 @@ pub(super) async fn delete(client: &mut Object, ids: &[IssueId]) -> Result<u64, 
         "DELETE FROM issue_hashes WHERE issue_id = ANY($1)",
         "DELETE FROM issue_users WHERE issue_id = ANY($1)",
         "DELETE FROM user_reports WHERE issue_id = ANY($1)",
+        "DELETE FROM filed_events WHERE issue_id = ANY($1)",
     ] {
         sql::execute(&transaction, statement, &[&ids]).await?;
     }
@@ -290,6 +302,7 @@ pub(super) async fn list<C: GenericClient>(
 struct Filing<'a> {
     event: &'a IssueEvent,
     project_id: i64,
+    event_id: &'a [u8],
     metadata: String,
     /// The event's hashes in order, each once.
     hashes: Vec<&'a str>,
@@ -306,6 +319,7 @@ impl<'a> Filing<'a> {
         Ok(Self {
             event,
             project_id: required_project_key(event.project_id)?,
+            event_id: &event.event_id.as_bytes()[..],
             metadata: serde_json::to_string(&event.metadata)?,
             hashes,
         })
@@ -319,21 +333,69 @@ pub(super) async fn record(client: &mut Object, event: &IssueEvent) -> Result<Fi
     let mut attempt = 1;
     loop {
         match record_once(client, &filing).await {
+            Ok(Some(filed)) => return Ok(filed),
+            Ok(None) if attempt < TRANSACTION_ATTEMPTS => {
+                tracing::debug!(attempt, "event filed by another writer meanwhile");
+                attempt += 1;
+            }
+            Ok(None) => return Err(PgError::Contended(attempt)),
             Err(error) if error.is_transient() && attempt < TRANSACTION_ATTEMPTS => {
                 tracing::debug!(attempt, %error, "retrying issue transaction");
                 attempt += 1;
             }
-            result => return result,
+            Err(error) => return Err(error),
         }
     }
 }
 
-async fn record_once(client: &mut Object, filing: &Filing<'_>) -> Result<FiledEvent, PgError> {
+/// Returns the filing of an event filed before and not forgotten since,
+/// with its issue as it is now; `None` if there is none, or if its issue
+/// was deleted since (the record is dropped and the event filed anew).
+async fn filed_before(
+    transaction: &Transaction<'_>,
+    filing: &Filing<'_>,
+) -> Result<Option<FiledEvent>, PgError> {
+    let Some(row) = sql::query_opt(
+        transaction,
+        "SELECT issue_id, change FROM filed_events WHERE project_id = $1 AND event_id = $2",
+        &[&filing.project_id, &filing.event_id],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let issue_id: i64 = row.try_get(0)?;
+    let change: String = row.try_get(1)?;
+    let change = IssueChange::parse(&change).ok_or_else(|| invalid("change", change))?;
+    match select(transaction, issue_id).await? {
+        Some(issue) => Ok(Some(FiledEvent { issue, change })),
+        None => {
+            sql::execute(
+                transaction,
+                "DELETE FROM filed_events WHERE project_id = $1 AND event_id = $2",
+                &[&filing.project_id, &filing.event_id],
+            )
+            .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Files an event in one transaction; `None` when another writer filed
+/// it meanwhile.
+async fn record_once(
+    client: &mut Object,
+    filing: &Filing<'_>,
+) -> Result<Option<FiledEvent>, PgError> {
     let mut transaction = client
         .build_transaction()
         .isolation_level(IsolationLevel::ReadCommitted)
         .start()
         .await?;
+    if let Some(filed) = filed_before(&transaction, filing).await? {
+        transaction.commit().await?;
+        return Ok(Some(filed));
+    }
     let (issue_id, created) = file(&mut transaction, filing).await?;
     if let Some(user) = &filing.event.user {
         sql::execute(&transaction, ADD_USER, &[&issue_id, user]).await?;
@@ -348,8 +410,45 @@ async fn record_once(client: &mut Object, filing: &Filing<'_>) -> Result<FiledEv
             .await?
             .ok_or(PgError::Vanished("issue"))?;
     }
+    let filed = FiledEvent::new(issue, created, change.as_ref());
+    let params: sql::Params<'_> = &[
+        &filing.project_id,
+        &filing.event_id,
+        &issue_id,
+        &filed.change.as_str(),
+    ];
+    if sql::execute(&transaction, RECORD_FILING, params).await? == 0 {
+        transaction.rollback().await?;
+        return Ok(None);
+    }
     transaction.commit().await?;
-    Ok(FiledEvent::new(issue, created, change.as_ref()))
+    Ok(Some(filed))
+}
+
+/// Forgets the filing records of events kept in the event store.
+pub(super) async fn forget_filed<C: GenericClient>(
+    client: &C,
+    events: &[(ProjectId, EventId)],
+) -> Result<(), PgError> {
+    let mut projects = Vec::with_capacity(events.len());
+    let mut ids = Vec::with_capacity(events.len());
+    for (project_id, event_id) in events {
+        if let Some(project_id) = project_key(*project_id) {
+            projects.push(project_id);
+            ids.push(event_id.as_bytes().to_vec());
+        }
+    }
+    if projects.is_empty() {
+        return Ok(());
+    }
+    sql::execute(
+        client,
+        "DELETE FROM filed_events WHERE (project_id, event_id) IN \
+         (SELECT * FROM unnest($1::bigint[], $2::bytea[]))",
+        &[&projects, &ids],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Counts the event on the issue its hashes name, or on a new issue;

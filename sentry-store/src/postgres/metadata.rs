@@ -13,7 +13,8 @@ use sentry_core::store::{
     WebSession,
 };
 use sentry_core::{
-    CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
+    CheckInId, EventId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId,
+    TeamId, UserId,
 };
 use tokio_postgres::Row;
 
@@ -242,6 +243,14 @@ impl MetadataStore for PostgresStore {
     async fn record_issue_event(&self, event: &IssueEvent) -> Result<FiledEvent, StoreError> {
         let mut client = self.client().await?;
         Ok(issues::record(&mut client, event).await?)
+    }
+
+    async fn forget_filed_events(&self, events: &[(ProjectId, EventId)]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        Ok(issues::forget_filed(&client, events).await?)
     }
 
     async fn issue(&self, id: IssueId) -> Result<Option<Issue>, StoreError> {

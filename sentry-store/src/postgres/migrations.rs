@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 /// 7: sentry-cli's upload chunks (`upload_chunks`), artifact bundles
 ///    (`artifact_bundles`, their projects and their files) and debug files
 ///    (`debug_files`) (SQLite's 8).
+/// 8: filing records of events not yet in the event store
+///    (`filed_events`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -371,6 +373,18 @@ CREATE TABLE debug_files (
 );
 CREATE INDEX debug_files_checksum ON debug_files(project_id, checksum);
 CREATE INDEX debug_files_blob ON debug_files(blob);
+"#,
+    // 8: events filed under their issues but not yet in the event store,
+    // so that filing them again after a crash counts nothing.
+    r#"
+CREATE TABLE filed_events (
+    project_id BIGINT NOT NULL,
+    event_id BYTEA NOT NULL,
+    issue_id BIGINT NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (project_id, event_id)
+);
+CREATE INDEX filed_events_issue ON filed_events(issue_id);
 "#,
 ];
 

@@ -1,13 +1,13 @@
 //! Issues: reading, listing with filters and orders, status changes,
-//! expiry of ignores, deletion. Filing events under issues is in
-//! `metadata.rs`, in the transaction that counts them.
+//! expiry of ignores, deletion, earlier filings. Filing events under
+//! issues is in `metadata.rs`, in the transaction that counts them.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use sentry_core::protocol::{Level, Timestamp};
 use sentry_core::store::{
-    Issue, IssueQuery, IssueSort, IssueStatus, IssueStatusChange, IssueSubstatus, Page,
-    StatusDetails, StoreError,
+    FiledEvent, Issue, IssueChange, IssueQuery, IssueSort, IssueStatus, IssueStatusChange,
+    IssueSubstatus, Page, StatusDetails, StoreError,
 };
 use sentry_core::{IssueId, ProjectId};
 
@@ -117,12 +117,52 @@ pub(super) fn unignore_expired(connection: &Connection, now: Timestamp) -> Resul
     Ok(changed as u64)
 }
 
-/// Deletes issues, their hashes, users and user reports.
+/// Returns the filing of an event filed before and not forgotten since,
+/// with its issue as it is now; `None` if there is none, or if its issue
+/// was deleted since (the record is dropped and the event filed anew).
+pub(super) fn filed_before(
+    connection: &Connection,
+    project_id: i64,
+    event_id: &[u8],
+) -> Result<Option<FiledEvent>, StoreError> {
+    let filed: Option<(i64, String)> = connection
+        .query_row(
+            "SELECT issue_id, change FROM filed_events WHERE project_id = ?1 AND event_id = ?2",
+            params![project_id, event_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(unavailable)?;
+    let Some((issue_id, change)) = filed else {
+        return Ok(None);
+    };
+    let change = IssueChange::parse(&change)
+        .ok_or_else(|| corrupt(format!("unknown filing change {change:?}")))?;
+    match select(connection, issue_id)? {
+        Some(issue) => Ok(Some(FiledEvent { issue, change })),
+        None => {
+            connection
+                .execute(
+                    "DELETE FROM filed_events WHERE project_id = ?1 AND event_id = ?2",
+                    params![project_id, event_id],
+                )
+                .map_err(unavailable)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Deletes issues, their hashes, users, user reports and filing records.
 pub(super) fn delete(connection: &mut Connection, ids: &[IssueId]) -> Result<u64, StoreError> {
     let list: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let list = serde_json::to_string(&list).map_err(corrupt)?;
     let transaction = connection.transaction().map_err(unavailable)?;
-    for table in ["issue_hashes", "issue_users", "user_reports"] {
+    for table in [
+        "issue_hashes",
+        "issue_users",
+        "user_reports",
+        "filed_events",
+    ] {
         transaction
             .execute(
                 &format!("DELETE FROM {table} WHERE issue_id IN (SELECT value FROM json_each(?1))"),

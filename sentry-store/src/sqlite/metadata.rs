@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     AlertRule, AlertRuleSettings, ApiToken, CheckIn, CheckInUpdate, Deploy, Environment,
@@ -13,7 +13,8 @@ use sentry_core::store::{
     Team, User, WebSession, status_after_event,
 };
 use sentry_core::{
-    CheckInId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId, TeamId, UserId,
+    CheckInId, EventId, IssueId, MonitorId, OrgId, ProjectId, ProjectKey, ReleaseId, RuleId,
+    TeamId, UserId,
 };
 
 use super::{
@@ -241,8 +242,16 @@ impl MetadataStore for SqliteStore {
         let event = event.clone();
         self.run(move |connection| {
             let metadata = serde_json::to_string(&event.metadata).map_err(corrupt)?;
-            let transaction = connection.transaction().map_err(unavailable)?;
+            // It reads before it writes: taking the write lock first makes
+            // another connection to the file wait instead of failing busy.
+            let transaction = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
             let project_id = i64::try_from(event.project_id.0).map_err(corrupt)?;
+            let event_id = &event.event_id.as_bytes()[..];
+            if let Some(filed) = issues::filed_before(&transaction, project_id, event_id)? {
+                return Ok(filed);
+            }
             let seen = event.timestamp.as_unix_micros();
             let mut existing: Option<i64> = None;
             for hash in &event.hashes {
@@ -286,11 +295,18 @@ impl MetadataStore for SqliteStore {
                         .optional()
                         .map_err(unavailable)?
                         .ok_or_else(|| StoreError::from_kind(StoreErrorKind::Conflict))?;
+                    let issue_id: i64 = transaction
+                        .query_row(
+                            "UPDATE id_sequences SET next = next + 1 WHERE name = 'issues' RETURNING next - 1",
+                            [],
+                            |row| row.get(0),
+                        )
+                        .map_err(unavailable)?;
                     transaction
                         .execute(
-                            "INSERT INTO issues (project_id, short_number, title, culprit, level, type, metadata, status, \
+                            "INSERT INTO issues (id, project_id, short_number, title, culprit, level, type, metadata, status, \
                              first_seen, last_seen, times_seen, user_count, grouping_config, platform) \
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'unresolved', ?8, ?8, 1, 0, ?9, ?10)",
+                             VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'unresolved', ?8, ?8, 1, 0, ?9, ?10)",
                             params![
                                 project_id,
                                 short_number,
@@ -301,11 +317,12 @@ impl MetadataStore for SqliteStore {
                                 metadata,
                                 seen,
                                 event.grouping_config,
-                                event.platform
+                                event.platform,
+                                issue_id
                             ],
                         )
                         .map_err(unavailable)?;
-                    transaction.last_insert_rowid()
+                    issue_id
                 }
             };
             for hash in &event.hashes {
@@ -337,8 +354,42 @@ impl MetadataStore for SqliteStore {
                 issue = issues::select(&transaction, issue_id)?
                     .ok_or_else(|| corrupt("issue vanished during update"))?;
             }
+            let filed = FiledEvent::new(issue, existing.is_none(), change.as_ref());
+            transaction
+                .execute(
+                    "INSERT INTO filed_events (project_id, event_id, issue_id, change) VALUES (?1, ?2, ?3, ?4)",
+                    params![project_id, event_id, issue_id, filed.change.as_str()],
+                )
+                .map_err(unavailable)?;
             transaction.commit().map_err(unavailable)?;
-            Ok(FiledEvent::new(issue, existing.is_none(), change.as_ref()))
+            Ok(filed)
+        })
+        .await
+    }
+
+    async fn forget_filed_events(&self, events: &[(ProjectId, EventId)]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let events = events.to_vec();
+        self.run(move |connection| {
+            let transaction = connection.transaction().map_err(unavailable)?;
+            {
+                let mut statement = transaction
+                    .prepare_cached(
+                        "DELETE FROM filed_events WHERE project_id = ?1 AND event_id = ?2",
+                    )
+                    .map_err(unavailable)?;
+                for (project_id, event_id) in &events {
+                    let Ok(project_id) = i64::try_from(project_id.0) else {
+                        continue;
+                    };
+                    statement
+                        .execute(params![project_id, &event_id.as_bytes()[..]])
+                        .map_err(unavailable)?;
+                }
+            }
+            transaction.commit().map_err(unavailable)
         })
         .await
     }

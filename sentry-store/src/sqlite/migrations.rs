@@ -29,6 +29,8 @@ use super::unavailable;
 /// 8: sentry-cli's upload chunks (`upload_chunks`), artifact bundles
 ///    (`artifact_bundles`, their projects and their files) and debug files
 ///    (`debug_files`).
+/// 9: filing records of events not yet in the event store
+///    (`filed_events`); issue ids drawn from `id_sequences`, never reused.
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -372,6 +374,22 @@ CREATE TABLE debug_files (
 );
 CREATE INDEX debug_files_checksum ON debug_files(project_id, checksum);
 CREATE INDEX debug_files_blob ON debug_files(blob);
+"#,
+    // 9: events filed under their issues but not yet in the event store,
+    // so that filing them again after a crash counts nothing.
+    r#"
+CREATE TABLE filed_events (
+    project_id INTEGER NOT NULL,
+    event_id BLOB NOT NULL,
+    issue_id INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (project_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX filed_events_issue ON filed_events(issue_id);
+-- Issue ids are never reused: the events of a deleted issue stay in the
+-- event store until retention, and must not join a new issue.
+CREATE TABLE id_sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
+INSERT INTO id_sequences (name, next) SELECT 'issues', coalesce(max(id), 0) + 1 FROM issues;
 "#,
 ];
 

@@ -1,7 +1,8 @@
-//! Issue counters stay exact, and an alert rule fires once, when several
-//! tasks (and, for a server backend, several connection pools) write at once.
+//! Issue counters stay exact, one event is counted once, and an alert
+//! rule fires once, when several tasks (and, for a server backend, several
+//! connection pools) write at once.
 
-use sentry_core::store::{IssueQuery, MetadataStore};
+use sentry_core::store::{IssueChange, IssueQuery, MetadataStore};
 use sentry_store::{AnyMetadataStore, open_metadata};
 
 use super::alert_rules::concurrent_claims_win_once;
@@ -108,6 +109,53 @@ async fn postgres_concurrent_recording() {
     // migrated) at the same time.
     let (first, second) = tokio::join!(open_metadata(&url), open_metadata(&url));
     concurrent_recording_is_exact(&[first.unwrap(), second.unwrap()]).await;
+}
+
+/// Files one event from 8 tasks at once (an SDK's retry that reached
+/// several nodes): one count, one issue, the same change for every task.
+async fn concurrent_filings_of_one_event_count_once(handles: &[AnyMetadataStore]) {
+    let project_id = new_project(handles).await;
+    let event = issue_event(project_id, "retried", 1.0, Some("id:1"));
+    let tasks: Vec<_> = (0..8)
+        .map(|task| {
+            let metadata = handles[task % handles.len()].clone();
+            let event = event.clone();
+            tokio::spawn(async move { metadata.record_issue_event(&event).await.unwrap() })
+        })
+        .collect();
+    let mut filings = Vec::new();
+    for task in tasks {
+        filings.push(task.await.unwrap());
+    }
+    for filed in &filings {
+        assert_eq!(filed.issue.id, filings[0].issue.id);
+        assert_eq!(filed.change, IssueChange::Created);
+    }
+    let issue = handles[0]
+        .issue(filings[0].issue.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((issue.times_seen, issue.user_count), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_concurrent_filings_of_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("metadata.sqlite").display());
+    let handles = [
+        open_metadata(&url).await.unwrap(),
+        open_metadata(&url).await.unwrap(),
+    ];
+    concurrent_filings_of_one_event_count_once(&handles).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_filings_of_one_event() {
+    let url = super::postgres_url();
+    let (first, second) = tokio::join!(open_metadata(&url), open_metadata(&url));
+    concurrent_filings_of_one_event_count_once(&[first.unwrap(), second.unwrap()]).await;
 }
 
 /// A project of its own, made through the first handle.

@@ -2,7 +2,8 @@
 
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
-    ApiToken, IssueEvent, IssueQuery, IssueStatus, IssueStatusChange, KeyRecord, MetadataStore,
+    ApiToken, IssueChange, IssueEvent, IssueQuery, IssueStatus, IssueStatusChange, KeyRecord,
+    MetadataStore,
 };
 use sentry_core::{EventId, GroupingHash, IssueId, ProjectKey};
 
@@ -431,4 +432,63 @@ pub async fn restricts_the_list_to_given_issues(stores: &Stores) {
         .await
         .unwrap();
     assert!(crossed.items.is_empty());
+}
+
+pub async fn filing_an_event_again_counts_nothing(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let event = issue_event(project_id, "again", 10.0, Some("id:1"));
+    let first = stores.metadata.record_issue_event(&event).await.unwrap();
+    assert_eq!(first.change, IssueChange::Created);
+    let later = issue_event(project_id, "again", 20.0, Some("id:2"));
+    stores.metadata.record_issue_event(&later).await.unwrap();
+    // Filed again, as after a crash before the batch's events were stored.
+    let again = stores.metadata.record_issue_event(&event).await.unwrap();
+    assert_eq!(again.issue.id, first.issue.id);
+    assert_eq!(
+        again.change,
+        IssueChange::Created,
+        "the change of the first filing"
+    );
+    assert_eq!(again.issue.times_seen, 2, "counted once");
+    assert_eq!(again.issue.user_count, 2);
+    // Once stored and forgotten, the same id is an event like any other
+    // (the event store is what recognizes it from then on).
+    stores
+        .metadata
+        .forget_filed_events(&[(project_id, event.event_id), (project_id, later.event_id)])
+        .await
+        .unwrap();
+    let after = stores.metadata.record_issue_event(&event).await.unwrap();
+    assert_eq!(after.change, IssueChange::Counted);
+    assert_eq!(after.issue.times_seen, 3);
+    // Forgetting nothing, or what was never filed, is no error.
+    stores.metadata.forget_filed_events(&[]).await.unwrap();
+    stores
+        .metadata
+        .forget_filed_events(&[(project_id, EventId::new_random())])
+        .await
+        .unwrap();
+}
+
+pub async fn an_event_filed_under_a_deleted_issue_is_filed_anew(stores: &Stores) {
+    let (_, project_id) = project(stores).await;
+    let event = issue_event(project_id, "deleted", 10.0, None);
+    let first = stores.metadata.record_issue_event(&event).await.unwrap();
+    assert_eq!(
+        stores
+            .metadata
+            .delete_issues(&[first.issue.id])
+            .await
+            .unwrap(),
+        1
+    );
+    let again = stores.metadata.record_issue_event(&event).await.unwrap();
+    assert_ne!(again.issue.id, first.issue.id);
+    assert_eq!(again.change, IssueChange::Created);
+    assert_eq!(again.issue.times_seen, 1);
+    let third = stores.metadata.record_issue_event(&event).await.unwrap();
+    assert_eq!(
+        (third.issue.id, third.issue.times_seen),
+        (again.issue.id, 1)
+    );
 }

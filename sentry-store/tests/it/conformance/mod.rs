@@ -126,6 +126,8 @@ macro_rules! suite {
                 metadata::secondary_hashes_find_the_issue,
                 metadata::project_options_are_kept,
                 metadata::restricts_the_list_to_given_issues,
+                metadata::filing_an_event_again_counts_nothing,
+                metadata::an_event_filed_under_a_deleted_issue_is_filed_anew,
                 triage::a_resolved_issue_regresses_on_a_new_event,
                 triage::resolved_in_next_release_keeps_events_of_the_current_one,
                 triage::ignore_until_a_count_ends_at_the_count,
@@ -245,6 +247,7 @@ pub fn issue_event(
 ) -> IssueEvent {
     IssueEvent {
         project_id,
+        event_id: EventId::new_random(),
         hashes: vec![GroupingHash::from_values([hash])],
         grouping_config: "test".to_owned(),
         title: format!("Error {hash}"),
