@@ -1114,6 +1114,19 @@ pub trait MetadataStore: Send + Sync {
         now: Timestamp,
         min_interval: Duration,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Claims a run of a periodic job (retention, cron monitor checks) at
+    /// `now`: records `now` as its last run and returns `true` if it never
+    /// ran or last ran at least `min_interval` before `now`; otherwise
+    /// changes nothing and returns `false`. Atomic, as
+    /// [`Self::claim_rule_fire`] is, so that server nodes sharing a store
+    /// run each job once per interval between them.
+    fn claim_job_run(
+        &self,
+        name: &str,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Event payloads.

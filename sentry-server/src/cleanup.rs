@@ -196,8 +196,9 @@ pub async fn sweep_blobs(
     }
 }
 
-/// Runs [`cleanup`] every `interval` until the task is dropped, logging
-/// what it did; a failed run is logged and retried at the next tick.
+/// Runs [`cleanup`] every `interval` (once per cluster) until the task is
+/// dropped, logging what it did; a failed run is logged and retried at
+/// the next tick.
 pub async fn run_periodically(
     metadata: AnyMetadataStore,
     events: AnyEventStore,
@@ -205,22 +206,31 @@ pub async fn run_periodically(
     interval: Duration,
     config: CleanupConfig,
 ) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match cleanup(&metadata, &events, &blobs, Timestamp::now(), &config).await {
-            Ok(report) => tracing::info!(
-                projects = report.projects,
-                expired = report.expired_events,
-                trimmed = report.trimmed_events,
-                expired_attachments = report.expired_attachments,
-                swept_blobs = report.swept_blobs,
-                "cleanup done"
-            ),
-            Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),
+    let store = metadata.clone();
+    crate::periodic::run_once_per_cluster(store, "cleanup", interval, |now| {
+        let (metadata, events, blobs, config) = (
+            metadata.clone(),
+            events.clone(),
+            blobs.clone(),
+            config.clone(),
+        );
+        async move {
+            match cleanup(&metadata, &events, &blobs, now, &config).await {
+                Ok(report) => tracing::info!(
+                    projects = report.projects,
+                    expired = report.expired_events,
+                    trimmed = report.trimmed_events,
+                    expired_attachments = report.expired_attachments,
+                    swept_blobs = report.swept_blobs,
+                    "cleanup done"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "cleanup failed; retrying at the next interval");
+                }
+            }
         }
-    }
+    })
+    .await;
 }
 
 #[cfg(test)]

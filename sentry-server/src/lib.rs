@@ -51,6 +51,7 @@ pub mod logging;
 pub mod metrics;
 pub mod monitors;
 pub mod outcomes;
+pub mod periodic;
 pub mod project_cache;
 pub mod routes;
 pub mod search;

@@ -217,6 +217,15 @@ impl MetadataStore for AnyMetadataStore {
         dispatch!(self, s => s.record_issue_event(event))
     }
 
+    async fn claim_job_run(
+        &self,
+        name: &str,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.claim_job_run(name, now, min_interval))
+    }
+
     async fn forget_filed_events(&self, events: &[(ProjectId, EventId)]) -> Result<(), StoreError> {
         dispatch!(self, s => s.forget_filed_events(events))
     }

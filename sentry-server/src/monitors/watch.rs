@@ -3,9 +3,10 @@
 //! progress past their `max_runtime`; each becomes a `missed` or
 //! `timeout` check-in and a failure event ([`super::failure`]).
 //!
-//! A missed check-in's id is derived from its monitor and due time, so
-//! that when several servers check at once only the one whose insert wins
-//! raises the failure.
+//! The check runs once per cluster ([`crate::periodic`]); should two
+//! servers still check at once, a missed check-in's id is derived from its
+//! monitor and due time, so that only the one whose insert wins raises the
+//! failure.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -26,14 +27,16 @@ const MAX_RUNNING: u64 = 10_000;
 
 /// Checks the monitors every `interval`, until the task is aborted.
 pub async fn run_periodically(state: AppState, interval: Duration) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        if let Err(error) = check(&state, Timestamp::now()).await {
-            tracing::warn!(%error, "cannot check cron monitors");
+    let metadata = state.metadata.clone();
+    crate::periodic::run_once_per_cluster(metadata, "monitor_checks", interval, |now| {
+        let state = state.clone();
+        async move {
+            if let Err(error) = check(&state, now).await {
+                tracing::warn!(%error, "cannot check cron monitors");
+            }
         }
-    }
+    })
+    .await;
 }
 
 /// Records what is overdue at `now`: missed check-ins and timed-out runs.

@@ -157,10 +157,7 @@ async fn a_node_killed_under_load_loses_no_acknowledged_event() -> Result<()> {
     let issues = first.all_issues(&init).await?;
     let issue = issues.first().context("no issue")?;
     let id = issue["id"].as_str().context("no issue id")?.to_owned();
-    let count: u64 = issue["count"]
-        .as_str()
-        .context("no count")?
-        .parse()?;
+    let count: u64 = issue["count"].as_str().context("no count")?.parse()?;
     let mut stored = Vec::new();
     for node in [&first, &second] {
         let url = format!("{}/api/0/issues/{id}/events/", node.url);

@@ -709,4 +709,28 @@ impl MetadataStore for PostgresStore {
         let client = self.client().await?;
         Ok(alert_rules::claim_fire(&client, id, now, min_interval).await?)
     }
+
+    async fn claim_job_run(
+        &self,
+        name: &str,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        // A second claimer waits for the first's row, then Postgres checks
+        // the condition against what the first wrote.
+        let claimed = sql::execute(
+            &client,
+            "INSERT INTO job_runs (name, last_run) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run \
+             WHERE job_runs.last_run <= $3",
+            &[
+                &name,
+                &now.as_unix_micros(),
+                &records::fire_threshold(now, min_interval),
+            ],
+        )
+        .await?;
+        Ok(claimed > 0)
+    }
 }

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ///    (`artifact_bundles`, their projects and their files) and debug files
 ///    (`debug_files`) (SQLite's 8).
 /// 8: filing records of events not yet in the event store
-///    (`filed_events`).
+///    (`filed_events`); the last run of each periodic job (`job_runs`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -385,6 +385,9 @@ CREATE TABLE filed_events (
     PRIMARY KEY (project_id, event_id)
 );
 CREATE INDEX filed_events_issue ON filed_events(issue_id);
+-- When each periodic job last ran, so that nodes run it once per
+-- interval between them.
+CREATE TABLE job_runs (name TEXT PRIMARY KEY, last_run BIGINT NOT NULL);
 "#,
 ];
 

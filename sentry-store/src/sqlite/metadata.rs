@@ -827,6 +827,31 @@ impl MetadataStore for SqliteStore {
         self.run(move |c| alert_rules::claim_fire(c, id, now, min_interval))
             .await
     }
+
+    async fn claim_job_run(
+        &self,
+        name: &str,
+        now: Timestamp,
+        min_interval: Duration,
+    ) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.run(move |connection| {
+            let claimed = connection
+                .execute(
+                    "INSERT INTO job_runs (name, last_run) VALUES (?1, ?2) \
+                     ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run \
+                     WHERE job_runs.last_run <= ?3",
+                    params![
+                        name,
+                        now.as_unix_micros(),
+                        records::fire_threshold(now, min_interval)
+                    ],
+                )
+                .map_err(unavailable)?;
+            Ok(claimed > 0)
+        })
+        .await
+    }
 }
 
 /// Sets the fields of a project an update gives; `None` when it is missing.

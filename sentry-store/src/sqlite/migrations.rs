@@ -30,7 +30,8 @@ use super::unavailable;
 ///    (`artifact_bundles`, their projects and their files) and debug files
 ///    (`debug_files`).
 /// 9: filing records of events not yet in the event store
-///    (`filed_events`); issue ids drawn from `id_sequences`, never reused.
+///    (`filed_events`); issue ids drawn from `id_sequences`, never reused;
+///    the last run of each periodic job (`job_runs`).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE organizations (
@@ -390,6 +391,9 @@ CREATE INDEX filed_events_issue ON filed_events(issue_id);
 -- event store until retention, and must not join a new issue.
 CREATE TABLE id_sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
 INSERT INTO id_sequences (name, next) SELECT 'issues', coalesce(max(id), 0) + 1 FROM issues;
+-- When each periodic job last ran, so that processes sharing the
+-- database run it once per interval between them.
+CREATE TABLE job_runs (name TEXT PRIMARY KEY, last_run INTEGER NOT NULL);
 "#,
 ];
 

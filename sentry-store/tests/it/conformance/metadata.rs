@@ -492,3 +492,33 @@ pub async fn an_event_filed_under_a_deleted_issue_is_filed_anew(stores: &Stores)
         (again.issue.id, 1)
     );
 }
+
+pub async fn periodic_jobs_run_once_per_interval(stores: &Stores) {
+    let job = unique("job");
+    let hour = std::time::Duration::from_secs(3600);
+    let at = |seconds: f64| Timestamp::from_unix_seconds(seconds).unwrap();
+    let claim = |seconds: f64| stores.metadata.claim_job_run(&job, at(seconds), hour);
+    assert!(claim(10_000.0).await.unwrap(), "a job that never ran");
+    assert!(!claim(10_000.0).await.unwrap(), "claimed already");
+    assert!(!claim(13_599.0).await.unwrap(), "within the interval");
+    assert!(claim(13_600.0).await.unwrap(), "an interval later");
+    assert!(!claim(14_000.0).await.unwrap());
+    assert!(
+        stores
+            .metadata
+            .claim_job_run(&unique("job"), at(14_000.0), hour)
+            .await
+            .unwrap(),
+        "jobs are claimed apart"
+    );
+    // Concurrent claims of one run: one wins.
+    let racing = futures_util::future::join_all(
+        (0..8).map(|_| stores.metadata.claim_job_run(&job, at(20_000.0), hour)),
+    )
+    .await;
+    let won = racing
+        .into_iter()
+        .filter(|won| *won.as_ref().unwrap())
+        .count();
+    assert_eq!(won, 1);
+}

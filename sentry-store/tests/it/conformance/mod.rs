@@ -128,6 +128,7 @@ macro_rules! suite {
                 metadata::restricts_the_list_to_given_issues,
                 metadata::filing_an_event_again_counts_nothing,
                 metadata::an_event_filed_under_a_deleted_issue_is_filed_anew,
+                metadata::periodic_jobs_run_once_per_interval,
                 triage::a_resolved_issue_regresses_on_a_new_event,
                 triage::resolved_in_next_release_keeps_events_of_the_current_one,
                 triage::ignore_until_a_count_ends_at_the_count,
