@@ -208,12 +208,7 @@ pub async fn run_periodically(
 ) {
     let store = metadata.clone();
     crate::periodic::run_once_per_cluster(store, "cleanup", interval, |now| {
-        let (metadata, events, blobs, config) = (
-            metadata.clone(),
-            events.clone(),
-            blobs.clone(),
-            config.clone(),
-        );
+        let (metadata, events, blobs) = (metadata.clone(), events.clone(), blobs.clone());
         async move {
             match cleanup(&metadata, &events, &blobs, now, &config).await {
                 Ok(report) => tracing::info!(
