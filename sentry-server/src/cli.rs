@@ -10,8 +10,6 @@
 use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, FromArgMatches as _, Parser, Subcommand, ValueEnum};
@@ -21,20 +19,13 @@ use sentry_core::grouping::{
 };
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
-use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
-use crate::alerts::Alerts;
 use crate::alerts::delivery::Deliverer;
 use crate::config::{
-    AlertOptions, CleanupConfig, Config, IngestOptions, KeptItemType, LimitOptions, Options,
-    ServeConfig, ServeOptions, StoreConfig, redact_password,
+    AlertOptions, CleanupConfig, Config, IngestOptions, LimitOptions, Options, ServeConfig,
+    ServeOptions, StoreConfig, redact_password,
 };
-use crate::ingest::memory::MemoryBudget;
-use crate::spool::Spool;
-use crate::state::AppState;
-use crate::symbolication::debug_files::DebugFileCaches;
-use crate::symbolication::disk_cache::DiskCache;
-use crate::symbolication::sourcemaps::SourceMaps;
+use crate::server::{Server, open_metadata, open_stores};
 
 /// A Sentry-compatible error tracking server.
 #[derive(Debug, Parser)]
@@ -423,47 +414,6 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&grouping.to_json())?)
 }
 
-async fn open_metadata(stores: &StoreConfig) -> anyhow::Result<AnyMetadataStore> {
-    sentry_store::open_metadata(&stores.metadata_url)
-        .await
-        .with_context(|| {
-            format!(
-                "opening metadata store {}",
-                redact_password(&stores.metadata_url)
-            )
-        })
-}
-
-/// The three stores, open.
-struct Stores {
-    metadata: AnyMetadataStore,
-    events: AnyEventStore,
-    blobs: AnyBlobStore,
-}
-
-async fn open_stores(stores: &StoreConfig) -> anyhow::Result<Stores> {
-    let metadata = open_metadata(stores).await?;
-    let events = sentry_store::open_events(&stores.events_url)
-        .await
-        .with_context(|| {
-            format!(
-                "opening event store {}",
-                redact_password(&stores.events_url)
-            )
-        })?;
-    let blobs = sentry_store::open_blobs(&stores.blobs_url)
-        .await
-        .with_context(|| format!("opening blob store {}", redact_password(&stores.blobs_url)))?;
-    Ok(Stores {
-        metadata,
-        events,
-        blobs,
-    })
-}
-
-/// How often outcome counts are written to the store.
-const OUTCOME_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-
 async fn serve(
     stores: &StoreConfig,
     config: &ServeConfig,
@@ -477,61 +427,7 @@ async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
-    let Stores {
-        metadata,
-        events,
-        blobs,
-    } = open_stores(stores).await?;
-    let (spool, spooled) = Spool::open(&config.spool)
-        .with_context(|| format!("opening the spool in {}", config.spool.dir.display()))?;
-    let public_url = public_url.trim_end_matches('/').to_owned();
-    let deliverer = Deliverer::new(&config.alerts).context("preparing alert delivery")?;
-    let (alerts, alert_engine) = Alerts::start(
-        metadata.clone(),
-        events.clone(),
-        Arc::new(deliverer),
-        public_url.clone(),
-    );
-    let symbolication_disk = Arc::new(DiskCache::open(
-        config.symbolication_cache_dir.clone(),
-        config.limits.max_symbolication_cache_disk as u64,
-    ));
-    let state = AppState {
-        metadata,
-        events,
-        blobs,
-        spool,
-        limits: config.limits,
-        memory: MemoryBudget::new(config.limits.max_request_memory),
-        store_items: Arc::new(
-            config
-                .store_items
-                .iter()
-                .map(KeptItemType::item_type)
-                .collect(),
-        ),
-        grouping: Arc::default(),
-        scrubbing: Arc::default(),
-        origins: Arc::default(),
-        outcomes: Arc::default(),
-        rate_limits: Arc::default(),
-        source_maps: Arc::new(SourceMaps::new(
-            config.limits.max_symbolication_cache_memory / 2,
-            Arc::clone(&symbolication_disk),
-        )),
-        debug_files: Arc::new(DebugFileCaches::new(
-            config.limits.max_symbolication_cache_memory / 2,
-            symbolication_disk,
-        )),
-        alerts,
-        public_url,
-    };
-    let worker = tokio::spawn(crate::ingest::worker::run(state.clone(), spooled));
-    let outcomes = tokio::spawn(crate::outcomes::run_periodically(
-        Arc::clone(&state.outcomes),
-        state.metadata.clone(),
-        OUTCOME_FLUSH_INTERVAL,
-    ));
+    let server = Server::start(stores, config, cleanup_config, &public_url).await?;
     tracing::info!(
         %address,
         metadata = %redact_password(&stores.metadata_url),
@@ -539,46 +435,14 @@ async fn serve(
         blobs = %redact_password(&stores.blobs_url),
         "listening"
     );
-    let cleanup = config.cleanup_interval.map(|interval| {
-        tokio::spawn(crate::cleanup::run_periodically(
-            state.metadata.clone(),
-            state.events.clone(),
-            state.blobs.clone(),
-            interval,
-            cleanup_config,
-        ))
-    });
-    let monitor_checks = config.monitor_check_interval.map(|interval| {
-        tokio::spawn(crate::monitors::watch::run_periodically(
-            state.clone(),
-            interval,
-        ))
-    });
-    let ignore_expiry = tokio::spawn(crate::ignore_expiry::run_periodically(
-        state.metadata.clone(),
-        crate::ignore_expiry::EXPIRY_INTERVAL,
-    ));
-    let state_outcomes = Arc::clone(&state.outcomes);
-    let metadata_for_outcomes = state.metadata.clone();
-    let app = crate::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = server
+        .router()
+        .into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving");
-    // What the worker has not processed stays in the spool for the next start.
-    worker.abort();
-    alert_engine.abort();
-    ignore_expiry.abort();
-    outcomes.abort();
-    if let Err(error) = state_outcomes.flush(&metadata_for_outcomes).await {
-        tracing::warn!(%error, "cannot write the last outcome counts");
-    }
-    if let Some(cleanup) = cleanup {
-        cleanup.abort();
-    }
-    if let Some(monitor_checks) = monitor_checks {
-        monitor_checks.abort();
-    }
+    server.stop().await;
     served?;
     tracing::info!("stopped");
     Ok(())

@@ -55,6 +55,7 @@ pub mod periodic;
 pub mod project_cache;
 pub mod routes;
 pub mod search;
+pub mod server;
 pub mod spool;
 pub mod state;
 pub mod symbolication;
