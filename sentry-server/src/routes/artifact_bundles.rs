@@ -114,6 +114,7 @@ pub async fn assemble(
         files,
     };
     let new = state.metadata.put_artifact_bundle(&record).await?;
+    state.source_maps.forget_absences();
     tracing::info!(
         org = %org.slug,
         checksum = %request.checksum,

@@ -15,11 +15,15 @@
 //! `max_symbolication_cache_memory`, the least recently used going first,
 //! and on disk ([`DiskCache`]). A source map that cannot be
 //! read is remembered as such, so that it is not parsed again for every
-//! event; a file that is not found is looked up again next time (its
-//! upload may come later).
+//! event. A file a release has no upload for is remembered as absent for
+//! [`ABSENCE_TTL`] (apps that ship unminified code, or upload nothing,
+//! would otherwise cost a lookup per file per event); an upload to this
+//! server forgets every absence at once, one to another node of a cluster
+//! is seen within the TTL.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -46,6 +50,15 @@ struct CacheKey {
 /// A built lookup cache, or why none could be built.
 type Built = Result<Arc<[u8]>, String>;
 
+/// How long a file a release has no upload for is not looked up again.
+pub const ABSENCE_TTL: Duration = Duration::from_secs(60);
+
+/// The most absences remembered.
+const MAX_ABSENCES: usize = 100_000;
+
+/// A minified file by project, release, distribution and URL.
+type AbsenceKey = (ProjectId, String, Option<String>, String);
+
 #[derive(Clone)]
 struct BytesWeighter;
 
@@ -64,6 +77,8 @@ impl Weighter<CacheKey, Built> for BytesWeighter {
 pub struct SourceMaps {
     built: Cache<CacheKey, Built, BytesWeighter>,
     disk: Arc<DiskCache>,
+    /// Files releases have no upload for, and since when.
+    absent: Cache<AbsenceKey, Instant>,
 }
 
 /// Why source maps could not be looked up.
@@ -79,7 +94,13 @@ impl SourceMaps {
         Self {
             built: Cache::with_weighter(items, memory as u64, BytesWeighter),
             disk,
+            absent: Cache::new(MAX_ABSENCES),
         }
+    }
+
+    /// Forgets which files had no upload: something was uploaded.
+    pub fn forget_absences(&self) {
+        self.absent.clear();
     }
 
     /// Finds the source map of each minified file; files nothing is
@@ -157,6 +178,19 @@ impl SourceMaps {
             dist: dist.map(str::to_owned),
             urls: candidate_urls(url),
         };
+        let absence = (
+            project_id,
+            release.to_owned(),
+            dist.map(str::to_owned),
+            module.abs_path.clone(),
+        );
+        if self
+            .absent
+            .get(&absence)
+            .is_some_and(|since| since.elapsed() < ABSENCE_TTL)
+        {
+            return Ok(None);
+        }
         let Some(minified) = state
             .metadata
             .find_artifact(project_id, &by_url(&module.abs_path))
@@ -164,6 +198,7 @@ impl SourceMaps {
         else {
             // Nothing was uploaded for this file: not an error, many apps
             // ship unminified code.
+            self.absent.insert(absence, Instant::now());
             return Ok(None);
         };
         let source_map = match minified.file.debug_id {

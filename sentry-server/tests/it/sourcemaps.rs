@@ -292,8 +292,31 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
         "{:#}",
         frames(&event).last().cloned().unwrap_or_default()
     );
+    // The server now remembers that shop@3 has no upload for the file; an
+    // upload makes it look again.
+    cli(&server, &init, &["releases", "new", "shop@3"])?;
+    cli(
+        &server,
+        &init,
+        &[
+            "sourcemaps",
+            "upload",
+            "--wait",
+            "--release",
+            "shop@3",
+            "--url-prefix",
+            &prefix,
+            dist,
+        ],
+    )?;
+    second.report(&restarted, Some("shop@3"))?;
+    let event = event_where(&server, &init, |event| {
+        release_of(event) == Some("shop@3") && !source_frames(event).is_empty()
+    })
+    .await?;
+    assert_eq!(source_frames(&event), expected);
 
-    // One bug, one issue, whatever build it came from (three reports);
+    // One bug, one issue, whatever build it came from (four reports);
     // the minified report is another.
     let issues = server.all_issues(&init).await?;
     let counts: Vec<(String, String)> = issues
@@ -308,7 +331,7 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
     ensure!(issues.len() == 2, "issues: {counts:?}");
     let counts: Vec<&str> = counts.iter().map(|(_, count)| count.as_str()).collect();
     ensure!(
-        counts.contains(&"3") && counts.contains(&"1"),
+        counts.contains(&"4") && counts.contains(&"1"),
         "issues: {issues:#?}"
     );
     Ok(())
