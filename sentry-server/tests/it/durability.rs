@@ -86,6 +86,13 @@ async fn no_acknowledged_event_is_lost_to_a_kill() -> Result<()> {
         missing.len(),
         acked.len()
     );
+    // A batch being filed at the kill is filed again on restart, and
+    // counted once.
+    assert_eq!(
+        issues[0]["count"],
+        stored.len().to_string(),
+        "the issue counts each stored event once"
+    );
     Ok(())
 }
 
