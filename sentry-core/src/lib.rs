@@ -17,8 +17,9 @@
 //!   read from their envelope items.
 //! - [`minidump_upload`]: the form of a minidump upload as an event.
 //! - [`store`]: the contracts every storage backend implements.
-//! - [`symbolication`]: minified JavaScript frames mapped back to their
-//!   sources through source maps.
+//! - [`symbolication`]: frames of minified or compiled code mapped back to
+//!   their sources (source maps, native debug files, ProGuard mappings),
+//!   and minidumps read and their stacks walked.
 //!
 //! The crate does no I/O: the store and the server do.
 #![warn(missing_docs)]

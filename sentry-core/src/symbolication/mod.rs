@@ -4,6 +4,8 @@
 //! - [`artifact_bundle`]: the archives `sentry-cli sourcemaps upload`
 //!   sends, read.
 //! - [`javascript`]: frames rewritten through source maps.
+//! - [`minidump`]: minidumps read and their stacks walked, into an
+//!   event's exception, threads and debug images.
 //! - [`native`]: frames rewritten through debug files (ELF, Mach-O,
 //!   PDB, Breakpad), inlined calls included.
 //! - [`proguard`]: obfuscated Java frames rewritten through ProGuard and
@@ -18,6 +20,7 @@ mod context;
 
 pub mod artifact_bundle;
 pub mod javascript;
+pub mod minidump;
 pub mod native;
 pub mod proguard;
 pub mod urls;

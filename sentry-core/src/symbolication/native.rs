@@ -29,7 +29,7 @@ use crate::protocol::{Event, Frame};
 /// Why a debug file could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid debug file: {0}")]
-pub struct DebugFileError(String);
+pub struct DebugFileError(pub(super) String);
 
 /// What an uploaded debug file holds, one entry per object (a fat Mach-O
 /// holds several).

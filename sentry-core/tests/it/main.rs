@@ -4,3 +4,5 @@
 
 mod envelope;
 mod grouping;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod minidump;
