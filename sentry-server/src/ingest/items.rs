@@ -21,13 +21,14 @@ use bytes::Bytes;
 use sentry_core::envelope::{Item, ItemType};
 use sentry_core::grouping;
 use sentry_core::items::{self, ItemError, check_in, client_report, feedback, sessions};
+use sentry_core::minidump_upload;
 use sentry_core::normalize::{NormalizeConfig, normalize};
 use sentry_core::protocol::Timestamp;
 use sentry_core::store::{
     Attachment, AttachmentId, AttachmentStore, BlobChecksum, BlobStore, CheckIn, CheckInStatus,
-    CheckInUpdate, EVENT_ATTACHMENT, EventStore, IssueEvent, MetadataStore, MonitorSettings,
-    MonitorStatus, Outcome, PutBlobError, RawItem, RawItemStore, SessionCount, SessionStore,
-    StoreErrorKind, StoredEvent, UserReport, UserReportStore,
+    CheckInUpdate, EVENT_ATTACHMENT, EVENT_MINIDUMP, EventStore, IssueEvent, MetadataStore,
+    MonitorSettings, MonitorStatus, Outcome, PutBlobError, RawItem, RawItemStore, SessionCount,
+    SessionStore, StoreErrorKind, StoredEvent, UserReport, UserReportStore,
 };
 use sentry_core::{CheckInId, Envelope, Event, EventId, IssueId, ProjectId};
 
@@ -81,18 +82,47 @@ impl Batch {
         match submission.kind {
             Kind::Event => {
                 let config = event_config(submission, None);
-                self.add_event(state, submission.project_id, &submission.payload, config)
-                    .await;
+                self.add_event(
+                    state,
+                    submission.project_id,
+                    &submission.payload,
+                    config,
+                    None,
+                )
+                .await;
             }
             Kind::Envelope => match Envelope::parse(submission.payload.clone()) {
                 Ok(envelope) => {
+                    let minidump = envelope.items.iter().find(|item| {
+                        item.headers.ty == ItemType::Attachment
+                            && item.headers.attachment_type.as_deref() == Some(EVENT_MINIDUMP)
+                    });
                     for (index, item) in envelope.items.iter().enumerate() {
                         let request = Request {
                             spooled,
                             envelope: &envelope,
                             index,
+                            minidump: minidump.map(|item| &item.payload),
                         };
                         self.add_item(state, &request, item).await;
+                    }
+                    // A crash reported by its minidump alone: the event is
+                    // the placeholder the minidump endpoint makes.
+                    if let Some(minidump) = minidump
+                        && envelope.item(&ItemType::Event).is_none()
+                    {
+                        let config = event_config(submission, Some(&envelope));
+                        let placeholder = minidump_upload::event_from_fields(&[])
+                            .map(|event| event.to_string())
+                            .unwrap_or_default();
+                        self.add_event(
+                            state,
+                            submission.project_id,
+                            placeholder.as_bytes(),
+                            config,
+                            Some(minidump.payload.clone()),
+                        )
+                        .await;
                     }
                 }
                 Err(error) => {
@@ -124,7 +154,8 @@ impl Batch {
         match ty {
             ItemType::Event => {
                 let config = event_config(&request.spooled.submission, Some(request.envelope));
-                self.add_event(state, project_id, &item.payload, config)
+                let minidump = request.minidump.cloned();
+                self.add_event(state, project_id, &item.payload, config, minidump)
                     .await;
             }
             ItemType::Attachment => self.add_attachment(state, request, item).await,
@@ -189,14 +220,16 @@ impl Batch {
         }
     }
 
-    /// Normalizes, scrubs and groups an event, and keeps it for the end
-    /// of the batch, unless the batch already has its id.
+    /// Normalizes, scrubs, symbolicates (with its minidump, if it came
+    /// with one) and groups an event, and keeps it for the end of the
+    /// batch, unless the batch already has its id.
     async fn add_event(
         &mut self,
         state: &AppState,
         project_id: ProjectId,
         payload: &[u8],
         config: NormalizeConfig,
+        minidump: Option<Bytes>,
     ) {
         let mut event = match serde_json::from_slice::<Event>(payload) {
             Ok(event) => event,
@@ -219,7 +252,7 @@ impl Batch {
         })
         .await;
         scrubber.scrub(&mut event);
-        crate::symbolication::symbolicate(state, project_id, &mut event).await;
+        crate::symbolication::symbolicate(state, project_id, &mut event, minidump).await;
         let grouping_config = retry("read the grouping config", || {
             state.grouping.for_project(&state.metadata, project_id)
         })
@@ -475,6 +508,8 @@ struct Request<'a> {
     spooled: &'a Spooled,
     envelope: &'a Envelope,
     index: usize,
+    /// The envelope's `event.minidump` attachment, for its event.
+    minidump: Option<&'a Bytes>,
 }
 
 impl Request<'_> {

@@ -224,6 +224,12 @@ fn entries(event: &Event) -> Vec<Value> {
         let values: Vec<Value> = threads.values.iter().map(thread_json).collect();
         entries.push(json!({ "type": "threads", "data": { "values": values } }));
     }
+    if let Some(debug_meta) = &event.debug_meta {
+        entries.push(json!({
+            "type": "debugmeta",
+            "data": { "images": debug_meta.images, "sdk_info": debug_meta.sdk_info },
+        }));
+    }
     if let Some(breadcrumbs) = &event.breadcrumbs {
         let values: Vec<Value> = breadcrumbs.values.iter().map(breadcrumb_json).collect();
         entries.push(json!({ "type": "breadcrumbs", "data": { "values": values } }));

@@ -54,19 +54,23 @@ pub enum Found {
 #[derive(Clone)]
 struct BytesWeighter;
 
-impl Weighter<(BlobChecksum, String), Built> for BytesWeighter {
-    fn weight(&self, key: &(BlobChecksum, String), value: &Built) -> u64 {
+/// A cache by the kind of cache, the debug file's blob and the debug ID
+/// (a debug file may hold several objects).
+type CacheKey = (&'static str, BlobChecksum, String);
+
+impl Weighter<CacheKey, Built> for BytesWeighter {
+    fn weight(&self, key: &CacheKey, value: &Built) -> u64 {
         let built = match value {
             Ok(cache) => cache.len(),
             Err(reason) => reason.len(),
         };
-        (key.1.len() + 64 + built) as u64
+        (key.2.len() + 64 + built) as u64
     }
 }
 
 /// The caches built from debug files of all projects.
 pub struct DebugFileCaches {
-    built: Cache<(BlobChecksum, String), Built, BytesWeighter>,
+    built: Cache<CacheKey, Built, BytesWeighter>,
     disk: Arc<DiskCache>,
 }
 
@@ -97,7 +101,7 @@ impl DebugFileCaches {
         let Some(file) = state.metadata.find_debug_file(project_id, debug_id).await? else {
             return Ok(Found::Missing);
         };
-        let key = (file.blob, debug_id.to_owned());
+        let key = (kind.name, file.blob, debug_id.to_owned());
         let built = match self.built.get(&key) {
             Some(built) => {
                 cache_metric(kind.name, "memory");

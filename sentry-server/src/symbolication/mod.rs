@@ -1,5 +1,7 @@
 //! Symbolication in the processing pipeline: before an event is grouped,
-//! its minified JavaScript frames are mapped back to their sources
+//! its minidump, if it came with one, is walked into its crash, threads
+//! and modules (with the call frame information of the project's debug
+//! files), its minified JavaScript frames are mapped back to their sources
 //! ([`sourcemaps`]), its native frames' addresses to functions, files and
 //! lines, and its obfuscated Java frames to their classes and methods
 //! (both through the project's debug files, [`debug_files`]), so that one
@@ -17,10 +19,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use sentry_core::ProjectId;
 use sentry_core::protocol::Event;
 use sentry_core::store::{BlobChecksum, BlobStore, StoreError};
+use sentry_core::symbolication::minidump::{self, CfiModule};
 use sentry_core::symbolication::native::{ImageLookup, SymCacheModule, build_symcache};
 use sentry_core::symbolication::proguard::{self, MappingLookup, MappingModule};
 use sentry_core::symbolication::{javascript, native};
@@ -50,8 +54,17 @@ async fn read_blob(
     Ok(Some(content))
 }
 
-/// Symbolicates what can be of an event, in place.
-pub async fn symbolicate(state: &AppState, project_id: ProjectId, event: &mut Event) {
+/// Symbolicates what can be of an event, in place, its minidump (an
+/// `event.minidump` attachment) first.
+pub async fn symbolicate(
+    state: &AppState,
+    project_id: ProjectId,
+    event: &mut Event,
+    minidump: Option<Bytes>,
+) {
+    if let Some(dump) = minidump {
+        process_minidump(state, project_id, event, dump).await;
+    }
     symbolicate_javascript(state, project_id, event).await;
     symbolicate_native(state, project_id, event).await;
     symbolicate_java(state, project_id, event).await;
@@ -111,6 +124,54 @@ async fn symbolicate_native(state: &AppState, project_id: ProjectId, event: &mut
         outcome.symbolicated,
         outcome.unsymbolicated,
     );
+}
+
+/// Walks a minidump's stacks into the event, with the call frame
+/// information of the modules the project has debug files for.
+async fn process_minidump(state: &AppState, project_id: ProjectId, event: &mut Event, dump: Bytes) {
+    let started = Instant::now();
+    let modules = match minidump::list_modules(&dump) {
+        Ok(modules) => modules,
+        Err(error) => return minidump::record_failure(event, &error),
+    };
+    let kind = CacheKind {
+        name: "cfi",
+        build: |content, debug_id| {
+            minidump::build_cfi(content, debug_id).map_err(|error| error.to_string())
+        },
+        check: |cache| CfiModule::from_cache(cache).is_ok(),
+    };
+    let mut cfi = HashMap::new();
+    for debug_id in modules.iter().filter_map(|module| module.debug_id.as_ref()) {
+        if cfi.contains_key(debug_id) {
+            continue;
+        }
+        match state
+            .debug_files
+            .find(state, project_id, debug_id, &kind)
+            .await
+        {
+            Ok(Found::Cache(cache)) => {
+                // Modules without CFI are walked by frame pointers and
+                // stack scanning.
+                if let Ok(module) = CfiModule::from_cache(&cache) {
+                    cfi.insert(debug_id.clone(), module);
+                }
+            }
+            Ok(Found::Missing | Found::Unreadable(_)) => {}
+            Err(error) => {
+                cannot_look_up(project_id, &error);
+                break;
+            }
+        }
+    }
+    let walked = tokio::task::spawn_blocking(move || minidump::process(&dump, &cfi)).await;
+    match walked {
+        Ok(Ok(processed)) => processed.apply(event),
+        Ok(Err(error)) => minidump::record_failure(event, &error),
+        Err(error) => tracing::warn!(%error, %project_id, "minidump processing stopped"),
+    }
+    metrics::histogram!("sentry_minidump_duration_seconds").record(started.elapsed().as_secs_f64());
 }
 
 async fn symbolicate_java(state: &AppState, project_id: ProjectId, event: &mut Event) {

@@ -440,6 +440,24 @@ pub fn next_link(header: Option<&str>) -> Option<String> {
     })
 }
 
+/// The real `sentry-cli`, set up to talk to a server as an
+/// organization's admin (its URL, token, organization and project).
+pub fn sentry_cli_command(server: &TestServer, init: &Init) -> Command {
+    let mut command = Command::new(clients_dir().join("node/node_modules/.bin/sentry-cli"));
+    command
+        .env("SENTRY_URL", &server.url)
+        .env("SENTRY_AUTH_TOKEN", &init.token)
+        .env("SENTRY_ORG", &init.org)
+        .env("SENTRY_PROJECT", &init.project)
+        .env("SENTRY_DISABLE_UPDATE_CHECK", "true");
+    command
+}
+
+/// Runs `sentry-cli` with `args` against a server; returns its output.
+pub fn sentry_cli(server: &TestServer, init: &Init, args: &[&str]) -> Result<String> {
+    run(sentry_cli_command(server, init).args(args))
+}
+
 /// Where `scripts/install-test-clients` put the real clients.
 pub fn clients_dir() -> PathBuf {
     let dir = match std::env::var_os("SENTRY_TEST_CLIENTS") {

@@ -11,21 +11,8 @@ use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
 use crate::common::{
-    Backend, Init, TestServer, clients_dir, exception_values, run, run_python, scripts_dir,
+    Backend, TestServer, exception_values, run, run_python, scripts_dir, sentry_cli,
 };
-
-/// Runs `sentry-cli` against the server.
-fn cli(server: &TestServer, init: &Init, args: &[&str]) -> Result<String> {
-    run(
-        Command::new(clients_dir().join("node/node_modules/.bin/sentry-cli"))
-            .args(args)
-            .env("SENTRY_URL", &server.url)
-            .env("SENTRY_AUTH_TOKEN", &init.token)
-            .env("SENTRY_ORG", &init.org)
-            .env("SENTRY_PROJECT", &init.project)
-            .env("SENTRY_DISABLE_UPDATE_CHECK", "true"),
-    )
-}
 
 /// A value of `sentry-cli debug-files check`'s report, e.g. `Debug ID`.
 fn checked(report: &str, label: &str) -> Result<String> {
@@ -78,10 +65,10 @@ async fn native_case(backend: Backend) -> Result<()> {
     let binary = build(work.path())?;
     let binary_path = binary.to_str().context("path")?;
 
-    let check = cli(&server, &init, &["debug-files", "check", binary_path])?;
+    let check = sentry_cli(&server, &init, &["debug-files", "check", binary_path])?;
     let debug_id = checked(&check, "Debug ID")?;
     let code_id = checked(&check, "Code ID")?;
-    let uploaded = cli(
+    let uploaded = sentry_cli(
         &server,
         &init,
         &["debug-files", "upload", "--wait", binary_path],

@@ -1,12 +1,17 @@
 //! `POST /api/<id>/minidump/`: a crash reporter's multipart upload becomes
-//! an event with the dump attached; bad uploads are 4xx.
+//! an event with the dump attached; bad uploads are 4xx. A real minidump
+//! (of `fixtures/native/crash`, written when it crashed) is walked into
+//! the crash, its threads and modules, and symbolicated with the
+//! executable `sentry-cli debug-files upload` sent; from an envelope too.
 
 use std::io::Write as _;
 
-use anyhow::{Context, Result};
-use serde_json::Value;
+use std::path::{Path, PathBuf};
 
-use crate::common::{Init, TestServer};
+use anyhow::{Context, Result, ensure};
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Init, TestServer, exception_values, sentry_cli};
 
 const BOUNDARY: &str = "----crashpad-boundary-4f2a";
 
@@ -99,6 +104,14 @@ async fn a_minidump_upload_becomes_an_event_with_its_dump() -> Result<()> {
         "{}",
         event["context"]
     );
+    // The dump is only a header and noise: the event keeps its
+    // placeholder, and says why.
+    assert_eq!(exception_values(&event)[0]["type"], "Minidump");
+    assert_eq!(
+        event["errors"][0]["type"], "native_symbolicator_failed",
+        "{}",
+        event["errors"]
+    );
     let (_, attachments) = server
         .get(
             &init.token,
@@ -166,4 +179,185 @@ async fn bad_minidump_uploads_are_refused() -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn native_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/native")
+        .join(name)
+}
+
+/// The innermost frames in the crashed program's own code, outermost
+/// first: function, file and line. (Past them, in libc, whose debug file
+/// was not uploaded, the walk scans the stack, as Sentry's does.)
+fn program_frames(exception: &Value) -> Vec<(String, String, u64)> {
+    let frames = exception["stacktrace"]["frames"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let outside = frames
+        .iter()
+        .rposition(|frame| frame["filename"] != "crash.c")
+        .map_or(0, |index| index + 1);
+    frames[outside..]
+        .iter()
+        .map(|frame| {
+            let text = |key: &str| frame[key].as_str().unwrap_or_default().to_owned();
+            (
+                text("function"),
+                text("filename"),
+                frame["lineNo"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Checks an event made from `fixtures/native/crash.dmp`.
+fn assert_walked_and_symbolicated(event: &Value) -> Result<()> {
+    assert_eq!(event["platform"], "native");
+    let exception = exception_values(event)
+        .first()
+        .cloned()
+        .context("no exception")?;
+    assert_eq!(exception["type"], "SIGSEGV", "{exception:#}");
+    assert_eq!(exception["value"], "Fatal Error: SIGSEGV / SEGV_MAPERR");
+    assert_eq!(exception["mechanism"]["type"], "minidump");
+    assert_eq!(exception["mechanism"]["handled"], false);
+    let expected: Vec<(String, String, u64)> = [
+        ("main", 24),
+        ("middle", 17),
+        ("crash_here", 11),
+        ("read_slot", 7),
+    ]
+    .into_iter()
+    .map(|(function, line)| (function.to_owned(), "crash.c".to_owned(), line))
+    .collect();
+    assert_eq!(program_frames(&exception), expected, "{exception:#}");
+    // The crashing thread is listed, its stack in the exception.
+    let entries = event["entries"].as_array().context("entries")?;
+    let threads = entries
+        .iter()
+        .find(|entry| entry["type"] == "threads")
+        .context("no threads entry")?;
+    let crashed: Vec<&Value> = threads["data"]["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|thread| thread["crashed"] == true)
+        .collect();
+    ensure!(crashed.len() == 1, "{threads:#}");
+    // Every module is a debug image; the program's has its debug ID.
+    let images = entries
+        .iter()
+        .find(|entry| entry["type"] == "debugmeta")
+        .context("no debug images")?["data"]["images"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ensure!(images.len() >= 3, "{images:#?}");
+    ensure!(
+        images.iter().any(|image| image["code_file"]
+            .as_str()
+            .is_some_and(|file| file.ends_with("/crash"))
+            && image["debug_id"].is_string()),
+        "{images:#?}"
+    );
+    assert_eq!(
+        event["contexts"]["os"]["name"], "Linux",
+        "{:#}",
+        event["contexts"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_real_minidump_is_walked_and_symbolicated() -> Result<()> {
+    minidump_case(Backend::Embedded).await
+}
+
+#[tokio::test]
+async fn a_real_minidump_is_walked_and_symbolicated_on_postgres_and_clickhouse() -> Result<()> {
+    minidump_case(Backend::ScaleOut).await
+}
+
+async fn minidump_case(backend: Backend) -> Result<()> {
+    let server = TestServer::start_on(backend)?;
+    let init = server.init("native-dump")?;
+    let binary = native_fixture("crash");
+    let binary = binary.to_str().context("path")?;
+    sentry_cli(&server, &init, &["debug-files", "upload", "--wait", binary])?;
+    let dump = std::fs::read(native_fixture("crash.dmp"))?;
+
+    // As a crash reporter uploads it.
+    let body = form(&[
+        ("sentry", None, br#"{"release":"crash@1"}"#),
+        ("upload_file_minidump", Some("crash.dmp"), &dump),
+    ]);
+    let (status, answer) = upload(&server, &init, body).await?;
+    assert_eq!(status, 200, "{answer}");
+    let issues = server.all_issues(&init).await?;
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    // A synthetic exception's type says little: the title is the
+    // function that crashed, as Sentry titles it.
+    assert_eq!(issues[0]["title"], "read_slot");
+    assert_eq!(issues[0]["level"], "fatal");
+    let id = issues[0]["id"].as_str().context("issue id")?;
+    let event = server.latest_event(&init, id).await?;
+    assert_walked_and_symbolicated(&event)?;
+
+    // As an SDK sends it in an envelope: with its event, and alone.
+    for with_event in [true, false] {
+        let event_id = new_event_id();
+        let mut envelope = format!("{}\n", json!({"event_id": event_id})).into_bytes();
+        if with_event {
+            let event = json!({"release": "crash@2", "level": "fatal"}).to_string();
+            envelope
+                .extend_from_slice(format!("{}\n{event}\n", json!({"type": "event"})).as_bytes());
+        }
+        let header = json!({
+            "type": "attachment",
+            "length": dump.len(),
+            "filename": "crash.dmp",
+            "attachment_type": "event.minidump",
+        });
+        envelope.extend_from_slice(format!("{header}\n").as_bytes());
+        envelope.extend_from_slice(&dump);
+        envelope.push(b'\n');
+        let answer = server
+            .http
+            .post(format!(
+                "{}/api/{}/envelope/?sentry_key={}",
+                server.url,
+                init.project_id,
+                init.key()
+            ))
+            .body(envelope)
+            .send()
+            .await?;
+        ensure!(answer.status() == 200, "{}", answer.text().await?);
+        server.settled().await?;
+        let (status, event) = server
+            .get(
+                &init.token,
+                &format!(
+                    "/api/0/projects/{}/{}/events/{event_id}/",
+                    init.org, init.project
+                ),
+            )
+            .await?;
+        ensure!(
+            status == 200,
+            "envelope (with its event: {with_event}): {event}"
+        );
+        assert_walked_and_symbolicated(&event)?;
+    }
+    let issues = server.all_issues(&init).await?;
+    assert_eq!(issues.len(), 1, "one crash, one issue: {issues:#?}");
+    assert_eq!(issues[0]["count"], "3");
+    Ok(())
+}
+
+/// A new event id, as SDKs write it (32 hex digits).
+fn new_event_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, ensure};
 
-use crate::common::{Backend, Init, TestServer, clients_dir, exception_values, run, scripts_dir};
+use crate::common::{
+    Backend, Init, TestServer, clients_dir, exception_values, run, scripts_dir, sentry_cli_command,
+};
 
 /// Copies the fixture, compiles, packs and obfuscates it in `dir`.
 fn build(dir: &Path) -> Result<()> {
@@ -38,16 +40,7 @@ fn build(dir: &Path) -> Result<()> {
 }
 
 fn cli(server: &TestServer, init: &Init, dir: &Path, args: &[&str]) -> Result<String> {
-    run(
-        Command::new(clients_dir().join("node/node_modules/.bin/sentry-cli"))
-            .current_dir(dir)
-            .args(args)
-            .env("SENTRY_URL", &server.url)
-            .env("SENTRY_AUTH_TOKEN", &init.token)
-            .env("SENTRY_ORG", &init.org)
-            .env("SENTRY_PROJECT", &init.project)
-            .env("SENTRY_DISABLE_UPDATE_CHECK", "true"),
-    )
+    run(sentry_cli_command(server, init).current_dir(dir).args(args))
 }
 
 #[tokio::test]

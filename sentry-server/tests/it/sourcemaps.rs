@@ -10,7 +10,9 @@ use std::process::Command;
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use crate::common::{Backend, Init, TestServer, clients_dir, exception_values, run, scripts_dir};
+use crate::common::{
+    Backend, Init, TestServer, clients_dir, exception_values, run, scripts_dir, sentry_cli,
+};
 
 /// The fixture program's sources.
 fn sources() -> PathBuf {
@@ -71,19 +73,6 @@ impl Build<'_> {
         run(&mut command)?;
         Ok(())
     }
-}
-
-/// Runs `sentry-cli` against the server.
-fn cli(server: &TestServer, init: &Init, args: &[&str]) -> Result<String> {
-    run(
-        Command::new(clients_dir().join("node/node_modules/.bin/sentry-cli"))
-            .args(args)
-            .env("SENTRY_URL", &server.url)
-            .env("SENTRY_AUTH_TOKEN", &init.token)
-            .env("SENTRY_ORG", &init.org)
-            .env("SENTRY_PROJECT", &init.project)
-            .env("SENTRY_DISABLE_UPDATE_CHECK", "true"),
-    )
 }
 
 /// The frames of the event's exception, outermost first.
@@ -187,8 +176,8 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
     first.make()?;
     let dist = first.dir.join("dist");
     let dist = dist.to_str().context("path")?;
-    cli(&server, &init, &["sourcemaps", "inject", dist])?;
-    let uploaded = cli(&server, &init, &["sourcemaps", "upload", "--wait", dist])?;
+    sentry_cli(&server, &init, &["sourcemaps", "inject", dist])?;
+    let uploaded = sentry_cli(&server, &init, &["sourcemaps", "upload", "--wait", dist])?;
     ensure!(uploaded.contains("app.min.js"), "upload output: {uploaded}");
     first.report(&init, None)?;
     let event = event_where(&server, &init, |event| release_of(event).is_none()).await?;
@@ -262,8 +251,8 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
     let dist = second.dir.join("dist");
     let prefix = format!("~{}", dist.to_str().context("path")?);
     let dist = dist.to_str().context("path")?;
-    cli(&server, &init, &["releases", "new", "shop@2"])?;
-    cli(
+    sentry_cli(&server, &init, &["releases", "new", "shop@2"])?;
+    sentry_cli(
         &server,
         &init,
         &[
@@ -294,8 +283,8 @@ async fn sourcemaps_case(backend: Backend) -> Result<()> {
     );
     // The server now remembers that shop@3 has no upload for the file; an
     // upload makes it look again.
-    cli(&server, &init, &["releases", "new", "shop@3"])?;
-    cli(
+    sentry_cli(&server, &init, &["releases", "new", "shop@3"])?;
+    sentry_cli(
         &server,
         &init,
         &[

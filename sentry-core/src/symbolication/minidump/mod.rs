@@ -270,6 +270,16 @@ impl ProcessedMinidump {
     }
 }
 
+/// Records in the event's `errors` that its minidump could not be
+/// processed (`native_symbolicator_failed`, as Sentry records a failed
+/// minidump); the event keeps the upload's placeholder exception.
+pub fn record_failure(event: &mut Event, error: &MinidumpError) {
+    super::push_error(
+        event.errors.get_or_insert_with(Vec::new),
+        json!({"type": "native_symbolicator_failed", "message": error.to_string()}),
+    );
+}
+
 /// Walks the stacks of a minidump's threads, with the CFI found for its
 /// modules (`cfi`, by debug ID as [`list_modules`] gives it; a module
 /// missing from it is walked without), and gathers what the event needs.
@@ -633,6 +643,24 @@ mod tests {
         processed.apply(&mut event);
         assert_eq!(event.exceptions()[0].ty.as_deref(), Some("Minidump"));
         assert_eq!(event.level, Some(Level::Warning));
+    }
+
+    #[test]
+    fn a_failure_is_recorded_once_on_the_event() {
+        let mut event = Event::default();
+        let Err(error) = process(b"", &HashMap::new()) else {
+            panic!("an empty dump is no minidump");
+        };
+        record_failure(&mut event, &error);
+        record_failure(&mut event, &error);
+        let errors = event.errors.unwrap_or_default();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0]["type"], "native_symbolicator_failed");
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("invalid minidump"))
+        );
     }
 
     #[test]
