@@ -25,6 +25,7 @@ use crate::config::{
     AlertOptions, CleanupConfig, Config, IngestOptions, LimitOptions, Options, ServeConfig,
     ServeOptions, StoreConfig, redact_password,
 };
+use crate::logging::LogFormat;
 use crate::server::{Server, open_metadata, open_stores};
 
 /// A Sentry-compatible error tracking server.
@@ -38,6 +39,16 @@ pub struct Cli {
     /// environment beat it.
     #[arg(long, global = true, env = "SENTRY_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Log lines as text for people, or as JSON objects (one per line)
+    /// for a log collector. `RUST_LOG` filters them (default: info).
+    #[arg(
+        long,
+        global = true,
+        env = "SENTRY_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     /// Where stores live.
     #[command(flatten)]
     pub stores: StoreArgs,

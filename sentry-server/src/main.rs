@@ -6,6 +6,6 @@ use sentry_server::cli::Cli;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    sentry_server::logging::init();
+    sentry_server::logging::init(cli.log_format);
     sentry_server::cli::run(cli).await
 }

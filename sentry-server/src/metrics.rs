@@ -51,6 +51,23 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// How often the recorder drains its histograms' samples into their
+/// summaries, so that a server nobody scrapes keeps a bounded number.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Drains the recorder's samples every [`UPKEEP_INTERVAL`], until the
+/// task is dropped.
+pub async fn run_upkeep() {
+    let Some(handle) = handle() else {
+        return;
+    };
+    let mut ticker = tokio::time::interval(UPKEEP_INTERVAL);
+    loop {
+        ticker.tick().await;
+        handle.run_upkeep();
+    }
+}
+
 /// Counts a request and its duration by route (the path pattern, so that
 /// ids do not become labels) and status.
 pub async fn track(request: Request, next: Next) -> Response {

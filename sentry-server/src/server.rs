@@ -139,6 +139,7 @@ impl Server {
         };
         let mut tasks = vec![
             alert_engine,
+            tokio::spawn(crate::metrics::run_upkeep()),
             tokio::spawn(crate::ingest::worker::run(state.clone(), spooled)),
             tokio::spawn(crate::outcomes::run_periodically(
                 Arc::clone(&state.outcomes),

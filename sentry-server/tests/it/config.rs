@@ -14,8 +14,9 @@ use crate::common::binary;
 
 /// The variables that would override the file, cleared so that the
 /// environment of the test run cannot leak into the server.
-const SETTINGS_VARIABLES: [&str; 10] = [
+const SETTINGS_VARIABLES: [&str; 11] = [
     "SENTRY_CONFIG",
+    "SENTRY_LOG_FORMAT",
     "SENTRY_DATA_DIR",
     "SENTRY_METADATA_URL",
     "SENTRY_EVENTS_URL",
@@ -245,5 +246,39 @@ fn config_check_names_each_problem_and_fails() -> Result<()> {
     assert!(!unknown.status.success());
     let message = String::from_utf8(unknown.stderr)?;
     anyhow::ensure!(message.contains("max_evnt_size"), "{message}");
+    Ok(())
+}
+
+#[test]
+fn logs_are_json_lines_when_asked() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    for (format, json) in [("json", true), ("text", false)] {
+        let output = sentry_server()
+            .args(["--log-format", format, "--data-dir"])
+            .arg(dir.path().join(format))
+            .args(["init", "--json"])
+            .env("RUST_LOG", "info")
+            .current_dir(dir.path())
+            .output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        // Opening the stores logs their migrations.
+        let lines: Vec<&str> = stderr.lines().filter(|line| !line.is_empty()).collect();
+        assert!(
+            lines.iter().any(|line| line.contains("migrated")),
+            "{stderr}"
+        );
+        for line in lines {
+            let parsed = serde_json::from_str::<serde_json::Value>(line);
+            if json {
+                let parsed = parsed.with_context(|| format!("not JSON: {line}"))?;
+                assert_eq!(parsed["level"], "INFO", "{line}");
+                assert!(parsed["fields"]["message"].is_string(), "{line}");
+                assert!(parsed["timestamp"].is_string(), "{line}");
+            } else {
+                assert!(parsed.is_err(), "text, not JSON: {line}");
+            }
+        }
+    }
     Ok(())
 }
