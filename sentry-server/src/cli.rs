@@ -225,6 +225,11 @@ pub struct ServeArgs {
     /// answers 429 with Retry-After (default: 1 GiB).
     #[arg(long, env = "SENTRY_MAX_SPOOL_BACKLOG", value_name = "BYTES")]
     pub max_spool_backlog: Option<u64>,
+    /// Seconds a project's settings (grouping and scrubbing rules, allowed
+    /// origins, rate limits) are cached; changes made through another
+    /// server of a cluster are seen within this time (default: 30).
+    #[arg(long, env = "SENTRY_SETTINGS_TTL", value_name = "SECONDS")]
+    pub settings_ttl: Option<u64>,
     /// The SMTP server alert emails go through, as `smtp://HOST:PORT`,
     /// `smtp://HOST:PORT?tls=required` or `smtps://USER:PASSWORD@HOST:PORT`
     /// (default: none, no email).
@@ -249,6 +254,7 @@ impl ServeArgs {
             cleanup_interval: self.cleanup_interval,
             monitor_check_interval: self.monitor_check_interval,
             max_spool_backlog: self.max_spool_backlog,
+            settings_ttl: self.settings_ttl,
         }
     }
 }

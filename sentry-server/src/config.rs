@@ -23,6 +23,7 @@
 //! cleanup_interval = 3600                    # seconds; 0 turns cleanups off
 //! monitor_check_interval = 10               # seconds between checks for missed cron check-ins; 0: none
 //! max_spool_backlog = 1073741824             # bytes spooled but not processed before 429s
+//! settings_ttl = 30                          # seconds a project's settings are cached (other nodes' changes)
 //!
 //! [limits]                                   # Relay's defaults; see docs/ingest.md
 //! max_envelope_size = 209715200              # bytes of a request body, decompressed
@@ -81,6 +82,8 @@ pub const DEFAULT_CLEANUP_INTERVAL_SECS: u64 = 3600;
 
 /// Seconds between checks of cron monitors when none is given.
 pub const DEFAULT_MONITOR_CHECK_INTERVAL_SECS: u64 = 10;
+/// Seconds a project's settings are cached, by default.
+pub const DEFAULT_SETTINGS_TTL_SECS: u64 = 30;
 
 /// The spool's folder in the data directory.
 pub const SPOOL_DIR: &str = "spool";
@@ -230,6 +233,8 @@ pub struct ServeOptions {
     pub monitor_check_interval: Option<u64>,
     /// Bytes spooled but not yet processed past which ingest answers 429.
     pub max_spool_backlog: Option<u64>,
+    /// Seconds a project's settings are cached before they are read again.
+    pub settings_ttl: Option<u64>,
 }
 
 /// Why a configuration file cannot be used.
@@ -306,6 +311,7 @@ impl Options {
                     .serve
                     .max_spool_backlog
                     .or(fallback.serve.max_spool_backlog),
+                settings_ttl: self.serve.settings_ttl.or(fallback.serve.settings_ttl),
             },
             limits: self.limits.or(fallback.limits),
             ingest: IngestOptions {
@@ -375,6 +381,12 @@ impl Config {
                 limits: options.limits.resolve(),
                 store_items: options.ingest.store_items.unwrap_or_default(),
                 alerts: options.alerts.resolve(),
+                settings_ttl: Duration::from_secs(
+                    options
+                        .serve
+                        .settings_ttl
+                        .unwrap_or(DEFAULT_SETTINGS_TTL_SECS),
+                ),
             },
             cleanup: CleanupConfig {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
@@ -429,6 +441,7 @@ impl Config {
             seconds(serve.monitor_check_interval).to_string(),
         );
         line("max_spool_backlog", serve.spool.max_backlog.to_string());
+        line("settings_ttl", serve.settings_ttl.as_secs().to_string());
         out.push_str("\n[limits]\n");
         for (key, value) in serve.limits.entries() {
             out.push_str(&format!("{key} = {value}\n"));
@@ -562,6 +575,9 @@ pub struct ServeConfig {
     pub store_items: Vec<KeptItemType>,
     /// How alert messages are sent.
     pub alerts: DeliveryConfig,
+    /// How long a project's settings (grouping and scrubbing rules,
+    /// allowed origins, rate limits) are cached before they are read again.
+    pub settings_ttl: Duration,
 }
 
 macro_rules! ingest_limits {
@@ -783,6 +799,7 @@ mod tests {
                 limits: IngestLimits::default(),
                 store_items: Vec::new(),
                 alerts: DeliveryConfig::default(),
+                settings_ttl: Duration::from_secs(30),
             }
         );
         assert_eq!(config.serve.limits.max_event_size, 1024 * 1024);
@@ -802,6 +819,7 @@ mod tests {
             cleanup_interval = 60
             monitor_check_interval = 0
             max_spool_backlog = 1000
+            settings_ttl = 5
 
             [limits]
             max_event_size = 2048
@@ -854,6 +872,7 @@ mod tests {
                     retry_delay: Duration::from_secs(1),
                     timeout: Duration::from_secs(4),
                 },
+                settings_ttl: Duration::from_secs(5),
             }
         );
     }

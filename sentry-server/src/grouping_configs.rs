@@ -25,6 +25,13 @@ pub struct GroupingConfigs {
 }
 
 impl GroupingConfigs {
+    /// A cache whose values are read again after `ttl`.
+    pub fn with_ttl(ttl: std::time::Duration) -> Self {
+        Self {
+            by_project: ProjectCache::with_ttl(ttl),
+        }
+    }
+
     /// Returns a project's config, building it from its settings on first use.
     ///
     /// # Errors

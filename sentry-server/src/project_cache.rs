@@ -1,35 +1,48 @@
 //! Per-project values built from project settings, kept until the
-//! project's settings change.
+//! project's settings change through this server, or for a time at most
+//! (`[serve] settings_ttl`, 30 s by default): another server of a cluster
+//! may have changed them, and this one then sees the change within that
+//! time.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use sentry_core::ProjectId;
 
 /// A cache of one value per project.
 pub struct ProjectCache<T> {
-    by_project: RwLock<HashMap<ProjectId, Arc<T>>>,
+    by_project: RwLock<HashMap<ProjectId, (Instant, Arc<T>)>>,
+    ttl: Duration,
 }
 
 impl<T> Default for ProjectCache<T> {
     fn default() -> Self {
-        Self {
-            by_project: RwLock::new(HashMap::new()),
-        }
+        Self::with_ttl(Duration::from_secs(
+            crate::config::DEFAULT_SETTINGS_TTL_SECS,
+        ))
     }
 }
 
 impl<T> ProjectCache<T> {
-    /// Returns the cached value of a project.
-    fn get(&self, project_id: ProjectId) -> Option<Arc<T>> {
-        self.by_project
-            .read()
-            .ok()
-            .and_then(|map| map.get(&project_id).cloned())
+    /// A cache whose values are read again after `ttl`.
+    pub fn with_ttl(ttl: Duration) -> Self {
+        Self {
+            by_project: RwLock::new(HashMap::new()),
+            ttl,
+        }
     }
 
-    /// Returns a project's value, loading and keeping it on first use.
+    /// Returns the cached value of a project, unless it is too old.
+    fn get(&self, project_id: ProjectId) -> Option<Arc<T>> {
+        let map = self.by_project.read().ok()?;
+        let (loaded, value) = map.get(&project_id)?;
+        (loaded.elapsed() < self.ttl).then(|| Arc::clone(value))
+    }
+
+    /// Returns a project's value, loading and keeping it on first use and
+    /// once it is too old.
     ///
     /// # Errors
     ///
@@ -49,7 +62,7 @@ impl<T> ProjectCache<T> {
     /// Keeps a project's value.
     fn insert(&self, project_id: ProjectId, value: Arc<T>) {
         if let Ok(mut map) = self.by_project.write() {
-            map.insert(project_id, value);
+            map.insert(project_id, (Instant::now(), value));
         }
     }
 
@@ -58,5 +71,28 @@ impl<T> ProjectCache<T> {
         if let Ok(mut map) = self.by_project.write() {
             map.remove(&project_id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn load(cache: &ProjectCache<u32>, value: u32) -> u32 {
+        *cache
+            .get_or_load(ProjectId(1), async { Ok::<_, ()>(value) })
+            .await
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn values_are_kept_until_invalidated_or_too_old() {
+        let cache = ProjectCache::with_ttl(Duration::from_millis(50));
+        assert_eq!(load(&cache, 1).await, 1);
+        assert_eq!(load(&cache, 2).await, 1, "kept");
+        cache.invalidate(ProjectId(1));
+        assert_eq!(load(&cache, 3).await, 3, "read again once invalidated");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(load(&cache, 4).await, 4, "read again once too old");
     }
 }

@@ -15,7 +15,11 @@ use tokio::task::JoinHandle;
 use crate::alerts::Alerts;
 use crate::alerts::delivery::Deliverer;
 use crate::config::{CleanupConfig, KeptItemType, ServeConfig, StoreConfig, redact_password};
+use crate::grouping_configs::GroupingConfigs;
 use crate::ingest::memory::MemoryBudget;
+use crate::ingest::origins::OriginConfigs;
+use crate::ingest::rate_limits::RateLimiter;
+use crate::ingest::scrubbing::ScrubbingConfigs;
 use crate::spool::Spool;
 use crate::state::AppState;
 use crate::symbolication::debug_files::DebugFileCaches;
@@ -121,11 +125,11 @@ impl Server {
                     .map(KeptItemType::item_type)
                     .collect(),
             ),
-            grouping: Arc::default(),
-            scrubbing: Arc::default(),
-            origins: Arc::default(),
+            grouping: Arc::new(GroupingConfigs::with_ttl(config.settings_ttl)),
+            scrubbing: Arc::new(ScrubbingConfigs::with_ttl(config.settings_ttl)),
+            origins: Arc::new(OriginConfigs::with_ttl(config.settings_ttl)),
             outcomes: Arc::default(),
-            rate_limits: Arc::default(),
+            rate_limits: Arc::new(RateLimiter::with_ttl(config.settings_ttl)),
             source_maps: Arc::new(SourceMaps::new(
                 config.limits.max_symbolication_cache_memory / 2,
                 Arc::clone(&symbolication_disk),

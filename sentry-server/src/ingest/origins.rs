@@ -112,6 +112,13 @@ pub struct OriginConfigs {
 }
 
 impl OriginConfigs {
+    /// A cache whose values are read again after `ttl`.
+    pub fn with_ttl(ttl: std::time::Duration) -> Self {
+        Self {
+            by_project: ProjectCache::with_ttl(ttl),
+        }
+    }
+
     /// Refuses a browser's request from a page the project does not allow.
     ///
     /// # Errors

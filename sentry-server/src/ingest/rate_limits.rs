@@ -84,6 +84,14 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// A limiter whose projects' limits are read again after `ttl`.
+    pub fn with_ttl(ttl: std::time::Duration) -> Self {
+        Self {
+            by_project: ProjectCache::with_ttl(ttl),
+            full_until: Mutex::default(),
+        }
+    }
+
     /// Counts `events` events of a request against its project's and key's
     /// limits; returns `None` when they admit it, else the outcome reason
     /// and the 429 to answer (with `Retry-After` and

@@ -20,6 +20,13 @@ pub struct ScrubbingConfigs {
 }
 
 impl ScrubbingConfigs {
+    /// A cache whose values are read again after `ttl`.
+    pub fn with_ttl(ttl: std::time::Duration) -> Self {
+        Self {
+            by_project: ProjectCache::with_ttl(ttl),
+        }
+    }
+
     /// Returns a project's scrubber, reading its settings on first use.
     ///
     /// # Errors

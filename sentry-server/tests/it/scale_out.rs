@@ -172,3 +172,41 @@ async fn a_node_killed_under_load_loses_no_acknowledged_event() -> Result<()> {
     assert_eq!(count, stored, "the issue counts each stored event once");
     Ok(())
 }
+
+#[tokio::test]
+async fn settings_changed_through_one_node_reach_the_other() -> Result<()> {
+    // Settings are cached for a second on each node.
+    let first = TestServer::start_with(Backend::ScaleOut, &["--settings-ttl", "1"])?;
+    let init = first.init("two-nodes-settings")?;
+    let second = first.another_node()?;
+    let send = |node: &TestServer| {
+        node.http
+            .post(store_url(node, &init))
+            .body(json!({"message": "settings"}).to_string())
+            .send()
+    };
+    // The second node reads the project's settings: no limit.
+    for _ in 0..3 {
+        ensure!(send(&second).await?.status() == 200);
+    }
+    // A limit set through the first node holds on the second once its
+    // cache has expired (it had counted nothing under a limit before).
+    let (status, _) = first
+        .put_project(&init, json!({"rateLimit": {"window": 3600, "count": 2}}))
+        .await?;
+    ensure!(status == 200, "rate limit: {status}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut accepted = 0;
+    for _ in 0..6 {
+        match send(&second).await?.status().as_u16() {
+            200 => accepted += 1,
+            429 => {}
+            other => anyhow::bail!("answered {other}"),
+        }
+    }
+    assert_eq!(
+        accepted, 2,
+        "the second node applies the first node's limit"
+    );
+    Ok(())
+}
