@@ -268,13 +268,11 @@ pub struct InitArgs {
     /// Project slug.
     #[arg(long, default_value = "internal")]
     pub project: String,
-    /// URL clients use to reach the server, for the DSN.
-    #[arg(
-        long,
-        env = "SENTRY_PUBLIC_URL",
-        default_value = "http://127.0.0.1:9000"
-    )]
-    pub public_url: String,
+    /// URL clients use to reach the server, for the DSN (default: the
+    /// configuration file's `[serve] public_url`, else http://BIND, as
+    /// `serve` uses).
+    #[arg(long, env = "SENTRY_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Print one line of JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -366,8 +364,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // Only the metadata: an embedded event store (DuckDB) is held
             // by a running server, and init must work beside it.
             let metadata = open_metadata(&stores).await?;
+            let public_url = args
+                .public_url
+                .or_else(|| config.serve.public_url.clone())
+                .unwrap_or_else(|| format!("http://{}", config.serve.bind));
             let created =
-                crate::init::init(&metadata, &args.public_url, &args.org, &args.project).await?;
+                crate::init::init(&metadata, &public_url, &args.org, &args.project).await?;
             let line = if args.json {
                 serde_json::to_string(&created)?
             } else {

@@ -282,3 +282,36 @@ fn logs_are_json_lines_when_asked() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn init_makes_the_dsn_from_the_configured_public_url() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("sentry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = '{}'\n\n[serve]\nbind = '0.0.0.0:9100'\npublic_url = 'https://errors.example.com'\n",
+            dir.path().join("data").display()
+        ),
+    )?;
+    let dsn = |extra: &[&str]| -> Result<String> {
+        let output = sentry_server()
+            .arg("--config")
+            .arg(&config)
+            .args(["init", "--json"])
+            .args(extra)
+            .output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let created: serde_json::Value = serde_json::from_str(stdout.trim())
+            .with_context(|| String::from_utf8_lossy(&output.stderr).into_owned())?;
+        Ok(created["dsn"].as_str().unwrap_or_default().to_owned())
+    };
+    let from_file = dsn(&[])?;
+    assert!(
+        from_file.starts_with("https://") && from_file.ends_with("@errors.example.com/1"),
+        "{from_file}"
+    );
+    let given = dsn(&["--public-url", "http://10.0.0.5:9000"])?;
+    assert!(given.ends_with("@10.0.0.5:9000/1"), "{given}");
+    Ok(())
+}
