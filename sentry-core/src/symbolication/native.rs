@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use symbolic_common::{ByteView, DebugId, Name, NameMangling};
+use symbolic_common::{ByteView, DebugId, Language, Name, NameMangling};
 use symbolic_debuginfo::{Archive, FileFormat, ObjectKind};
 use symbolic_demangle::{Demangle, DemangleOptions};
 use symbolic_symcache::{SymCache, SymCacheConverter};
@@ -368,6 +368,15 @@ pub fn symbolicate(event: &mut Event, lookups: &HashMap<String, ImageLookup>) ->
     outcome
 }
 
+/// A function's name as people read it (C++, Rust, Swift, Objective-C,
+/// MSVC): without parameters and hashes; the name itself when it is not
+/// mangled or cannot be demangled.
+fn demangle(mangled: &str, language: Language) -> String {
+    Name::new(mangled, NameMangling::Unknown, language)
+        .try_demangle(DemangleOptions::name_only())
+        .into_owned()
+}
+
 /// The frames of one address: the calls inlined there, outermost first,
 /// each a copy of `frame` with its function, file and line.
 fn lookup(module: &SymCacheModule, relative: u64, frame: &Frame, image: &ImageRef) -> Vec<Frame> {
@@ -380,8 +389,7 @@ fn lookup(module: &SymCacheModule, relative: u64, frame: &Frame, image: &ImageRe
         .map(|location| {
             let function = location.function();
             let mangled = function.name();
-            let name = Name::new(mangled, NameMangling::Unknown, function.language());
-            let demangled = name.try_demangle(DemangleOptions::name_only()).into_owned();
+            let demangled = demangle(mangled, function.language());
             let mut rewritten = frame.clone();
             rewritten.function = Some(demangled.clone());
             rewritten.raw_function = (demangled != mangled).then(|| mangled.to_owned());
@@ -419,6 +427,42 @@ fn lookup(module: &SymCacheModule, relative: u64, frame: &Frame, image: &ImageRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_demangled_for_each_language() {
+        for (mangled, language, expected) in [
+            // C++ (Itanium), as gcc and clang write it.
+            (
+                "_ZN4shop5rules10discountedERKNS_4CartE",
+                Language::Cpp,
+                "shop::rules::discounted",
+            ),
+            // Rust, legacy mangling (the default) and v0, hash left out.
+            (
+                "_ZN4core9panicking5panic17h0123456789abcdefE",
+                Language::Rust,
+                "core::panicking::panic",
+            ),
+            (
+                "_RNvNtCs1234_4shop5rules10discounted",
+                Language::Rust,
+                "shop::rules::discounted",
+            ),
+            // Swift.
+            ("$s4main5helloyyF", Language::Swift, "hello"),
+            // MSVC, as a PDB names a C++ method.
+            ("?total@Checkout@@QEAAHXZ", Language::Cpp, "Checkout::total"),
+            // Not mangled: as it is.
+            ("crash_here", Language::C, "crash_here"),
+        ] {
+            assert_eq!(demangle(mangled, language), expected, "{mangled}");
+            assert_eq!(
+                demangle(mangled, Language::Unknown),
+                expected,
+                "{mangled} (no language)"
+            );
+        }
+    }
 
     fn event(images: Value, addresses: &[&str]) -> Event {
         let frames: Vec<Value> = addresses
