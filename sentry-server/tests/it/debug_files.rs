@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{
     Backend, TestServer, exception_values, run, run_python, scripts_dir, sentry_cli,
@@ -130,5 +130,138 @@ async fn native_case(backend: Backend) -> Result<()> {
         .context("no raw frames")?;
     assert_eq!(raw.len(), 3);
     assert!(raw.iter().all(|frame| frame["function"].is_null()));
+    Ok(())
+}
+
+/// The addresses `objdump -d` shows in a program's code, each with its
+/// instruction.
+fn disassembly(binary: &Path) -> Result<Vec<(u64, String)>> {
+    let listing = run(Command::new("objdump").arg("-d").arg(binary))?;
+    Ok(listing
+        .lines()
+        .filter_map(|line| {
+            let (address, rest) = line.trim().split_once(":\t")?;
+            let address = u64::from_str_radix(address, 16).ok()?;
+            Some((address, rest.to_owned()))
+        })
+        .collect())
+}
+
+/// Windows' debug format: `fixtures/native/crash_win.c` built by clang for
+/// x86-64 Windows with CodeView, linked by lld-link into `crash.exe` and
+/// `crash.pdb`. Windows programs cannot run here, so the crash's frames
+/// are the addresses of its code that the disassembly shows: the faulting
+/// read in `crash_here` (through the inlined `read_slot`) and the return
+/// addresses of the calls in `middle` and `main`.
+#[tokio::test]
+async fn pdb_frames_are_symbolicated() -> Result<()> {
+    let server = TestServer::start()?;
+    let init = server.init("native-pdb")?;
+    let work = tempfile::tempdir()?;
+    let dir = work.path();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/native/crash_win.c");
+    std::fs::copy(fixture, dir.join("crash_win.c"))?;
+    run(Command::new("clang")
+        .current_dir(dir)
+        .args(["--target=x86_64-pc-windows-msvc", "-g", "-gcodeview", "-O1"])
+        .args([
+            "-fno-omit-frame-pointer",
+            "-c",
+            "crash_win.c",
+            "-o",
+            "crash_win.obj",
+        ]))?;
+    run(Command::new("lld-link")
+        .current_dir(dir)
+        .args([
+            "/debug",
+            "/entry:main",
+            "/nodefaultlib",
+            "/subsystem:console",
+        ])
+        .args(["/out:crash.exe", "/pdb:crash.pdb", "crash_win.obj"]))?;
+    let pdb = dir.join("crash.pdb");
+    let pdb = pdb.to_str().context("path")?;
+    let exe = dir.join("crash.exe");
+    let check = sentry_cli(
+        &server,
+        &init,
+        &["debug-files", "check", exe.to_str().context("path")?],
+    )?;
+    let debug_id = checked(&check, "Debug ID")?;
+    let code_id = checked(&check, "Code ID")?;
+    let uploaded = sentry_cli(&server, &init, &["debug-files", "upload", "--wait", pdb])?;
+    ensure!(uploaded.contains(&debug_id), "upload output: {uploaded}");
+
+    let code = disassembly(&exe)?;
+    let fault = code
+        .iter()
+        .find(|(_, instruction)| instruction.contains("0xc(%rcx)"))
+        .context("no faulting read")?
+        .0;
+    let returns: Vec<u64> = code
+        .windows(2)
+        .filter(|pair| pair[0].1.contains("call"))
+        .map(|pair| pair[1].0)
+        .collect();
+    ensure!(returns.len() == 2, "{code:#?}");
+    let hex = |address: u64| format!("{address:#x}");
+    let event = json!({
+        "platform": "native",
+        "level": "fatal",
+        "exception": {"values": [{
+            "type": "EXCEPTION_ACCESS_VIOLATION_READ",
+            "value": "Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ",
+            "stacktrace": {"frames": [
+                {"instruction_addr": hex(returns[1])},
+                {"instruction_addr": hex(returns[0])},
+                {"instruction_addr": hex(fault)},
+            ]},
+        }]},
+        "debug_meta": {"images": [{
+            "type": "pe",
+            "code_file": "C:\\build\\crash.exe",
+            "code_id": code_id,
+            "debug_file": "crash.pdb",
+            "debug_id": debug_id,
+            "image_addr": "0x140000000",
+            "image_size": 16384,
+            "arch": "x86_64",
+        }]},
+    });
+    server.send_event(&init, &event).await?;
+    let issues = server.all_issues(&init).await?;
+    let id = issues
+        .first()
+        .and_then(|issue| issue["id"].as_str())
+        .context("no issue")?;
+    let event = server.latest_event(&init, id).await?;
+    let exception = exception_values(&event)
+        .first()
+        .cloned()
+        .context("no exception")?;
+    let frames: Vec<(String, String, u64)> = exception["stacktrace"]["frames"]
+        .as_array()
+        .context("no frames")?
+        .iter()
+        .map(|frame| {
+            let text = |key: &str| frame[key].as_str().unwrap_or_default().to_owned();
+            (
+                text("function"),
+                text("filename"),
+                frame["lineNo"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, u64)> = [
+        ("main", 19),
+        ("middle", 14),
+        ("crash_here", 9),
+        ("read_slot", 5),
+    ]
+    .into_iter()
+    .map(|(function, line)| (function.to_owned(), "crash_win.c".to_owned(), line))
+    .collect();
+    assert_eq!(frames, expected, "{exception:#}");
     Ok(())
 }
