@@ -306,6 +306,7 @@ async fn fill(total_events: usize, total_issues: usize) -> Result<Bench> {
             disk,
         )),
         public_url: "http://127.0.0.1:9000".to_owned(),
+        trusted_proxies: Arc::from([]),
     };
     Ok(Bench {
         state,

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, FromArgMatches as _, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 use sentry_core::Event;
 use sentry_core::grouping::{
     self, Enhancements, FingerprintingRules, GroupingConfig, HashAlgorithm,
@@ -230,6 +231,17 @@ pub struct ServeArgs {
     /// server of a cluster are seen within this time (default: 30).
     #[arg(long, env = "SENTRY_SETTINGS_TTL", value_name = "SECONDS")]
     pub settings_ttl: Option<u64>,
+    /// Networks of the proxies in front of the server, comma-separated
+    /// (e.g. 10.0.0.0/8,127.0.0.1/32): a request from one of them is the
+    /// client's that `X-Forwarded-For` names (default: none, the TCP peer
+    /// is the client).
+    #[arg(
+        long,
+        env = "SENTRY_TRUSTED_PROXIES",
+        value_name = "CIDR,...",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<IpNet>>,
     /// The SMTP server alert emails go through, as `smtp://HOST:PORT`,
     /// `smtp://HOST:PORT?tls=required` or `smtps://USER:PASSWORD@HOST:PORT`
     /// (default: none, no email).
@@ -255,6 +267,7 @@ impl ServeArgs {
             monitor_check_interval: self.monitor_check_interval,
             max_spool_backlog: self.max_spool_backlog,
             settings_ttl: self.settings_ttl,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }

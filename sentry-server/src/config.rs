@@ -24,6 +24,7 @@
 //! monitor_check_interval = 10               # seconds between checks for missed cron check-ins; 0: none
 //! max_spool_backlog = 1073741824             # bytes spooled but not processed before 429s
 //! settings_ttl = 30                          # seconds a project's settings are cached (other nodes' changes)
+//! trusted_proxies = ["10.0.0.0/8"]           # peers whose X-Forwarded-For names the client; default: none
 //!
 //! [limits]                                   # Relay's defaults; see docs/ingest.md
 //! max_envelope_size = 209715200              # bytes of a request body, decompressed
@@ -66,6 +67,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::alerts::delivery::DeliveryConfig;
@@ -235,6 +237,8 @@ pub struct ServeOptions {
     pub max_spool_backlog: Option<u64>,
     /// Seconds a project's settings are cached before they are read again.
     pub settings_ttl: Option<u64>,
+    /// Networks of the proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Option<Vec<IpNet>>,
 }
 
 /// Why a configuration file cannot be used.
@@ -312,6 +316,10 @@ impl Options {
                     .max_spool_backlog
                     .or(fallback.serve.max_spool_backlog),
                 settings_ttl: self.serve.settings_ttl.or(fallback.serve.settings_ttl),
+                trusted_proxies: self
+                    .serve
+                    .trusted_proxies
+                    .or(fallback.serve.trusted_proxies),
             },
             limits: self.limits.or(fallback.limits),
             ingest: IngestOptions {
@@ -387,6 +395,7 @@ impl Config {
                         .settings_ttl
                         .unwrap_or(DEFAULT_SETTINGS_TTL_SECS),
                 ),
+                trusted_proxies: options.serve.trusted_proxies.unwrap_or_default(),
             },
             cleanup: CleanupConfig {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
@@ -442,6 +451,12 @@ impl Config {
         );
         line("max_spool_backlog", serve.spool.max_backlog.to_string());
         line("settings_ttl", serve.settings_ttl.as_secs().to_string());
+        let proxies: Vec<String> = serve
+            .trusted_proxies
+            .iter()
+            .map(|network| text(&network.to_string()))
+            .collect();
+        line("trusted_proxies", format!("[{}]", proxies.join(", ")));
         out.push_str("\n[limits]\n");
         for (key, value) in serve.limits.entries() {
             out.push_str(&format!("{key} = {value}\n"));
@@ -578,6 +593,9 @@ pub struct ServeConfig {
     /// How long a project's settings (grouping and scrubbing rules,
     /// allowed origins, rate limits) are cached before they are read again.
     pub settings_ttl: Duration,
+    /// The networks of the proxies in front of the server: a request from
+    /// one of them is the client's named in `X-Forwarded-For`.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 macro_rules! ingest_limits {
@@ -800,6 +818,7 @@ mod tests {
                 store_items: Vec::new(),
                 alerts: DeliveryConfig::default(),
                 settings_ttl: Duration::from_secs(30),
+                trusted_proxies: Vec::new(),
             }
         );
         assert_eq!(config.serve.limits.max_event_size, 1024 * 1024);
@@ -820,6 +839,7 @@ mod tests {
             monitor_check_interval = 0
             max_spool_backlog = 1000
             settings_ttl = 5
+            trusted_proxies = ["10.0.0.0/8", "::1/128"]
 
             [limits]
             max_event_size = 2048
@@ -873,6 +893,7 @@ mod tests {
                     timeout: Duration::from_secs(4),
                 },
                 settings_ttl: Duration::from_secs(5),
+                trusted_proxies: vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
             }
         );
     }

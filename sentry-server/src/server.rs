@@ -140,6 +140,7 @@ impl Server {
             )),
             alerts,
             public_url,
+            trusted_proxies: Arc::from(config.trusted_proxies.as_slice()),
         };
         let mut tasks = vec![
             alert_engine,

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use ipnet::IpNet;
 use sentry_core::envelope::ItemType;
 use sentry_store::{AnyBlobStore, AnyEventStore, AnyMetadataStore};
 
@@ -54,4 +55,6 @@ pub struct AppState {
     /// The URL clients reach this server at, without a trailing slash; used
     /// in DSNs, permalinks and pagination links.
     pub public_url: String,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[IpNet]>,
 }

@@ -1,34 +1,72 @@
 //! What the server knows about the request that carried an event: the
 //! client's address and the envelope's `sent_at`, for normalization.
 //!
-//! The client address is the TCP peer's; a proxy in front of the server
-//! would need a trusted-proxy setting to use `X-Forwarded-For`, which the
-//! server does not have yet.
+//! The client address is the TCP peer's, unless the peer is a trusted
+//! proxy (`[serve] trusted_proxies`): then it is the last address of
+//! `X-Forwarded-For` that is not a trusted proxy's (each proxy appends the
+//! address it got the request from, so the addresses before the last
+//! untrusted one could have been written by the client itself).
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use ipnet::IpNet;
 use sentry_core::envelope::EnvelopeHeaders;
 use sentry_core::normalize::NormalizeConfig;
 use sentry_core::protocol::Timestamp;
+
+use crate::state::AppState;
 
 /// The address of the client that sent a request, when the server runs
 /// with connection info (tests driving the router directly have none).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip().to_canonical());
-        Ok(Self(peer))
+            .map(|ConnectInfo(address)| address.ip());
+        Ok(Self(peer.map(|peer| {
+            client_address(peer, &parts.headers, &state.trusted_proxies)
+        })))
     }
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted
+/// proxy, the last address of `X-Forwarded-For` (all its headers, in
+/// order) that is not a trusted proxy's; the peer's when the header names
+/// none.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|network| network.contains(address));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|address| address.trim().parse::<IpAddr>().ok())
+        .map(|address| address.to_canonical())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|address| !is_trusted(address))
+        .or_else(|| forwarded.first())
+        .copied()
+        .unwrap_or(peer)
 }
 
 /// The normalization config of an event received now: the envelope's
@@ -50,29 +88,68 @@ pub fn normalize_config(
 
 #[cfg(test)]
 mod tests {
-    use axum::http::Request;
 
     use super::*;
 
-    async fn client_ip_of(request: Request<()>) -> ClientIp {
-        let (mut parts, ()) = request.into_parts();
-        match ClientIp::from_request_parts(&mut parts, &()).await {
-            Ok(ip) => ip,
-            Err(never) => match never {},
-        }
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
     }
 
-    #[tokio::test]
-    async fn client_ip_is_the_peer_address() {
-        let peer: SocketAddr = "[::ffff:203.0.113.9]:5555".parse().unwrap();
-        let request = Request::builder()
-            .extension(ConnectInfo(peer))
-            .body(())
-            .unwrap();
-        let ClientIp(ip) = client_ip_of(request).await;
-        assert_eq!(ip, "203.0.113.9".parse().ok());
-        let ClientIp(none) = client_ip_of(Request::new(())).await;
-        assert_eq!(none, None);
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_says() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let headers = forwarded(&["198.51.100.7"]);
+        assert_eq!(
+            client_address(ip("203.0.113.9"), &headers, &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &headers, &[]),
+            ip("10.0.0.2"),
+            "no proxy is trusted by default"
+        );
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_last_untrusted_forwarded_address_is_the_client() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        // The client wrote a fake first address; the edge proxy appended
+        // the client's, the inner proxy the edge's.
+        let headers = forwarded(&["1.2.3.4, 203.0.113.9", "10.1.2.3"]);
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &headers, &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(
+                ip("::ffff:10.0.0.2"),
+                &forwarded(&["::ffff:203.0.113.9"]),
+                &trusted
+            ),
+            ip("203.0.113.9"),
+            "IPv4 in IPv6 as IPv4"
+        );
+        // Only proxies, or nothing usable: the first, else the peer.
+        assert_eq!(
+            client_address(ip("::1"), &forwarded(&["10.9.9.9, 10.8.8.8"]), &trusted),
+            ip("10.9.9.9")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &forwarded(&["unknown"]), &trusted),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use sentry_core::protocol::Timestamp;
 use serde_json::{Value, json};
 
-use crate::common::{Init, TestServer};
+use crate::common::{Backend, Init, TestServer};
 
 const TWO_DAYS: f64 = 2.0 * 86_400.0;
 
@@ -149,5 +149,35 @@ async fn project_scrubbing_options_apply_at_ingest() -> Result<()> {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["dataScrubber"], false);
     assert_eq!(body["scrubIPAddresses"], false);
+    Ok(())
+}
+
+/// Behind a trusted proxy, `{{auto}}` is the client `X-Forwarded-For`
+/// names; from any other peer, the header is ignored.
+#[tokio::test]
+async fn auto_ip_behind_a_trusted_proxy_is_the_forwarded_client() -> Result<()> {
+    let event = json!({
+        "message": "behind a proxy",
+        "user": {"ip_address": "{{auto}}"},
+    })
+    .to_string();
+    for (trusted, expected) in [
+        ("127.0.0.1/32", "198.51.100.23"),
+        ("10.0.0.0/8", "127.0.0.1"),
+    ] {
+        let server = TestServer::start_with(Backend::Embedded, &["--trusted-proxies", trusted])?;
+        let init = server.init("proxied")?;
+        let path = format!("/api/{}/store/?sentry_key={}", init.project_id, init.key());
+        let (status, answer) = server
+            .post(
+                &path,
+                &[("x-forwarded-for", "10.1.1.1, 198.51.100.23")],
+                event.clone(),
+            )
+            .await?;
+        anyhow::ensure!(status == 200, "store answered {status}: {answer}");
+        let stored = only_event(&server, &init).await?;
+        assert_eq!(stored["user"]["ip_address"], expected, "trusting {trusted}");
+    }
     Ok(())
 }
