@@ -133,75 +133,145 @@ async fn native_case(backend: Backend) -> Result<()> {
     Ok(())
 }
 
-/// The addresses `objdump -d` shows in a program's code, each with its
-/// instruction.
+/// The addresses `llvm-objdump -d` shows in a program's code, each with
+/// its instruction (PE and Mach-O alike).
 fn disassembly(binary: &Path) -> Result<Vec<(u64, String)>> {
-    let listing = run(Command::new("objdump").arg("-d").arg(binary))?;
+    let listing = run(Command::new("llvm-objdump").arg("-d").arg(binary))?;
     Ok(listing
         .lines()
         .filter_map(|line| {
-            let (address, rest) = line.trim().split_once(":\t")?;
+            let (address, rest) = line.trim().split_once(": ")?;
             let address = u64::from_str_radix(address, 16).ok()?;
-            Some((address, rest.to_owned()))
+            // Past the bytes: the mnemonic, a tab, the operands.
+            let instruction = rest.split_once('\t').map_or(rest, |(_, text)| text);
+            Some((address, instruction.to_owned()))
         })
         .collect())
 }
 
-/// Windows' debug format: `fixtures/native/crash_win.c` built by clang for
-/// x86-64 Windows with CodeView, linked by lld-link into `crash.exe` and
-/// `crash.pdb`. Windows programs cannot run here, so the crash's frames
-/// are the addresses of its code that the disassembly shows: the faulting
-/// read in `crash_here` (through the inlined `read_slot`) and the return
-/// addresses of the calls in `middle` and `main`.
-#[tokio::test]
-async fn pdb_frames_are_symbolicated() -> Result<()> {
-    let server = TestServer::start()?;
-    let init = server.init("native-pdb")?;
-    let work = tempfile::tempdir()?;
-    let dir = work.path();
+/// The first program found of some names.
+fn tool(names: &[&str]) -> Result<String> {
+    names
+        .iter()
+        .find(|name| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {name}")])
+                .output()
+                .is_ok_and(|output| output.status.success())
+        })
+        .map(|name| (*name).to_owned())
+        .with_context(|| format!("none of {names:?} is installed"))
+}
+
+/// A platform whose programs cannot run here, and how to build one.
+struct Foreign {
+    /// The debug image type and load address of the executable.
+    image_type: &'static str,
+    image_addr: u64,
+    /// The executable, and the debug file `sentry-cli` uploads.
+    executable: &'static str,
+    debug_file: &'static str,
+}
+
+/// Builds `fixtures/native/crash_win.c` for another platform in `dir`.
+fn build_foreign(dir: &Path, platform: &Foreign) -> Result<()> {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/native/crash_win.c");
     std::fs::copy(fixture, dir.join("crash_win.c"))?;
-    run(Command::new("clang")
-        .current_dir(dir)
-        .args(["--target=x86_64-pc-windows-msvc", "-g", "-gcodeview", "-O1"])
-        .args([
-            "-fno-omit-frame-pointer",
-            "-c",
-            "crash_win.c",
-            "-o",
-            "crash_win.obj",
-        ]))?;
-    run(Command::new("lld-link")
-        .current_dir(dir)
-        .args([
-            "/debug",
-            "/entry:main",
-            "/nodefaultlib",
-            "/subsystem:console",
-        ])
-        .args(["/out:crash.exe", "/pdb:crash.pdb", "crash_win.obj"]))?;
-    let pdb = dir.join("crash.pdb");
-    let pdb = pdb.to_str().context("path")?;
-    let exe = dir.join("crash.exe");
-    let check = sentry_cli(
+    let compile = |target: &str, extra: &[&str]| {
+        run(Command::new("clang")
+            .current_dir(dir)
+            .arg(format!("--target={target}"))
+            .args(["-g", "-O1", "-fno-omit-frame-pointer", "-c", "crash_win.c"])
+            .args(extra)
+            .args(["-o", "crash.o"]))
+    };
+    if platform.image_type == "pe" {
+        compile("x86_64-pc-windows-msvc", &["-gcodeview"])?;
+        run(Command::new("lld-link")
+            .current_dir(dir)
+            .args([
+                "/debug",
+                "/entry:main",
+                "/nodefaultlib",
+                "/subsystem:console",
+            ])
+            .args(["/out:crash.exe", "/pdb:crash.pdb", "crash.o"]))?;
+    } else {
+        compile("x86_64-apple-macos11", &[])?;
+        run(Command::new(tool(&["ld64.lld", "ld64.lld-14"])?)
+            .current_dir(dir)
+            .args([
+                "-arch",
+                "x86_64",
+                "-platform_version",
+                "macos",
+                "11.0",
+                "11.0",
+            ])
+            .args(["-e", "_main", "-o", "crash", "crash.o"]))?;
+        run(Command::new("dsymutil")
+            .current_dir(dir)
+            .args(["crash", "-o", "crash.dSYM"]))?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn pdb_frames_are_symbolicated() -> Result<()> {
+    foreign_case(&Foreign {
+        image_type: "pe",
+        image_addr: 0x1_4000_0000,
+        executable: "crash.exe",
+        debug_file: "crash.pdb",
+    })
+    .await
+}
+
+#[tokio::test]
+async fn dsym_frames_are_symbolicated() -> Result<()> {
+    foreign_case(&Foreign {
+        image_type: "macho",
+        image_addr: 0x1_0000_0000,
+        executable: "crash",
+        debug_file: "crash.dSYM/Contents/Resources/DWARF/crash",
+    })
+    .await
+}
+
+/// Windows' and macOS's debug formats: `fixtures/native/crash_win.c`
+/// built by clang for x86-64 Windows with CodeView, linked by lld-link
+/// into an `.exe` and its `.pdb`, or for macOS, linked by lld into a
+/// Mach-O executable whose DWARF `dsymutil` gathers into a dSYM. Such
+/// programs cannot run here, so the crash's frames are the addresses of
+/// its code that the disassembly shows: the faulting read in `crash_here`
+/// (through the inlined `read_slot`) and the return addresses of the
+/// calls in `middle` and `main`.
+async fn foreign_case(platform: &Foreign) -> Result<()> {
+    let server = TestServer::start()?;
+    let init = server.init(&format!("native-{}", platform.image_type))?;
+    let work = tempfile::tempdir()?;
+    let dir = work.path();
+    build_foreign(dir, platform)?;
+    let debug_file = dir.join(platform.debug_file);
+    let debug_file = debug_file.to_str().context("path")?;
+    let check = sentry_cli(&server, &init, &["debug-files", "check", debug_file])?;
+    let debug_id = checked(&check, "Debug ID")?;
+    let uploaded = sentry_cli(
         &server,
         &init,
-        &["debug-files", "check", exe.to_str().context("path")?],
+        &["debug-files", "upload", "--wait", debug_file],
     )?;
-    let debug_id = checked(&check, "Debug ID")?;
-    let code_id = checked(&check, "Code ID")?;
-    let uploaded = sentry_cli(&server, &init, &["debug-files", "upload", "--wait", pdb])?;
     ensure!(uploaded.contains(&debug_id), "upload output: {uploaded}");
 
-    let code = disassembly(&exe)?;
+    let code = disassembly(&dir.join(platform.executable))?;
     let fault = code
         .iter()
-        .find(|(_, instruction)| instruction.contains("0xc(%rcx)"))
-        .context("no faulting read")?
+        .find(|(_, instruction)| instruction.contains("12(%r"))
+        .with_context(|| format!("no faulting read in {code:#?}"))?
         .0;
     let returns: Vec<u64> = code
         .windows(2)
-        .filter(|pair| pair[0].1.contains("call"))
+        .filter(|pair| pair[0].1.starts_with("call"))
         .map(|pair| pair[1].0)
         .collect();
     ensure!(returns.len() == 2, "{code:#?}");
@@ -210,8 +280,8 @@ async fn pdb_frames_are_symbolicated() -> Result<()> {
         "platform": "native",
         "level": "fatal",
         "exception": {"values": [{
-            "type": "EXCEPTION_ACCESS_VIOLATION_READ",
-            "value": "Fatal Error: EXCEPTION_ACCESS_VIOLATION_READ",
+            "type": "EXC_BAD_ACCESS",
+            "value": "Fatal Error: read of address 0xc",
             "stacktrace": {"frames": [
                 {"instruction_addr": hex(returns[1])},
                 {"instruction_addr": hex(returns[0])},
@@ -219,13 +289,11 @@ async fn pdb_frames_are_symbolicated() -> Result<()> {
             ]},
         }]},
         "debug_meta": {"images": [{
-            "type": "pe",
-            "code_file": "C:\\build\\crash.exe",
-            "code_id": code_id,
-            "debug_file": "crash.pdb",
+            "type": platform.image_type,
+            "code_file": platform.executable,
             "debug_id": debug_id,
-            "image_addr": "0x140000000",
-            "image_size": 16384,
+            "image_addr": hex(platform.image_addr),
+            "image_size": 1_048_576,
             "arch": "x86_64",
         }]},
     });
