@@ -158,7 +158,13 @@ fn web_api() -> Router<AppState> {
         )
         .route(
             "/api/0/projects/{org}/{project}/releases/",
-            get(releases::list_project_releases),
+            get(releases::list_project_releases).post(releases::create_project_release),
+        )
+        .route(
+            "/api/0/projects/{org}/{project}/releases/{version}/",
+            get(releases::get_project_release)
+                .put(releases::update_project_release)
+                .delete(releases::delete_project_release),
         )
         .route(
             "/api/0/projects/{org}/{project}/",

@@ -139,6 +139,7 @@ impl Operation {
         };
         responses.insert(self.success.to_string(), success);
         if self.method == "post" && self.summary.starts_with("Create a release") {
+            // Both the organization's and the project's endpoint.
             responses.insert(
                 "208".to_owned(),
                 json!({"description": "the version exists", "content": {"application/json": {"schema": schema_ref("Release")}}}),
@@ -349,7 +350,30 @@ fn operations() -> Vec<(String, Vec<Operation>)> {
                 &["checksum", "chunks", "projects"],
             )),
         ]),
-        ("/api/0/projects/{org}/{project}/releases/".to_owned(), vec![operation("get", "List a project's releases", "project:releases", 200, Some(list_of("Release"))).queries(&["query", "limit", "cursor"])]),
+        ("/api/0/projects/{org}/{project}/releases/".to_owned(), vec![
+            operation("get", "List a project's releases", "project:releases", 200, Some(list_of("Release"))).queries(&["query", "limit", "cursor"]),
+            operation("post", "Create a release of the project", "project:releases", 201, Some(schema_ref("Release"))).body(object(
+                json!({
+                    "version": {"type": "string"},
+                    "ref": {"type": "string"},
+                    "url": {"type": "string"},
+                    "dateReleased": {"type": "string", "format": "date-time"},
+                }),
+                &["version"],
+            )),
+        ]),
+        ("/api/0/projects/{org}/{project}/releases/{version}/".to_owned(), vec![
+            operation("get", "Retrieve a release of the project", "project:releases", 200, Some(schema_ref("Release"))),
+            operation("put", "Update or finalize a release of the project", "project:releases", 200, Some(schema_ref("Release"))).body(object(
+                json!({
+                    "ref": {"type": "string"},
+                    "url": {"type": "string"},
+                    "dateReleased": {"type": "string", "format": "date-time"},
+                }),
+                &[],
+            )),
+            operation("delete", "Delete a release of the project", "project:releases", 204, None),
+        ]),
         ("/api/0/organizations/{org}/releases/{version}/".to_owned(), vec![
             operation("get", "Retrieve a release", "project:releases", 200, Some(schema_ref("Release"))),
             operation("put", "Update or finalize a release", "project:releases", 200, Some(schema_ref("Release"))).body(object(

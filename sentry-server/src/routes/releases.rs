@@ -265,26 +265,52 @@ pub async fn create_release(
     auth.require_any_scope(WRITE_SCOPES)?;
     let org = auth.organization(&state, &org).await?;
     let new: NewRelease = json_body::parse(&body)?;
+    if new.projects.is_empty() {
+        return Err(ApiError::bad_request("projects: This field is required."));
+    }
+    let projects = projects_named(&state, &org, &new.projects).await?;
+    let project_ids: Vec<_> = projects.iter().map(|project| project.id).collect();
+    create(&state, &org, new, &project_ids).await
+}
+
+/// `POST /api/0/projects/{org}/{project}/releases/`: creates a release of
+/// the project (sentry-cli 2 creates releases there), as the
+/// organization's endpoint does.
+pub async fn create_project_release(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    auth.require_any_scope(WRITE_SCOPES)?;
+    let (org, project) = visible_project(&state, &auth, &org, &project).await?;
+    let new: NewRelease = json_body::parse(&body)?;
+    create(&state, &org, new, &[project.id]).await
+}
+
+/// Creates a release of some projects, or links them to it if it exists:
+/// 201, or 208 for an existing release.
+async fn create(
+    state: &AppState,
+    org: &Organization,
+    new: NewRelease,
+    project_ids: &[sentry_core::ProjectId],
+) -> Result<Response, ApiError> {
     if !valid_version(&new.version) {
         return Err(ApiError::bad_request(
             "version: Release with name containing slashes, line breaks or only `.`, `..`, \
              `latest` is not allowed, nor one longer than 200 characters",
         ));
     }
-    if new.projects.is_empty() {
-        return Err(ApiError::bad_request("projects: This field is required."));
-    }
-    let projects = projects_named(&state, &org, &new.projects).await?;
     let date_released = parse_time("dateReleased", new.date_released.as_deref())?;
     let existed = state
         .metadata
         .release_by_version(org.id, &new.version)
         .await?
         .is_some();
-    let project_ids: Vec<_> = projects.iter().map(|project| project.id).collect();
     let mut release = state
         .metadata
-        .ensure_release(org.id, &new.version, &project_ids)
+        .ensure_release(org.id, &new.version, project_ids)
         .await?;
     let update = ReleaseUpdate {
         reference: new.reference,
@@ -303,7 +329,7 @@ pub async fn create_release(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(release_json(&state, &release).await?)).into_response())
+    Ok((status, Json(release_json(state, &release).await?)).into_response())
 }
 
 /// Loads a release of an organization the token may see.
@@ -392,6 +418,41 @@ pub async fn delete_release(
     } else {
         Err(ApiError::not_found())
     }
+}
+
+/// `GET /api/0/projects/{org}/{project}/releases/{version}/`, where
+/// sentry-cli 2 reads a release: the organization's release, once the
+/// project is one the token may see.
+pub async fn get_project_release(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project, version)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &auth, &org, &project).await?;
+    get_release(State(state), auth, Path((org, version))).await
+}
+
+/// `PUT /api/0/projects/{org}/{project}/releases/{version}/` (sentry-cli
+/// 2's `releases finalize`), as the organization's endpoint.
+pub async fn update_project_release(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project, version)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    visible_project(&state, &auth, &org, &project).await?;
+    update_release(State(state), auth, Path((org, version)), body).await
+}
+
+/// `DELETE /api/0/projects/{org}/{project}/releases/{version}/`
+/// (sentry-cli 2's `releases delete`), as the organization's endpoint.
+pub async fn delete_project_release(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path((org, project, version)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    visible_project(&state, &auth, &org, &project).await?;
+    delete_release(State(state), auth, Path((org, version))).await
 }
 
 /// `GET /api/0/organizations/{org}/releases/{version}/deploys/`: most

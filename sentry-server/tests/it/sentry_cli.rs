@@ -266,3 +266,39 @@ async fn sentry_cli_commands(backend: Backend) -> Result<()> {
     assert_eq!(statuses, ["error", "ok"], "{checkins}");
     Ok(())
 }
+
+/// sentry-cli 2 manages releases through the project's release endpoints
+/// (`/api/0/projects/{org}/{project}/releases/...`), where 3 uses the
+/// organization's.
+#[tokio::test]
+async fn sentry_cli_2_manages_releases() -> Result<()> {
+    let server = TestServer::start()?;
+    let init = server.init("cli-two")?;
+    let cli = Cli {
+        binary: clients_dir().join("cli2/node_modules/.bin/sentry-cli"),
+        server: &server,
+        init: &init,
+    };
+    let version = cli.run(&["--version"])?;
+    ensure!(version.starts_with("sentry-cli 2."), "{version}");
+    let release = "cli-two@1.0.0";
+    let detail = format!("/api/0/organizations/{}/releases/{release}/", init.org);
+    cli.run(&["releases", "new", release])?;
+    let (status, created) = server.get(&init.token, &detail).await?;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["projects"][0]["slug"], init.project.as_str());
+    assert!(created["dateReleased"].is_null(), "{created}");
+    cli.run(&["releases", "finalize", release])?;
+    let (_, finalized) = server.get(&init.token, &detail).await?;
+    assert!(finalized["dateReleased"].is_string(), "{finalized}");
+    let info = cli.run(&["releases", "info", release])?;
+    assert!(info.contains(release), "{info}");
+    cli.run(&["deploys", "new", "-r", release, "-e", "production"])?;
+    let deploys = cli.run(&["deploys", "list", "-r", release])?;
+    assert!(deploys.contains("production"), "{deploys}");
+    assert!(cli.run(&["releases", "list"])?.contains(release));
+    cli.run(&["releases", "delete", release])?;
+    let (status, _) = server.get(&init.token, &detail).await?;
+    assert_eq!(status, 404);
+    Ok(())
+}
