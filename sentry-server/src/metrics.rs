@@ -55,7 +55,7 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 /// summaries, so that a server nobody scrapes keeps a bounded number.
 const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Drains the recorder's samples every [`UPKEEP_INTERVAL`], until the
+/// Drains the recorder's samples every 5 seconds, until the
 /// task is dropped.
 pub async fn run_upkeep() {
     let Some(handle) = handle() else {

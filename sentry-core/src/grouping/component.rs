@@ -834,7 +834,7 @@ impl Tree {
     }
 }
 
-/// A component tree: one node of a finished [`Tree`], usually the root of
+/// A component tree: one node of a finished tree, usually the root of
 /// a variant. Cloning it shares the tree.
 #[derive(Clone)]
 pub struct Component {

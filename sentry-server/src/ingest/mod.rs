@@ -1,8 +1,9 @@
 //! Ingest: from an authenticated request to stored events, in two halves.
 //!
-//! [`accept`] runs in the request: it checks what can be checked at once
-//! (sizes, that event payloads are JSON), settles the event id the client
-//! is answered with, and appends the request to the spool; the answer goes
+//! [`accept_envelope`] and [`accept_event`] run in the request: they
+//! check what can be checked at once (sizes, that event payloads are
+//! JSON), settle the event id the client is answered with, and append the
+//! request to the spool; the answer goes
 //! out once that is on disk. [`worker`] runs behind the spool: it reads
 //! the requests back in batches and deserializes, normalizes (with the
 //! request's [`client`] facts), scrubs ([`scrubbing`]), groups, files and

@@ -22,7 +22,7 @@ pub async fn live() -> Json<Value> {
 
 /// The server takes requests and its stores answer: one read of the
 /// metadata store and one of the event store, each within
-/// [`STORE_TIMEOUT`]; otherwise 503 naming the store. `spoolBacklog` is
+/// 2 seconds; otherwise 503 naming the store. `spoolBacklog` is
 /// the bytes accepted but not yet processed (0 when everything
 /// acknowledged is stored).
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
