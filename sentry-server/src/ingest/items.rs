@@ -190,7 +190,10 @@ impl Batch {
                 }
             }
             ItemType::CheckIn => match check_in::read(&item.payload) {
-                Ok(report) => record_check_in(state, project_id, report, received).await,
+                Ok(report) => {
+                    let new_id = request.check_in_id();
+                    record_check_in(state, project_id, report, received, new_id).await;
+                }
                 Err(error) => invalid(error),
             },
             _ => {
@@ -517,12 +520,27 @@ impl Request<'_> {
     /// processed: from the request's place in the spool, the item's index
     /// and its content.
     fn attachment_id(&self, checksum: &BlobChecksum) -> AttachmentId {
-        let mut seed = Vec::with_capacity(56);
+        let mut seed = self.item_seed();
+        seed.extend_from_slice(checksum.as_bytes());
+        AttachmentId::derived(&seed)
+    }
+
+    /// The id of a new check-in this item makes: the same each time this
+    /// item is processed, so that a check-in recorded before a crash is
+    /// not recorded twice.
+    fn check_in_id(&self) -> CheckInId {
+        let mut seed = self.item_seed();
+        seed.extend_from_slice(b"check-in");
+        CheckInId::derived(&seed)
+    }
+
+    /// The request's place in the spool and the item's index.
+    fn item_seed(&self) -> Vec<u8> {
+        let mut seed = Vec::with_capacity(64);
         seed.extend_from_slice(&self.spooled.next.segment.to_le_bytes());
         seed.extend_from_slice(&self.spooled.next.offset.to_le_bytes());
         seed.extend_from_slice(&(self.index as u64).to_le_bytes());
-        seed.extend_from_slice(checksum.as_bytes());
-        AttachmentId::derived(&seed)
+        seed
     }
 }
 
@@ -573,6 +591,7 @@ async fn record_check_in(
     project_id: ProjectId,
     report: check_in::CheckInReport,
     received: Timestamp,
+    new_id: CheckInId,
 ) {
     let monitor = match &report.monitor_config {
         Some(config) => {
@@ -615,15 +634,23 @@ async fn record_check_in(
         date_updated: received,
     };
     let check_in_id = if report.check_in_id.is_nil() {
-        // The latest check-in if it is still open, else a new one.
+        // The latest check-in if it is still open, else a new one. Processed
+        // again after a crash, the item finds what it did the first time:
+        // the check-in it made (its id), or the one it closed (updated at
+        // its own receipt time to its status).
         let latest = retry("read check-ins", || {
             state.metadata.monitor_checkins(monitor.id, 1)
         })
         .await;
         latest
             .first()
-            .filter(|checkin| checkin.status == CheckInStatus::InProgress)
-            .map_or_else(CheckInId::new_random, |checkin| checkin.id)
+            .filter(|checkin| {
+                checkin.status == CheckInStatus::InProgress
+                    || checkin.id == new_id
+                    || (checkin.date_updated.as_unix_micros() == received.as_unix_micros()
+                        && checkin.status == report.status)
+            })
+            .map_or(new_id, |checkin| checkin.id)
     } else {
         report.check_in_id
     };
@@ -678,4 +705,108 @@ async fn record_check_in(
     state
         .outcomes
         .record(project_id, "monitor", Outcome::Accepted, "", 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use sentry_core::store::MetadataStore;
+
+    use super::*;
+    use crate::config::{Config, Options};
+    use crate::server::Server;
+    use crate::spool::Position;
+
+    /// A spooled envelope at a place in the spool, with the event id its
+    /// client was answered with.
+    fn spooled(
+        project_id: ProjectId,
+        payload: String,
+        event_id: Option<EventId>,
+        offset: u64,
+    ) -> Spooled {
+        Spooled {
+            submission: Submission {
+                kind: Kind::Envelope,
+                project_id,
+                received: Timestamp::now(),
+                event_id,
+                client_ip: None,
+                payload: Bytes::from(payload),
+            },
+            next: Position { segment: 1, offset },
+        }
+    }
+
+    /// A request processed again, as the spool replays it after a crash
+    /// that came before its batch's checkpoint, records nothing twice: its
+    /// event is counted once, the check-in it opened and the one it closed
+    /// (neither with a `check_in_id`) are one check-in.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_processed_again_records_nothing_twice() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let config = Config::resolve(
+            Options {
+                data_dir: Some(dir.path().to_owned()),
+                ..Options::default()
+            },
+            Options::default(),
+        );
+        let server = Server::start(
+            &config.stores,
+            &config.serve,
+            config.cleanup,
+            "http://127.0.0.1:9000",
+        )
+        .await?;
+        let state = server.state();
+        let created = crate::init::init(&state.metadata, &state.public_url, "acme", "cron").await?;
+        let project_id = ProjectId(created.project_id);
+        let check_in = |status: &str| {
+            format!(
+                "{{}}\n{{\"type\":\"check_in\"}}\n{{\"monitor_slug\":\"nightly\",\"status\":\"{status}\",\
+                 \"monitor_config\":{{\"schedule\":{{\"type\":\"crontab\",\"value\":\"0 3 * * *\"}}}}}}\n"
+            )
+        };
+        let event = "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\"}\n\
+                     {\"message\":\"replayed\"}\n"
+            .to_owned();
+        let requests = [
+            spooled(
+                project_id,
+                event,
+                "9ec79c33ec9942ab8353589fcb2e04dc".parse().ok(),
+                100,
+            ),
+            spooled(project_id, check_in("in_progress"), None, 200),
+            spooled(project_id, check_in("ok"), None, 300),
+        ];
+        for request in &requests {
+            // Processed, then processed again.
+            for _ in 0..2 {
+                let mut batch = Batch::default();
+                batch.add_request(state, request).await;
+                batch.store(state).await;
+            }
+        }
+        let issues = state
+            .metadata
+            .list_issues(&sentry_core::store::IssueQuery {
+                project_ids: vec![project_id],
+                limit: 10,
+                ..Default::default()
+            })
+            .await?;
+        assert_eq!(issues.items.len(), 1);
+        assert_eq!(issues.items[0].times_seen, 1, "the event is counted once");
+        let monitor = state
+            .metadata
+            .monitor_by_slug(project_id, "nightly")
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no monitor"))?;
+        let check_ins = state.metadata.monitor_checkins(monitor.id, 10).await?;
+        assert_eq!(check_ins.len(), 1, "{check_ins:?}");
+        assert_eq!(check_ins[0].status, CheckInStatus::Ok);
+        server.stop().await;
+        Ok(())
+    }
 }
