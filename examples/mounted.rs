@@ -11,20 +11,14 @@ use std::time::Duration;
 use anyhow::{Context as _, ensure};
 use axum::Router;
 use axum::routing::get;
-use sentry_server::config::{Config, Options};
+use sentry_server::config::Config;
 use sentry_server::server::Server;
 use serde_json::{Value, json};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let config = Config::resolve(
-        Options {
-            data_dir: Some(dir.path().to_owned()),
-            ..Options::default()
-        },
-        Options::default(),
-    );
+    let config = Config::with_data_dir(dir.path());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let public_url = format!("http://{}/errors", listener.local_addr()?);
     let server = Server::start(&config.stores, &config.serve, config.cleanup, &public_url).await?;

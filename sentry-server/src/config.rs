@@ -349,6 +349,7 @@ impl Config {
     /// default.
     pub fn resolve(command_line: Options, file: Options) -> Self {
         let options = command_line.or(file);
+
         let data_dir = options
             .data_dir
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
@@ -401,6 +402,18 @@ impl Config {
                 blob_grace_period: Duration::from_secs(blob_grace_period),
             },
         }
+    }
+
+    /// The defaults, with the embedded stores, the spool and the caches in
+    /// `data_dir`: what an application that embeds the server starts from.
+    pub fn with_data_dir(data_dir: &Path) -> Self {
+        Self::resolve(
+            Options {
+                data_dir: Some(data_dir.to_owned()),
+                ..Options::default()
+            },
+            Options::default(),
+        )
     }
 }
 

@@ -712,7 +712,7 @@ mod tests {
     use sentry_core::store::MetadataStore;
 
     use super::*;
-    use crate::config::{Config, Options};
+    use crate::config::Config;
     use crate::server::Server;
     use crate::spool::Position;
 
@@ -744,13 +744,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_request_processed_again_records_nothing_twice() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
-        let config = Config::resolve(
-            Options {
-                data_dir: Some(dir.path().to_owned()),
-                ..Options::default()
-            },
-            Options::default(),
-        );
+        let config = Config::with_data_dir(dir.path());
         let server = Server::start(
             &config.stores,
             &config.serve,

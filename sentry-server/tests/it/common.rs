@@ -521,6 +521,21 @@ pub fn functions(exception: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The function, file name and line of frames from the web API.
+pub fn frame_locations(frames: &[Value]) -> Vec<(String, String, u64)> {
+    frames
+        .iter()
+        .map(|frame| {
+            let text = |key: &str| frame[key].as_str().unwrap_or_default().to_owned();
+            (
+                text("function"),
+                text("filename"),
+                frame["lineNo"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 /// Runs a command to its end; returns its standard output, or fails with
 /// both of its outputs.
 pub fn run(command: &mut Command) -> Result<String> {

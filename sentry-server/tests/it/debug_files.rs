@@ -11,7 +11,8 @@ use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
 use crate::common::{
-    Backend, TestServer, exception_values, run, run_python, scripts_dir, sentry_cli,
+    Backend, TestServer, exception_values, frame_locations, run, run_python, scripts_dir,
+    sentry_cli,
 };
 
 /// A value of `sentry-cli debug-files check`'s report, e.g. `Debug ID`.
@@ -98,19 +99,11 @@ async fn native_case(backend: Backend) -> Result<()> {
         .first()
         .cloned()
         .context("no exception")?;
-    let frames: Vec<(String, String, u64)> = exception["stacktrace"]["frames"]
-        .as_array()
-        .context("no frames")?
-        .iter()
-        .map(|frame| {
-            let text = |key: &str| frame[key].as_str().unwrap_or_default().to_owned();
-            (
-                text("function"),
-                text("filename"),
-                frame["lineNo"].as_u64().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let frames = frame_locations(
+        exception["stacktrace"]["frames"]
+            .as_array()
+            .context("no frames")?,
+    );
     let expected: Vec<(String, String, u64)> = [
         ("main", "crash.c", 24),
         ("middle", "crash.c", 17),
@@ -308,19 +301,11 @@ async fn foreign_case(platform: &Foreign) -> Result<()> {
         .first()
         .cloned()
         .context("no exception")?;
-    let frames: Vec<(String, String, u64)> = exception["stacktrace"]["frames"]
-        .as_array()
-        .context("no frames")?
-        .iter()
-        .map(|frame| {
-            let text = |key: &str| frame[key].as_str().unwrap_or_default().to_owned();
-            (
-                text("function"),
-                text("filename"),
-                frame["lineNo"].as_u64().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let frames = frame_locations(
+        exception["stacktrace"]["frames"]
+            .as_array()
+            .context("no frames")?,
+    );
     let expected: Vec<(String, String, u64)> = [
         ("main", 19),
         ("middle", 14),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Init, TestServer, exception_values, sentry_cli};
+use crate::common::{Backend, Init, TestServer, exception_values, frame_locations, sentry_cli};
 
 const BOUNDARY: &str = "----crashpad-boundary-4f2a";
 
@@ -199,17 +199,7 @@ fn program_frames(exception: &Value) -> Vec<(String, String, u64)> {
         .iter()
         .rposition(|frame| frame["filename"] != "crash.c")
         .map_or(0, |index| index + 1);
-    frames[outside..]
-        .iter()
-        .map(|frame| {
-            let text = |key: &str| frame[key].as_str().unwrap_or_default().to_owned();
-            (
-                text("function"),
-                text("filename"),
-                frame["lineNo"].as_u64().unwrap_or_default(),
-            )
-        })
-        .collect()
+    frame_locations(&frames[outside..])
 }
 
 /// Checks an event made from `fixtures/native/crash.dmp`.
